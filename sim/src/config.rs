@@ -1,0 +1,816 @@
+//! The network description: TOML schema (serde), defaults, validation and the conversion of
+//! physical parameters into hardware constants with their quantisation error
+//! (docs/semantics.md §5).
+
+use std::path::Path;
+
+use fixed::types::U0F16;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::format::{Decay, Format, Rounding};
+use crate::stimulus::StimulusSpec;
+
+/// Largest number of inputs or neurons a config may ask for.
+pub const MAX_SIZE: u32 = 65_536;
+
+/// A whole network description as written in TOML.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Sizes, time step, seeds.
+    pub network: NetworkSection,
+    /// LIF neuron parameters.
+    pub neuron: NeuronSection,
+    /// Pre- and post-synaptic traces.
+    pub traces: TraceSection,
+    /// The learning rule.
+    pub plasticity: PlasticitySection,
+    /// Adaptive threshold and synaptic scaling.
+    pub homeostasis: HomeostasisSection,
+    /// Number formats per quantity.
+    pub formats: FormatsSection,
+    /// The default stimulus of this network.
+    pub stimulus: StimulusSpec,
+}
+
+/// `[network]`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NetworkSection {
+    /// A name for reports and output folders.
+    pub name: String,
+    /// Number of input channels.
+    pub inputs: u32,
+    /// Number of LIF neurons.
+    pub neurons: u32,
+    /// Time step in milliseconds.
+    pub dt_ms: f64,
+    /// Seed of the initial weights and of every LFSR.
+    pub seed: u32,
+}
+
+impl Default for NetworkSection {
+    fn default() -> Self {
+        NetworkSection { name: "default".into(), inputs: 64, neurons: 16, dt_ms: 1.0, seed: 1 }
+    }
+}
+
+/// How the membrane is reset after a spike.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reset {
+    /// `v := 0`.
+    Zero,
+    /// `v := v - threshold`.
+    Subtract,
+}
+
+/// `[neuron]`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NeuronSection {
+    /// Membrane time constant.
+    pub tau_m_ms: f64,
+    /// Firing threshold on the normalised scale.
+    pub threshold: f64,
+    /// Reset mode.
+    pub reset: Reset,
+    /// Refractory period, rounded to whole steps.
+    pub refractory_ms: f64,
+    /// Lateral inhibition: subtracted from every other neuron's membrane, per spike, one step
+    /// later. Zero disables it.
+    pub inhibition: f64,
+}
+
+impl Default for NeuronSection {
+    fn default() -> Self {
+        NeuronSection {
+            tau_m_ms: 20.0,
+            threshold: 1.0,
+            reset: Reset::Zero,
+            refractory_ms: 2.0,
+            inhibition: 0.25,
+        }
+    }
+}
+
+/// Trace pairing scheme.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Pairing {
+    /// `trace += increment` on each spike (saturating).
+    AllToAll,
+    /// `trace := increment` on each spike.
+    Nearest,
+}
+
+/// `[traces]`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TraceSection {
+    /// All-to-all or nearest-spike.
+    pub pairing: Pairing,
+    /// Pre trace x1 (pair LTP).
+    pub tau_plus_ms: f64,
+    /// Post trace y1 (pair LTD).
+    pub tau_minus_ms: f64,
+    /// Pre trace x2 (triplet LTD).
+    pub tau_x_ms: f64,
+    /// Post trace y2 (triplet LTP).
+    pub tau_y_ms: f64,
+    /// What a spike adds to (or sets) every trace.
+    pub increment: f64,
+}
+
+impl Default for TraceSection {
+    fn default() -> Self {
+        TraceSection {
+            pairing: Pairing::AllToAll,
+            tau_plus_ms: 16.8,
+            tau_minus_ms: 33.7,
+            tau_x_ms: 101.0,
+            tau_y_ms: 125.0,
+            increment: 1.0,
+        }
+    }
+}
+
+/// The learning rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rule {
+    /// Weights are fixed.
+    Off,
+    /// Pair STDP (x1, y1).
+    Pair,
+    /// Triplet STDP (x1, x2, y1, y2), Pfister & Gerstner 2006.
+    Triplet,
+}
+
+/// How the update depends on the weight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WeightDependence {
+    /// `dw = A+ x - A- y`, then clamp to `[w_min, w_max]` (hard bounds).
+    Additive,
+    /// `dw = A+ (w_max - w) x - A- (w - w_min) y` (soft bounds).
+    Multiplicative,
+}
+
+/// `[plasticity]`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PlasticitySection {
+    /// Which rule.
+    pub rule: Rule,
+    /// Additive or multiplicative.
+    pub weight_dependence: WeightDependence,
+    /// Pair potentiation amplitude A2+.
+    pub a_plus: f64,
+    /// Pair depression amplitude A2-.
+    pub a_minus: f64,
+    /// Triplet potentiation amplitude A3+ (triplet rule only).
+    pub a3_plus: f64,
+    /// Triplet depression amplitude A3- (triplet rule only).
+    pub a3_minus: f64,
+    /// Lower weight bound.
+    pub w_min: f64,
+    /// Upper weight bound.
+    pub w_max: f64,
+    /// Mean initial weight.
+    pub w_init: f64,
+    /// Initial weights are uniform in `w_init ± w_init_spread`.
+    pub w_init_spread: f64,
+    /// Fraction bits of the amplitude constants; chosen from the largest amplitude if absent.
+    pub amplitude_frac: Option<u32>,
+}
+
+impl Default for PlasticitySection {
+    fn default() -> Self {
+        PlasticitySection {
+            rule: Rule::Pair,
+            weight_dependence: WeightDependence::Additive,
+            a_plus: 0.02,
+            a_minus: 0.021,
+            a3_plus: 0.0,
+            a3_minus: 0.0,
+            w_min: 0.0,
+            w_max: 0.5,
+            w_init: 0.15,
+            w_init_spread: 0.1,
+            amplitude_frac: None,
+        }
+    }
+}
+
+/// `[homeostasis]`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HomeostasisSection {
+    /// Enable the adaptive threshold.
+    pub adaptive_threshold: bool,
+    /// Threshold rise per spike.
+    pub theta_step: f64,
+    /// Decay time constant of the threshold rise.
+    pub tau_theta_ms: f64,
+    /// Enable multiplicative synaptic scaling.
+    pub scaling: bool,
+    /// Scaling happens every this many steps.
+    pub scaling_period_steps: u32,
+    /// Target firing rate of each neuron.
+    pub target_rate_hz: f64,
+    /// Relative weight change per relative rate error: `s = 1 + gain * (T - count) / T`.
+    pub scaling_gain: f64,
+}
+
+impl Default for HomeostasisSection {
+    fn default() -> Self {
+        HomeostasisSection {
+            adaptive_threshold: true,
+            theta_step: 0.05,
+            tau_theta_ms: 1000.0,
+            scaling: false,
+            scaling_period_steps: 1000,
+            target_rate_hz: 10.0,
+            scaling_gain: 0.1,
+        }
+    }
+}
+
+/// One quantity's format as written: width, fraction bits, rounding, decay.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormatSpec {
+    /// Total bits.
+    pub width: u32,
+    /// Fraction bits.
+    pub frac: u32,
+    /// Rounding of every update that narrows this quantity.
+    #[serde(default)]
+    pub rounding: Rounding,
+    /// How the decay factor is quantised (decaying quantities only).
+    #[serde(default)]
+    pub decay: Decay,
+}
+
+impl FormatSpec {
+    const fn new(width: u32, frac: u32, rounding: Rounding) -> Self {
+        FormatSpec { width, frac, rounding, decay: Decay::Multiply }
+    }
+}
+
+/// `[formats]`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FormatsSection {
+    /// Membrane potential (signed).
+    pub membrane: FormatSpec,
+    /// Synaptic weight (unsigned).
+    pub weight: FormatSpec,
+    /// Threshold and its adaptive part (unsigned).
+    pub threshold: FormatSpec,
+    /// Pre trace x1 (unsigned).
+    pub trace_x1: FormatSpec,
+    /// Pre trace x2 (unsigned).
+    pub trace_x2: FormatSpec,
+    /// Post trace y1 (unsigned).
+    pub trace_y1: FormatSpec,
+    /// Post trace y2 (unsigned).
+    pub trace_y2: FormatSpec,
+}
+
+impl Default for FormatsSection {
+    fn default() -> Self {
+        let trace = FormatSpec::new(8, 6, Rounding::Nearest);
+        FormatsSection {
+            membrane: FormatSpec::new(16, 10, Rounding::Nearest),
+            weight: FormatSpec::new(10, 10, Rounding::Stochastic),
+            threshold: FormatSpec::new(16, 10, Rounding::Nearest),
+            trace_x1: trace,
+            trace_x2: trace,
+            trace_y1: trace,
+            trace_y2: trace,
+        }
+    }
+}
+
+impl Config {
+    /// Parse TOML text; `origin` names the source in errors.
+    pub fn from_toml_str(text: &str, origin: &str) -> Result<Self> {
+        toml::from_str(text)
+            .map_err(|e| Error::Parse { path: origin.to_string(), message: e.to_string() })
+    }
+
+    /// Read and parse a TOML file. Relative stimulus paths resolve against its folder.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+        let mut cfg = Self::from_toml_str(&text, &path.display().to_string())?;
+        if let Some(dir) = path.parent() {
+            cfg.stimulus.resolve_relative(dir);
+        }
+        Ok(cfg)
+    }
+
+    /// The built-in default network (64 inputs x 16 neurons, pair STDP, homeostasis).
+    pub fn builtin_default() -> Self {
+        Self::default()
+    }
+
+    /// Validate and convert into the hardware constants.
+    pub fn build(&self) -> Result<Network> {
+        Network::new(self.clone())
+    }
+}
+
+/// Quantisation of one physical parameter.
+#[derive(Clone, Debug, Serialize)]
+pub struct Quantized {
+    /// Dotted config field.
+    pub field: String,
+    /// Value asked for, in physical units.
+    pub requested: f64,
+    /// Value the hardware constant stands for, same units.
+    pub realised: f64,
+    /// The raw hardware constant.
+    pub raw: i64,
+    /// `(realised - requested) / requested`, or the absolute error when `requested` is 0.
+    pub rel_error: f64,
+    /// Format or unit of the raw constant.
+    pub format: String,
+}
+
+/// The formats of every quantity, derived once from the config.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Formats {
+    /// Membrane (signed).
+    pub v: Format,
+    /// Weight.
+    pub w: Format,
+    /// Threshold.
+    pub theta: Format,
+    /// Traces x1, x2, y1, y2.
+    pub x1: Format,
+    /// x2
+    pub x2: Format,
+    /// y1
+    pub y1: Format,
+    /// y2
+    pub y2: Format,
+    /// Amplitude constants: unsigned 16 bits, `amp_frac` fraction bits.
+    pub amp: Format,
+}
+
+/// Rounding mode per quantity.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Roundings {
+    /// Membrane decay.
+    pub v: Rounding,
+    /// Weight updates and scaling.
+    pub w: Rounding,
+    /// Adaptive threshold decay.
+    pub theta: Rounding,
+    /// Trace decays.
+    pub x1: Rounding,
+    /// x2
+    pub x2: Rounding,
+    /// y1
+    pub y1: Rounding,
+    /// y2
+    pub y2: Rounding,
+}
+
+/// Hardware constants: every parameter as the integer the bit-accurate model and the RTL use.
+#[derive(Clone, Debug, Serialize)]
+pub struct Constants {
+    /// Decay factors, U0.16.
+    pub decay_v: u16,
+    /// x1 decay.
+    pub decay_x1: u16,
+    /// x2 decay.
+    pub decay_x2: u16,
+    /// y1 decay.
+    pub decay_y1: u16,
+    /// y2 decay.
+    pub decay_y2: u16,
+    /// Adaptive threshold decay.
+    pub decay_theta: u16,
+    /// Base threshold, threshold format.
+    pub theta0: i64,
+    /// Adaptive threshold step, threshold format.
+    pub theta_step: i64,
+    /// Refractory period in steps.
+    pub refractory_steps: u32,
+    /// Lateral inhibition per spike, membrane format.
+    pub inhibition: i64,
+    /// A2+, amplitude format.
+    pub a2_plus: i64,
+    /// A2-.
+    pub a2_minus: i64,
+    /// A3+.
+    pub a3_plus: i64,
+    /// A3-.
+    pub a3_minus: i64,
+    /// Weight bounds, weight format.
+    pub w_min: i64,
+    /// Upper bound.
+    pub w_max: i64,
+    /// Trace increments, each trace's format.
+    pub inc_x1: i64,
+    /// x2 increment.
+    pub inc_x2: i64,
+    /// y1 increment.
+    pub inc_y1: i64,
+    /// y2 increment.
+    pub inc_y2: i64,
+    /// Scaling target spike count per period, U.8.
+    pub scale_target: i64,
+    /// Scaling gain `gain / T`, U0.16.
+    pub scale_gain: i64,
+    /// LFSR seed.
+    pub seed: u32,
+}
+
+/// A validated network: the config, its formats and its hardware constants.
+#[derive(Clone, Debug)]
+pub struct Network {
+    /// The config it came from (validated).
+    pub cfg: Config,
+    /// Formats.
+    pub fmt: Formats,
+    /// Rounding modes.
+    pub rnd: Roundings,
+    /// Hardware constants.
+    pub k: Constants,
+    /// Quantisation report, one entry per converted parameter.
+    pub quantization: Vec<Quantized>,
+}
+
+fn check(cond: bool, field: &str, message: impl FnOnce() -> String) -> Result<()> {
+    if cond {
+        Ok(())
+    } else {
+        Err(Error::field(field, message()))
+    }
+}
+
+fn positive(x: f64, field: &str) -> Result<()> {
+    check(x.is_finite() && x > 0.0, field, || format!("must be a positive number, got {x}"))
+}
+
+fn non_negative(x: f64, field: &str) -> Result<()> {
+    check(x.is_finite() && x >= 0.0, field, || {
+        format!("must be zero or a positive number, got {x}")
+    })
+}
+
+struct Quantizer {
+    report: Vec<Quantized>,
+}
+
+impl Quantizer {
+    fn record(&mut self, field: &str, requested: f64, realised: f64, raw: i64, format: String) {
+        let rel_error = if requested != 0.0 {
+            (realised - requested) / requested
+        } else {
+            realised - requested
+        };
+        self.report.push(Quantized {
+            field: field.to_string(),
+            requested,
+            realised,
+            raw,
+            rel_error,
+            format,
+        });
+    }
+
+    /// Quantise `x` to `fmt`, or fail naming the field, the format and its range.
+    fn value(&mut self, field: &str, x: f64, fmt: Format, what: &str) -> Result<i64> {
+        let raw = fmt.quantize(x).ok_or_else(|| {
+            Error::field(
+                field,
+                format!(
+                    "{x} does not fit the {what} format {fmt} (range {} to {}); \
+                     lower the value or widen formats.{what}",
+                    fmt.min_real(),
+                    fmt.max_real()
+                ),
+            )
+        })?;
+        self.record(field, x, fmt.to_real(raw), raw, fmt.q_name());
+        Ok(raw)
+    }
+
+    /// Quantise the decay factor of time constant `tau_ms` (semantics §3).
+    fn decay(&mut self, field: &str, tau_ms: f64, dt_ms: f64, mode: Decay) -> u16 {
+        let alpha = (-dt_ms / tau_ms).exp();
+        let raw: u16 = match mode {
+            Decay::Multiply => U0F16::saturating_from_num(alpha).to_bits(),
+            Decay::Shift => {
+                let k = (tau_ms / dt_ms).log2().round().clamp(1.0, 16.0) as u32;
+                (65536u32 - (1u32 << (16 - k))) as u16
+            }
+        };
+        let realised_alpha = raw as f64 / 65536.0;
+        let realised_tau = if raw == 0 { 0.0 } else { -dt_ms / realised_alpha.ln() };
+        self.record(field, tau_ms, realised_tau, raw as i64, "U0.16 factor exp(-dt/tau)".into());
+        raw
+    }
+}
+
+/// Fraction bits for the 16-bit amplitude constants: the most that still hold `max_a`.
+fn auto_amp_frac(max_a: f64, w_frac: u32) -> u32 {
+    let mut f = 32;
+    while f > w_frac && (max_a * (f as f64).exp2()).round() > 65535.0 {
+        f -= 1;
+    }
+    f
+}
+
+impl Network {
+    /// Validate a config and derive its formats and constants.
+    pub fn new(cfg: Config) -> Result<Self> {
+        let n = &cfg.network;
+        check(n.inputs >= 1 && n.inputs <= MAX_SIZE, "network.inputs", || {
+            format!("must be between 1 and {MAX_SIZE}, got {}", n.inputs)
+        })?;
+        check(n.neurons >= 1 && n.neurons <= MAX_SIZE, "network.neurons", || {
+            format!("must be between 1 and {MAX_SIZE}, got {}", n.neurons)
+        })?;
+        check((n.inputs as u64) * (n.neurons as u64) <= 1 << 28, "network.neurons", || {
+            format!("{} x {} synapses is more than 2^28; shrink the network", n.inputs, n.neurons)
+        })?;
+        positive(n.dt_ms, "network.dt_ms")?;
+
+        let f = &cfg.formats;
+        let spec_check = |s: &FormatSpec, name: &str, min_w: u32, max_w: u32| -> Result<()> {
+            let field = format!("formats.{name}.width");
+            check(s.width >= min_w && s.width <= max_w, &field, || {
+                format!("{name} width must be {min_w} to {max_w} bits, got {}", s.width)
+            })?;
+            check(s.frac <= s.width, &format!("formats.{name}.frac"), || {
+                format!("{name} has {} fraction bits but only {} bits in all", s.frac, s.width)
+            })
+        };
+        spec_check(&f.membrane, "membrane", 4, 32)?;
+        spec_check(&f.weight, "weight", 2, 16)?;
+        spec_check(&f.threshold, "threshold", 2, 32)?;
+        for (s, name) in [
+            (&f.trace_x1, "trace_x1"),
+            (&f.trace_x2, "trace_x2"),
+            (&f.trace_y1, "trace_y1"),
+            (&f.trace_y2, "trace_y2"),
+        ] {
+            spec_check(s, name, 2, 16)?;
+            check(
+                s.width - s.frac >= 1 && s.width - s.frac <= 4,
+                &format!("formats.{name}.frac"),
+                || {
+                    format!(
+                    "traces need 1 to 4 integer bits (width - frac), got {}; use frac = width - 1 .. width - 4",
+                    s.width - s.frac
+                )
+                },
+            )?;
+        }
+        check(f.membrane.frac < f.membrane.width, "formats.membrane.frac", || {
+            "the membrane is signed: frac must be below width".into()
+        })?;
+        check(f.membrane.frac >= f.weight.frac, "formats.membrane.frac", || {
+            format!(
+                "membrane frac ({}) must be at least weight frac ({}) so weights add exactly",
+                f.membrane.frac, f.weight.frac
+            )
+        })?;
+        check(f.membrane.frac >= f.threshold.frac, "formats.threshold.frac", || {
+            format!(
+                "threshold frac ({}) must not exceed membrane frac ({}) so the compare is exact",
+                f.threshold.frac, f.membrane.frac
+            )
+        })?;
+
+        let v = Format::signed(f.membrane.width, f.membrane.frac);
+        let w = Format::unsigned(f.weight.width, f.weight.frac);
+        let theta = Format::unsigned(f.threshold.width, f.threshold.frac);
+        let x1 = Format::unsigned(f.trace_x1.width, f.trace_x1.frac);
+        let x2 = Format::unsigned(f.trace_x2.width, f.trace_x2.frac);
+        let y1 = Format::unsigned(f.trace_y1.width, f.trace_y1.frac);
+        let y2 = Format::unsigned(f.trace_y2.width, f.trace_y2.frac);
+
+        let ne = &cfg.neuron;
+        let tr = &cfg.traces;
+        let pl = &cfg.plasticity;
+        let ho = &cfg.homeostasis;
+        positive(ne.tau_m_ms, "neuron.tau_m_ms")?;
+        positive(ne.threshold, "neuron.threshold")?;
+        non_negative(ne.refractory_ms, "neuron.refractory_ms")?;
+        non_negative(ne.inhibition, "neuron.inhibition")?;
+        positive(tr.tau_plus_ms, "traces.tau_plus_ms")?;
+        positive(tr.tau_minus_ms, "traces.tau_minus_ms")?;
+        positive(tr.tau_x_ms, "traces.tau_x_ms")?;
+        positive(tr.tau_y_ms, "traces.tau_y_ms")?;
+        positive(tr.increment, "traces.increment")?;
+        for (x, name) in [
+            (pl.a_plus, "plasticity.a_plus"),
+            (pl.a_minus, "plasticity.a_minus"),
+            (pl.a3_plus, "plasticity.a3_plus"),
+            (pl.a3_minus, "plasticity.a3_minus"),
+            (pl.w_min, "plasticity.w_min"),
+            (pl.w_init_spread, "plasticity.w_init_spread"),
+        ] {
+            non_negative(x, name)?;
+        }
+        if pl.rule != Rule::Triplet {
+            check(pl.a3_plus == 0.0 && pl.a3_minus == 0.0, "plasticity.a3_plus", || {
+                "a3_plus / a3_minus are triplet amplitudes; set rule = \"triplet\" or remove them"
+                    .into()
+            })?;
+        }
+        check(pl.w_max > pl.w_min, "plasticity.w_max", || {
+            format!("w_max ({}) must be above w_min ({})", pl.w_max, pl.w_min)
+        })?;
+        check(pl.w_init >= pl.w_min && pl.w_init <= pl.w_max, "plasticity.w_init", || {
+            format!(
+                "w_init ({}) must lie within [w_min, w_max] = [{}, {}]",
+                pl.w_init, pl.w_min, pl.w_max
+            )
+        })?;
+        non_negative(ho.theta_step, "homeostasis.theta_step")?;
+        positive(ho.tau_theta_ms, "homeostasis.tau_theta_ms")?;
+        check(ho.scaling_period_steps >= 1, "homeostasis.scaling_period_steps", || {
+            "must be at least 1".into()
+        })?;
+        positive(ho.target_rate_hz, "homeostasis.target_rate_hz")?;
+        non_negative(ho.scaling_gain, "homeostasis.scaling_gain")?;
+        check(ne.refractory_ms / n.dt_ms <= 65535.0, "neuron.refractory_ms", || {
+            "refractory period is more than 65535 steps".into()
+        })?;
+
+        let mut q = Quantizer { report: Vec::new() };
+        let dt = n.dt_ms;
+        let decay_v = q.decay("neuron.tau_m_ms", ne.tau_m_ms, dt, f.membrane.decay);
+        let decay_x1 = q.decay("traces.tau_plus_ms", tr.tau_plus_ms, dt, f.trace_x1.decay);
+        let decay_y1 = q.decay("traces.tau_minus_ms", tr.tau_minus_ms, dt, f.trace_y1.decay);
+        let decay_x2 = q.decay("traces.tau_x_ms", tr.tau_x_ms, dt, f.trace_x2.decay);
+        let decay_y2 = q.decay("traces.tau_y_ms", tr.tau_y_ms, dt, f.trace_y2.decay);
+        let decay_theta =
+            q.decay("homeostasis.tau_theta_ms", ho.tau_theta_ms, dt, f.threshold.decay);
+
+        let theta0 = q.value("neuron.threshold", ne.threshold, theta, "threshold")?;
+        check(theta.to_real(theta0) <= v.max_real(), "neuron.threshold", || {
+            format!(
+                "threshold {} does not fit the membrane format {v} (max {}); widen formats.membrane",
+                ne.threshold,
+                v.max_real()
+            )
+        })?;
+        check(theta0 > 0, "neuron.threshold", || {
+            format!("threshold {} rounds to zero in {theta}; add fraction bits", ne.threshold)
+        })?;
+        let theta_step = q.value("homeostasis.theta_step", ho.theta_step, theta, "threshold")?;
+        let inhibition = q.value("neuron.inhibition", ne.inhibition, v, "membrane")?;
+        let refractory_steps = (ne.refractory_ms / dt).round() as u32;
+        q.record(
+            "neuron.refractory_ms",
+            ne.refractory_ms,
+            refractory_steps as f64 * dt,
+            refractory_steps as i64,
+            "steps".into(),
+        );
+
+        let w_min = q.value("plasticity.w_min", pl.w_min, w, "weight")?;
+        let w_max = q.value("plasticity.w_max", pl.w_max, w, "weight")?;
+        check(w_max > w_min, "plasticity.w_max", || {
+            format!("w_max and w_min round to the same weight in {w}; add weight fraction bits")
+        })?;
+        check(
+            pl.w_init + pl.w_init_spread <= w.max_real() + w.lsb() / 2.0,
+            "plasticity.w_init_spread",
+            || {
+                format!(
+                    "w_init + w_init_spread exceeds the weight format {w} (max {})",
+                    w.max_real()
+                )
+            },
+        )?;
+
+        let max_a = pl.a_plus.max(pl.a_minus).max(pl.a3_plus).max(pl.a3_minus);
+        let amp_range = match pl.weight_dependence {
+            WeightDependence::Additive => w.max_real(),
+            WeightDependence::Multiplicative => 1.0,
+        };
+        check(max_a < amp_range, "plasticity.a_plus", || {
+            format!(
+                "amplitudes must be below {amp_range} for {:?} updates in weight format {w}; got {max_a}",
+                pl.weight_dependence
+            )
+        })?;
+        let amp_frac = match pl.amplitude_frac {
+            Some(fa) => {
+                check(fa >= w.frac && fa <= 32, "plasticity.amplitude_frac", || {
+                    format!("must be between the weight frac ({}) and 32, got {fa}", w.frac)
+                })?;
+                fa
+            }
+            None => auto_amp_frac(max_a, w.frac),
+        };
+        let amp = Format::unsigned(16, amp_frac);
+        let a2_plus = q.value("plasticity.a_plus", pl.a_plus, amp, "amplitude")?;
+        let a2_minus = q.value("plasticity.a_minus", pl.a_minus, amp, "amplitude")?;
+        let a3_plus = q.value("plasticity.a3_plus", pl.a3_plus, amp, "amplitude")?;
+        let a3_minus = q.value("plasticity.a3_minus", pl.a3_minus, amp, "amplitude")?;
+
+        let inc_x1 = q.value("traces.increment", tr.increment, x1, "trace_x1")?;
+        let inc_x2 = q.value("traces.increment", tr.increment, x2, "trace_x2")?;
+        let inc_y1 = q.value("traces.increment", tr.increment, y1, "trace_y1")?;
+        let inc_y2 = q.value("traces.increment", tr.increment, y2, "trace_y2")?;
+
+        let target = ho.target_rate_hz * ho.scaling_period_steps as f64 * dt / 1000.0;
+        check(target * 256.0 < (1u64 << 31) as f64, "homeostasis.target_rate_hz", || {
+            "target spike count per scaling period is too large".into()
+        })?;
+        let scale_target = (target * 256.0).round() as i64;
+        q.record(
+            "homeostasis.target_rate_hz",
+            ho.target_rate_hz,
+            scale_target as f64 / 256.0 / (ho.scaling_period_steps as f64 * dt / 1000.0),
+            scale_target,
+            "U.8 spikes per period".into(),
+        );
+        let gain_per_spike = ho.scaling_gain / target;
+        if ho.scaling {
+            check(gain_per_spike < 1.0, "homeostasis.scaling_gain", || {
+                format!(
+                    "scaling_gain / target count ({gain_per_spike:.3}) must be below 1: lower the gain, \
+                     or raise target_rate_hz or scaling_period_steps"
+                )
+            })?;
+            check(scale_target > 0, "homeostasis.target_rate_hz", || {
+                "target spike count per period rounds to zero; raise the rate or the period".into()
+            })?;
+        }
+        let scale_gain = U0F16::saturating_from_num(gain_per_spike).to_bits() as i64;
+        q.record(
+            "homeostasis.scaling_gain",
+            ho.scaling_gain,
+            scale_gain as f64 / 65536.0 * target,
+            scale_gain,
+            "U0.16 gain per spike".into(),
+        );
+
+        let fmt = Formats { v, w, theta, x1, x2, y1, y2, amp };
+        let rnd = Roundings {
+            v: f.membrane.rounding,
+            w: f.weight.rounding,
+            theta: f.threshold.rounding,
+            x1: f.trace_x1.rounding,
+            x2: f.trace_x2.rounding,
+            y1: f.trace_y1.rounding,
+            y2: f.trace_y2.rounding,
+        };
+        let k = Constants {
+            decay_v,
+            decay_x1,
+            decay_x2,
+            decay_y1,
+            decay_y2,
+            decay_theta,
+            theta0,
+            theta_step,
+            refractory_steps,
+            inhibition,
+            a2_plus,
+            a2_minus,
+            a3_plus,
+            a3_minus,
+            w_min,
+            w_max,
+            inc_x1,
+            inc_x2,
+            inc_y1,
+            inc_y2,
+            scale_target,
+            scale_gain,
+            seed: n.seed,
+        };
+        cfg.stimulus.validate(&cfg)?;
+        Ok(Network { cfg, fmt, rnd, k, quantization: q.report })
+    }
+
+    /// Number of inputs.
+    pub fn inputs(&self) -> usize {
+        self.cfg.network.inputs as usize
+    }
+
+    /// Number of neurons.
+    pub fn neurons(&self) -> usize {
+        self.cfg.network.neurons as usize
+    }
+
+    /// Whether the triplet traces x2/y2 exist.
+    pub fn triplet(&self) -> bool {
+        self.cfg.plasticity.rule == Rule::Triplet
+    }
+}

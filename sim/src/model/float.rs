@@ -1,0 +1,202 @@
+//! The f64 reference: the contract's order of operations with exact exponentials and no
+//! quantisation. It saturates where the contract saturates (format ranges, weight bounds),
+//! so the gap to the bit-accurate model is quantisation and rounding alone.
+
+use super::{initial_weights, Model, Probe};
+use crate::config::{Network, Rule};
+use crate::neuron::lif::LifFloat;
+use crate::plasticity::homeostasis::HomeostasisFloat;
+use crate::plasticity::stdp::StdpFloat;
+use crate::trace::TracesFloat;
+
+/// The float reference model.
+#[derive(Clone)]
+pub struct FloatModel {
+    lif: LifFloat,
+    tr: TracesFloat,
+    stdp: Option<StdpFloat>,
+    homeo: HomeostasisFloat,
+    triplet: bool,
+    inputs: usize,
+    neurons: usize,
+    t: u32,
+    w: Vec<f64>,
+    v: Vec<f64>,
+    theta_a: Vec<f64>,
+    theta: Vec<f64>,
+    y1: Vec<f64>,
+    y2: Vec<f64>,
+    refr: Vec<u16>,
+    count: Vec<u16>,
+    spiked: Vec<bool>,
+    prev_spiked: Vec<bool>,
+    x1: Vec<f64>,
+    x2: Vec<f64>,
+    pre_mask: Vec<bool>,
+    prev_total: u32,
+    acc: Vec<f64>,
+    out: Vec<u32>,
+}
+
+impl FloatModel {
+    /// A fresh model with the config's initial weights (unquantised).
+    pub fn new(net: &Network) -> Self {
+        Self::with_weights(net, initial_weights(net))
+    }
+
+    /// A fresh model with the given weights, input-major.
+    pub fn with_weights(net: &Network, w: Vec<f64>) -> Self {
+        let (ni, nn) = (net.inputs(), net.neurons());
+        assert_eq!(w.len(), ni * nn, "weight matrix must be inputs x neurons");
+        FloatModel {
+            lif: LifFloat::new(net),
+            tr: TracesFloat::new(net),
+            stdp: StdpFloat::new(net),
+            homeo: HomeostasisFloat::new(net),
+            triplet: net.cfg.plasticity.rule == Rule::Triplet,
+            inputs: ni,
+            neurons: nn,
+            t: 0,
+            w,
+            v: vec![0.0; nn],
+            theta_a: vec![0.0; nn],
+            theta: vec![net.cfg.neuron.threshold; nn],
+            y1: vec![0.0; nn],
+            y2: vec![0.0; nn],
+            refr: vec![0; nn],
+            count: vec![0; nn],
+            spiked: vec![false; nn],
+            prev_spiked: vec![false; nn],
+            x1: vec![0.0; ni],
+            x2: vec![0.0; ni],
+            pre_mask: vec![false; ni],
+            prev_total: 0,
+            acc: vec![0.0; nn],
+            out: Vec::new(),
+        }
+    }
+}
+
+impl Model for FloatModel {
+    fn step(&mut self, pre: &[u32]) -> &[u32] {
+        let (ni, nn) = (self.inputs, self.neurons);
+        // 2. Pre-trace decay.
+        for i in 0..ni {
+            self.x1[i] = self.tr.x1.decay(self.x1[i]);
+            if self.triplet {
+                self.x2[i] = self.tr.x2.decay(self.x2[i]);
+            }
+        }
+        for &i in pre {
+            self.pre_mask[i as usize] = true;
+        }
+        // 1. Synaptic input.
+        self.acc.fill(0.0);
+        for &i in pre {
+            let row = &self.w[i as usize * nn..(i as usize + 1) * nn];
+            for (a, &w) in self.acc.iter_mut().zip(row) {
+                *a += w;
+            }
+        }
+        // 1-3. Neuron phase.
+        for j in 0..nn {
+            let others = self.prev_total - self.prev_spiked[j] as u32;
+            let live = self.lif.integrate(&mut self.v[j], &mut self.refr[j], self.acc[j], others);
+            let theta = self.homeo.decay(&mut self.theta_a[j]);
+            self.theta[j] = theta;
+            self.y1[j] = self.tr.y1.decay(self.y1[j]);
+            if self.triplet {
+                self.y2[j] = self.tr.y2.decay(self.y2[j]);
+            }
+            let spike = live && self.lif.fire(&mut self.v[j], &mut self.refr[j], theta);
+            if spike {
+                self.homeo.bump(&mut self.theta_a[j]);
+                self.count[j] = self.count[j].saturating_add(1);
+            }
+            self.spiked[j] = spike;
+        }
+        // 4. Plasticity.
+        if let Some(stdp) = &self.stdp {
+            for j in (0..nn).filter(|&j| self.spiked[j]) {
+                for i in 0..ni {
+                    let x1 =
+                        if self.pre_mask[i] { self.tr.x1.bump(self.x1[i]) } else { self.x1[i] };
+                    let pot = stdp.pot(x1, self.y2[j]);
+                    let dep = if self.pre_mask[i] { stdp.dep(self.y1[j], self.x2[i]) } else { 0.0 };
+                    let w = &mut self.w[i * nn + j];
+                    *w = stdp.apply(*w, pot, dep);
+                }
+            }
+            for &i in pre {
+                let i = i as usize;
+                for j in (0..nn).filter(|&j| !self.spiked[j]) {
+                    let dep = stdp.dep(self.y1[j], self.x2[i]);
+                    let w = &mut self.w[i * nn + j];
+                    *w = stdp.apply(*w, 0.0, dep);
+                }
+            }
+        }
+        // 5. Trace increments.
+        for j in 0..nn {
+            if self.spiked[j] {
+                self.y1[j] = self.tr.y1.bump(self.y1[j]);
+                if self.triplet {
+                    self.y2[j] = self.tr.y2.bump(self.y2[j]);
+                }
+            }
+        }
+        for &i in pre {
+            let i = i as usize;
+            self.x1[i] = self.tr.x1.bump(self.x1[i]);
+            if self.triplet {
+                self.x2[i] = self.tr.x2.bump(self.x2[i]);
+            }
+            self.pre_mask[i] = false;
+        }
+        // 6. Synaptic scaling.
+        if self.homeo.scales_at(self.t) {
+            for j in 0..nn {
+                let s = self.homeo.factor(self.count[j]);
+                for i in 0..ni {
+                    let w = &mut self.w[i * nn + j];
+                    *w = self.homeo.scale(*w, s);
+                }
+                self.count[j] = 0;
+            }
+        }
+        self.prev_spiked.copy_from_slice(&self.spiked);
+        self.out.clear();
+        self.out.extend((0..nn).filter(|&j| self.spiked[j]).map(|j| j as u32));
+        self.prev_total = self.out.len() as u32;
+        self.t += 1;
+        &self.out
+    }
+
+    fn time(&self) -> u32 {
+        self.t
+    }
+
+    fn neurons(&self) -> usize {
+        self.neurons
+    }
+
+    fn weights(&self) -> Vec<f64> {
+        self.w.clone()
+    }
+
+    fn probe(&self, j: usize) -> Probe {
+        Probe {
+            v_mem: self.v[j],
+            theta: self.theta[j],
+            trace_y1: self.y1[j],
+            trace_y2: self.y2[j],
+            refrac: self.refr[j] as u32,
+            spike: self.spiked[j],
+            raw: None,
+        }
+    }
+
+    fn pre_traces(&self) -> Vec<f64> {
+        self.x1.clone()
+    }
+}

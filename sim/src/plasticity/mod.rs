@@ -1,0 +1,3 @@
+//! Learning rules.
+pub mod homeostasis;
+pub mod stdp;

@@ -1,0 +1,188 @@
+//! Running a model over a stimulus and summarising what happened.
+
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::config::Network;
+use crate::model::Model;
+use crate::stimulus::Stimulus;
+
+/// Sees the model after every step (waveform writers, checkers).
+pub trait Observer {
+    /// Called after step `t` with the neurons that spiked.
+    fn after_step(&mut self, t: u32, model: &dyn Model, spikes: &[u32]);
+}
+
+/// An observer that does nothing.
+pub struct NoObserver;
+
+impl Observer for NoObserver {
+    fn after_step(&mut self, _: u32, _: &dyn Model, _: &[u32]) {}
+}
+
+/// What a run produced.
+#[derive(Clone, Debug)]
+pub struct Record {
+    /// Steps run.
+    pub steps: u32,
+    /// Output spikes `(step, neuron)`, in order.
+    pub spikes: Vec<(u32, u32)>,
+    /// Input spikes delivered.
+    pub input_spikes: u64,
+    /// Synaptic events: input spikes x neurons (integration) plus post spikes x inputs (LTP).
+    pub synaptic_events: u64,
+    /// Wall time of the stepping loop, seconds.
+    pub seconds: f64,
+}
+
+/// Run `model` over every step of `stim`.
+pub fn run(model: &mut dyn Model, stim: &Stimulus, obs: &mut dyn Observer) -> Record {
+    let neurons = model.neurons();
+    let inputs = stim.inputs() as u64;
+    let mut spikes = Vec::new();
+    let mut input_spikes = 0u64;
+    let mut post = 0u64;
+    let start = Instant::now();
+    for t in 0..stim.steps() {
+        let pre = stim.at(t);
+        input_spikes += pre.len() as u64;
+        let out = model.step(pre).to_vec();
+        post += out.len() as u64;
+        obs.after_step(t, model, &out);
+        spikes.extend(out.iter().map(|&j| (t, j)));
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    Record {
+        steps: stim.steps(),
+        spikes,
+        input_spikes,
+        synaptic_events: input_spikes * neurons as u64 + post * inputs,
+        seconds,
+    }
+}
+
+/// Statistics of a weight matrix.
+#[derive(Clone, Debug, Serialize)]
+pub struct WeightStats {
+    /// Mean.
+    pub mean: f64,
+    /// Standard deviation.
+    pub std: f64,
+    /// Smallest.
+    pub min: f64,
+    /// Largest.
+    pub max: f64,
+    /// Fraction within the lowest tenth of `[w_min, w_max]`.
+    pub frac_low: f64,
+    /// Fraction within the highest tenth.
+    pub frac_high: f64,
+    /// Ten-bin histogram over `[w_min, w_max]`.
+    pub histogram: Vec<u64>,
+}
+
+impl WeightStats {
+    /// Statistics of `w` within bounds `[lo, hi]`.
+    pub fn of(w: &[f64], lo: f64, hi: f64) -> Self {
+        let n = w.len().max(1) as f64;
+        let mean = w.iter().sum::<f64>() / n;
+        let var = w.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
+        let mut histogram = vec![0u64; 10];
+        for &x in w {
+            let b = (((x - lo) / (hi - lo)) * 10.0).floor().clamp(0.0, 9.0) as usize;
+            histogram[b] += 1;
+        }
+        WeightStats {
+            mean,
+            std: var.sqrt(),
+            min: w.iter().copied().fold(f64::INFINITY, f64::min),
+            max: w.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            frac_low: histogram[0] as f64 / n,
+            frac_high: histogram[9] as f64 / n,
+            histogram,
+        }
+    }
+
+    /// Bimodal: at least `min_each` of the weights in each outer tenth, and together at
+    /// least `min_total`.
+    pub fn is_bimodal(&self, min_each: f64, min_total: f64) -> bool {
+        self.frac_low >= min_each
+            && self.frac_high >= min_each
+            && self.frac_low + self.frac_high >= min_total
+    }
+}
+
+/// The JSON summary of a run.
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    /// Network name.
+    pub network: String,
+    /// `fixed` or `float`.
+    pub model: String,
+    /// Inputs x neurons.
+    pub inputs: u32,
+    /// Neurons.
+    pub neurons: u32,
+    /// Steps run.
+    pub steps: u32,
+    /// Time step, ms.
+    pub dt_ms: f64,
+    /// Simulated time, s.
+    pub simulated_s: f64,
+    /// Input spikes delivered.
+    pub input_spikes: u64,
+    /// Output spikes.
+    pub output_spikes: u64,
+    /// Spikes per neuron.
+    pub spike_counts: Vec<u64>,
+    /// Rate per neuron, Hz.
+    pub rates_hz: Vec<f64>,
+    /// Mean rate over neurons, Hz.
+    pub mean_rate_hz: f64,
+    /// Final weights.
+    pub weights: WeightStats,
+    /// Synaptic events processed.
+    pub synaptic_events: u64,
+    /// Wall time, s.
+    pub wall_s: f64,
+    /// Synaptic events per wall second.
+    pub events_per_s: f64,
+}
+
+/// Spike count per neuron.
+pub fn spike_counts(spikes: &[(u32, u32)], neurons: usize) -> Vec<u64> {
+    let mut c = vec![0u64; neurons];
+    for &(_, j) in spikes {
+        c[j as usize] += 1;
+    }
+    c
+}
+
+impl Summary {
+    /// Summarise a finished run.
+    pub fn new(net: &Network, model: &str, rec: &Record, weights: &[f64]) -> Self {
+        let c = &net.cfg;
+        let simulated_s = rec.steps as f64 * c.network.dt_ms / 1000.0;
+        let spike_counts = spike_counts(&rec.spikes, net.neurons());
+        let rates_hz: Vec<f64> =
+            spike_counts.iter().map(|&n| n as f64 / simulated_s.max(1e-12)).collect();
+        Summary {
+            network: c.network.name.clone(),
+            model: model.to_string(),
+            inputs: c.network.inputs,
+            neurons: c.network.neurons,
+            steps: rec.steps,
+            dt_ms: c.network.dt_ms,
+            simulated_s,
+            input_spikes: rec.input_spikes,
+            output_spikes: rec.spikes.len() as u64,
+            mean_rate_hz: rates_hz.iter().sum::<f64>() / rates_hz.len() as f64,
+            spike_counts,
+            rates_hz,
+            weights: WeightStats::of(weights, c.plasticity.w_min, c.plasticity.w_max),
+            synaptic_events: rec.synaptic_events,
+            wall_s: rec.seconds,
+            events_per_s: rec.synaptic_events as f64 / rec.seconds.max(1e-12),
+        }
+    }
+}
