@@ -1,1 +1,107 @@
-fn main() {}
+//! `synforge`: plastic spiking networks to FPGA hardware you can trust.
+//!
+//! Exit status: 0 on success, 2 on bad input (config, stimulus, flags), 1 on any other failure.
+
+mod cmd;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Bad input from the user: reported, exit status 2.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// Turn a model-side error into a usage error (all of them are about the input).
+pub fn usage(e: synforge_sim::Error) -> anyhow::Error {
+    anyhow::Error::new(UsageError(e.to_string()))
+}
+
+#[derive(Parser)]
+#[command(
+    name = "synforge",
+    version,
+    about = "Plastic spiking networks to FPGA hardware you can trust"
+)]
+struct Cli {
+    /// Worker threads for the bit-accurate model (default: all cores).
+    #[arg(long, global = true, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    threads: Option<u16>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the network and its stimulus come from.
+#[derive(Args, Clone)]
+pub struct Source {
+    /// Network config (TOML). Without it the built-in default network is used.
+    #[arg(long, short)]
+    config: Option<PathBuf>,
+    /// Stimulus CSV (`step,input` lines); overrides the config's `[stimulus]`.
+    #[arg(long, short)]
+    stimulus: Option<PathBuf>,
+    /// Number of steps; overrides the stimulus's own.
+    #[arg(long)]
+    steps: Option<u32>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the built-in default network end to end: both models, their distance, outputs.
+    Demo(cmd::demo::DemoArgs),
+    /// Run one model and write spikes, weights, a JSON summary and optionally a VCD.
+    Sim(cmd::sim::SimArgs),
+    /// Run both models on the same stimulus and report their distance.
+    Compare(cmd::compare::CompareArgs),
+    /// Print the formats and the hardware constants with their quantisation error.
+    Params(cmd::params::ParamsArgs),
+    /// Write the config's generated stimulus as CSV.
+    Stimulus(cmd::stimulus::StimulusArgs),
+    /// Measure the bit-accurate model's speed (synaptic events/s) and memory bandwidth.
+    Bench(cmd::bench::BenchArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    if let Some(n) = cli.threads {
+        if let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(n as usize).build_global() {
+            eprintln!("error: cannot start {n} threads: {e}");
+            return ExitCode::from(1);
+        }
+    }
+    let result = match cli.command {
+        Command::Demo(a) => cmd::demo::run(a),
+        Command::Sim(a) => cmd::sim::run(a),
+        Command::Compare(a) => cmd::compare::run(a),
+        Command::Params(a) => cmd::params::run(a),
+        Command::Stimulus(a) => cmd::stimulus::run(a),
+        Command::Bench(a) => cmd::bench::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            if e.downcast_ref::<UsageError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
+        }
+    }
+}

@@ -282,7 +282,7 @@ pub struct FormatsSection {
 
 impl Default for FormatsSection {
     fn default() -> Self {
-        let trace = FormatSpec::new(8, 6, Rounding::Nearest);
+        let trace = FormatSpec::new(8, 6, Rounding::Stochastic);
         FormatsSection {
             membrane: FormatSpec::new(16, 10, Rounding::Nearest),
             weight: FormatSpec::new(10, 10, Rounding::Stochastic),

@@ -1,0 +1,4 @@
+//! Integration tests of the models, one binary, grouped by concern.
+mod learning;
+mod props;
+mod rules;

@@ -1,0 +1,68 @@
+//! `synforge compare`: the measured gap between the float reference and the fixed model.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Args;
+use synforge_sim::compare::{compare, Distance};
+
+use super::load;
+use crate::output::Staged;
+use crate::Source;
+
+/// Arguments of `synforge compare`.
+#[derive(Args)]
+pub struct CompareArgs {
+    #[command(flatten)]
+    src: Source,
+    /// Coincidence window for spike-time agreement, in steps either side.
+    #[arg(long, default_value_t = 2)]
+    window: u32,
+    /// Also write the distance as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+/// Print a distance as a table.
+pub fn print_distance(d: &Distance) {
+    println!("float reference vs bit-accurate model, {} steps", d.steps);
+    println!(
+        "  output spikes            fixed {:>9}   float {:>9}",
+        d.spikes_fixed, d.spikes_float
+    );
+    println!("  mean rate (float)        {:>10.3} Hz", d.mean_rate_float_hz);
+    println!(
+        "  rate error mean |max|    {:>10.3} Hz | {:.3} Hz",
+        d.rate_error_mean_hz, d.rate_error_max_hz
+    );
+    println!("  spike-count error        {:>10.2} % of float spikes", 100.0 * d.rate_error_rel);
+    println!("  spike agreement (±{} st)  {:>10.3}", d.window_steps, d.spike_agreement);
+    println!(
+        "  final weight RMSE        {:>10.5} ({:.2} % of w_max - w_min)",
+        d.weight_rmse,
+        100.0 * d.weight_rmse_rel
+    );
+    println!("  final weight correlation {:>10.4}", d.weight_correlation);
+}
+
+/// `synforge compare`.
+pub fn run(a: CompareArgs) -> Result<ExitCode> {
+    let (net, stim) = load(&a.src)?;
+    let d = compare(&net, &stim, a.window);
+    print_distance(&d);
+    if let Some(path) = &a.json {
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        let mut s = Staged::new(dir)?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "compare.json".into());
+        s.write(&name, serde_json::to_string_pretty(&d)?.as_bytes())?;
+        s.commit()?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
