@@ -71,13 +71,15 @@ impl LifFixed {
     /// counter on a spike.
     #[inline(always)]
     pub fn fire(&self, v: &mut i32, refr: &mut u16, theta: i64) -> bool {
-        let thr = theta << self.theta_to_v;
-        if (*v as i64) < thr {
+        // 128 bits: a wide threshold aligned to a fine membrane may pass 63 bits, and then
+        // simply cannot be reached.
+        let thr = (theta as i128) << self.theta_to_v;
+        if (*v as i128) < thr {
             return false;
         }
         *v = match self.reset {
             Reset::Zero => 0,
-            Reset::Subtract => (*v as i64 - thr) as i32,
+            Reset::Subtract => (*v as i128 - thr) as i32,
         };
         *refr = self.refractory;
         true
