@@ -160,14 +160,16 @@ impl StimulusSpec {
                         "a pairing stimulus needs at least 2 inputs (tests and a teacher)",
                     ));
                 }
-                if !(p.offset_min_ms <= p.offset_max_ms) {
+                let ordered = p.offset_min_ms <= p.offset_max_ms; // false for NaN too
+                if !ordered {
                     return Err(Error::field(
                         "stimulus.pairing.offset_min_ms",
                         "must not exceed offset_max_ms",
                     ));
                 }
                 let span = p.offset_min_ms.abs().max(p.offset_max_ms.abs());
-                if !(p.period_ms > 2.0 * span + 2.0 * dt) {
+                let long_enough = p.period_ms > 2.0 * span + 2.0 * dt; // false for NaN too
+                if !long_enough {
                     return Err(Error::field(
                         "stimulus.pairing.period_ms",
                         format!("must exceed twice the largest offset ({span} ms) plus 2 dt"),
