@@ -72,6 +72,13 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Die quietly of SIGPIPE like any Unix filter (`synforge params | head`), instead of
+    // panicking on the failed write.
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of a signal, before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

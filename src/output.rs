@@ -7,6 +7,18 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use tempfile::NamedTempFile;
 
+/// Refuse, as bad input, an output folder path that names an existing file.
+pub fn check_out_dir(dir: &Path) -> Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(crate::UsageError(format!(
+            "--out: `{}` exists and is not a folder; choose another output folder",
+            dir.display()
+        ))
+        .into());
+    }
+    Ok(())
+}
+
 /// A set of files staged in one folder, committed together.
 pub struct Staged {
     dir: PathBuf,

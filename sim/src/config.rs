@@ -492,10 +492,14 @@ impl Quantizer {
             Error::field(
                 field,
                 format!(
-                    "{x} does not fit the {what} format {fmt} (range {} to {}); \
-                     lower the value or widen formats.{what}",
+                    "{x} does not fit the {what} format {fmt} (range {} to {}); lower the value or {}",
                     fmt.min_real(),
-                    fmt.max_real()
+                    fmt.max_real(),
+                    if what == "amplitude" {
+                        "lower plasticity.amplitude_frac".to_string()
+                    } else {
+                        format!("widen formats.{what}")
+                    }
                 ),
             )
         })?;
@@ -739,23 +743,25 @@ impl Network {
             scale_target,
             "U.8 spikes per period".into(),
         );
-        let gain_per_spike = ho.scaling_gain / target;
+        // The gain is relative to the target the hardware actually compares with.
+        let target_q = scale_target as f64 / 256.0;
+        let gain_per_spike = if target_q > 0.0 { ho.scaling_gain / target_q } else { 0.0 };
         if ho.scaling {
+            check(scale_target > 0, "homeostasis.target_rate_hz", || {
+                "target spike count per period rounds to zero; raise the rate or the period".into()
+            })?;
             check(gain_per_spike < 1.0, "homeostasis.scaling_gain", || {
                 format!(
                     "scaling_gain / target count ({gain_per_spike:.3}) must be below 1: lower the gain, \
                      or raise target_rate_hz or scaling_period_steps"
                 )
             })?;
-            check(scale_target > 0, "homeostasis.target_rate_hz", || {
-                "target spike count per period rounds to zero; raise the rate or the period".into()
-            })?;
         }
         let scale_gain = U0F16::saturating_from_num(gain_per_spike).to_bits() as i64;
         q.record(
             "homeostasis.scaling_gain",
             ho.scaling_gain,
-            scale_gain as f64 / 65536.0 * target,
+            scale_gain as f64 / 65536.0 * target_q,
             scale_gain,
             "U0.16 gain per spike".into(),
         );

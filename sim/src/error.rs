@@ -31,6 +31,14 @@ pub enum Error {
         /// What is wrong and how to fix it.
         message: String,
     },
+    /// A stimulus file is unusable as a whole.
+    #[error("{path}: {message}")]
+    StimulusFile {
+        /// The stimulus file.
+        path: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
     /// Reading a file failed.
     #[error("cannot read {path}: {source}")]
     Io {

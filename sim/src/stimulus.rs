@@ -398,7 +398,10 @@ impl Stimulus {
         let steps =
             if steps > 0 { steps } else { events.iter().map(|e| e.0 + 1).max().unwrap_or(0) };
         if steps == 0 {
-            return Err(err(0, "the file holds no spikes and no step count was given".into()));
+            return Err(Error::StimulusFile {
+                path: origin.to_string(),
+                message: "holds no spikes; give --steps N to run an empty stimulus".into(),
+            });
         }
         let mut b = Builder::new(inputs, steps);
         b.events = events;

@@ -27,6 +27,7 @@ pub struct DemoArgs {
 /// `synforge demo`.
 pub fn run(a: DemoArgs) -> Result<ExitCode> {
     let (net, stim) = load(&a.src)?;
+    crate::output::check_out_dir(&a.out)?;
     println!(
         "== {} : {} inputs x {} neurons, {} steps",
         net.cfg.network.name,

@@ -153,6 +153,7 @@ pub fn run(a: SimArgs) -> Result<ExitCode> {
             ModelKind::Float => "float",
         })
     });
+    crate::output::check_out_dir(&out)?;
     let r = simulate(&net, &stim, kind, &out, vcd.as_deref())?;
     print_summary(&r.summary);
     for f in &r.files {
