@@ -1,1 +1,656 @@
 //! Integration tests of the `synforge` command line.
+//!
+//! Every test runs the real binary in its own temporary folder. Good input: the files each
+//! subcommand promises, with the right headers and fields. Bad input: exit status 2, the exact
+//! message (naming the field, file and line, and the fix), and no output folder or file left
+//! behind.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn synforge(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_synforge"))
+        .args(args)
+        .current_dir(dir)
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .expect("the synforge binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Run and require success; returns stdout.
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = synforge(dir, args);
+    assert!(
+        out.status.success(),
+        "synforge {args:?} failed with {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+fn write(dir: &Path, name: &str, contents: &str) -> PathBuf {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("create folder");
+    }
+    std::fs::write(&path, contents).expect("write test input");
+    path
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+fn json(path: &Path) -> Value {
+    serde_json::from_str(&read(path))
+        .unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+}
+
+/// Every path under `dir`, relative, files and folders.
+fn tree(dir: &Path) -> BTreeSet<PathBuf> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeSet<PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("list folder") {
+            let path = entry.expect("folder entry").path();
+            out.insert(path.strip_prefix(root).expect("under root").to_path_buf());
+            if path.is_dir() {
+                walk(root, &path, out);
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// Bad input: exit status 2, exactly `stderr`, nothing on stdout, and the folder exactly as
+/// before (no output folder, no partial or temporary file).
+fn refused(dir: &Path, args: &[&str], stderr: &str) {
+    let before = tree(dir);
+    let out = synforge(dir, args);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "synforge {args:?}: exit status\nstderr:\n{}",
+        text(&out.stderr)
+    );
+    assert_eq!(text(&out.stderr), stderr, "synforge {args:?}: error text");
+    assert_eq!(text(&out.stdout), "", "synforge {args:?}: nothing on stdout");
+    assert_eq!(tree(dir), before, "synforge {args:?} left files behind");
+}
+
+fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temporary folder")
+}
+
+/// A network whose every format is given, so error texts naming formats do not depend on the
+/// built-in defaults.
+const FORMATS: &str = "\
+[formats.membrane]
+width = 16
+frac = 8
+[formats.weight]
+width = 8
+frac = 8
+[formats.threshold]
+width = 16
+frac = 8
+";
+
+/// `step,neuron` rows of a spikes.csv, checked for shape.
+fn spike_rows(csv: &str, steps: u64, neurons: u64) -> Vec<(u64, u64)> {
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("step,neuron"));
+    let rows: Vec<(u64, u64)> = lines
+        .map(|l| {
+            let (t, j) = l.split_once(',').unwrap_or_else(|| panic!("bad spikes.csv line `{l}`"));
+            (t.parse().expect("step"), j.parse().expect("neuron"))
+        })
+        .collect();
+    assert!(rows.windows(2).all(|w| w[0] < w[1]), "spikes in time order, one per neuron");
+    assert!(rows.iter().all(|&(t, j)| t < steps && j < neurons), "spikes within the run");
+    rows
+}
+
+// ---------------------------------------------------------------------------------------------
+// sim
+
+#[test]
+fn sim_writes_spikes_weights_summary_and_vcd() {
+    let dir = tmp();
+    let stdout = ok(dir.path(), &["sim", "--steps", "500", "-o", "out", "--vcd", "0,1"]);
+    let out = dir.path().join("out");
+
+    let summary = json(&out.join("summary.json"));
+    let s = &summary["summary"];
+    assert_eq!(s["model"], "fixed");
+    let name = s["network"].as_str().expect("network name");
+    assert!(!name.is_empty());
+    assert_eq!(s["steps"], 500);
+    let inputs = s["inputs"].as_u64().expect("inputs");
+    let neurons = s["neurons"].as_u64().expect("neurons");
+    assert!(inputs >= 1 && neurons >= 2);
+    assert!(s["input_spikes"].as_u64().expect("input_spikes") > 0);
+    assert_eq!(s["dt_ms"].as_f64().map(|dt| dt * 500.0 / 1000.0), s["simulated_s"].as_f64());
+    let counts: Vec<u64> = s["spike_counts"]
+        .as_array()
+        .expect("spike_counts")
+        .iter()
+        .map(|c| c.as_u64().expect("count"))
+        .collect();
+    assert_eq!(counts.len() as u64, neurons);
+    assert_eq!(s["rates_hz"].as_array().map(Vec::len), Some(neurons as usize));
+    assert!(s["weights"]["histogram"].is_array());
+    assert!(s["events_per_s"].is_number());
+    let q = summary["quantization"].as_array().expect("quantization report");
+    let tau_m = q.iter().find(|e| e["field"] == "neuron.tau_m_ms").expect("tau_m entry");
+    for key in ["requested", "realised", "raw", "rel_error", "format"] {
+        assert!(!tau_m[key].is_null(), "quantization entry has {key}");
+    }
+    for key in ["v", "w", "theta", "x1", "x2", "y1", "y2", "amp"] {
+        assert!(summary["formats"][key]["width"].is_u64(), "formats.{key}");
+    }
+
+    let rows = spike_rows(&read(&out.join("spikes.csv")), 500, neurons);
+    assert_eq!(rows.len() as u64, s["output_spikes"].as_u64().expect("output_spikes"));
+    let mut per_neuron = vec![0u64; neurons as usize];
+    for (_, j) in &rows {
+        per_neuron[*j as usize] += 1;
+    }
+    assert_eq!(per_neuron, counts);
+
+    let weights = read(&out.join("weights.csv"));
+    let mut lines = weights.lines();
+    assert_eq!(lines.next(), Some("input,neuron,weight"));
+    let mut n = 0;
+    for (k, l) in lines.enumerate() {
+        let f: Vec<&str> = l.split(',').collect();
+        assert_eq!(f.len(), 3, "weights.csv line `{l}`");
+        assert_eq!(f[0].parse::<u64>().expect("input"), k as u64 / neurons);
+        assert_eq!(f[1].parse::<u64>().expect("neuron"), k as u64 % neurons);
+        let w: f64 = f[2].parse().expect("weight");
+        assert!(w.is_finite() && w >= 0.0, "weight {w}");
+        n += 1;
+    }
+    assert_eq!(n, inputs * neurons);
+
+    let vcd = read(&out.join("waves/fixed.vcd"));
+    for needle in [
+        "$scope module neuron_0 $end",
+        "$scope module neuron_1 $end",
+        "state_v_mem",
+        "state_theta",
+        "state_trace_y1",
+        "state_refrac",
+        "event_spike",
+        "$enddefinitions $end",
+    ] {
+        assert!(vcd.contains(needle), "the VCD has `{needle}`");
+    }
+    assert!(!vcd.contains("neuron_2"), "only the neurons asked for");
+    assert!(vcd.contains("#499000"), "one sample per step, 1 ms = 1000 us");
+
+    for f in ["spikes.csv", "weights.csv", "summary.json", "waves/fixed.vcd"] {
+        assert!(stdout.contains(&format!("wrote out/{f}")), "stdout names {f}:\n{stdout}");
+    }
+    // Nothing but the promised files (no leftover temporaries).
+    let files: Vec<PathBuf> = tree(&out).into_iter().collect();
+    let want: Vec<PathBuf> =
+        ["spikes.csv", "summary.json", "waves", "waves/fixed.vcd", "weights.csv"]
+            .iter()
+            .map(PathBuf::from)
+            .collect();
+    assert_eq!(files, want);
+}
+
+#[test]
+fn sim_writes_to_build_sim_by_default() {
+    let dir = tmp();
+    ok(dir.path(), &["sim", "--steps", "200"]);
+    write(dir.path(), "net.toml", "[network]\nname = \"mine\"\n");
+    ok(dir.path(), &["sim", "-c", "net.toml", "--steps", "200", "--model", "float"]);
+    for out in ["build/sim/mine/float", "build/sim/default/fixed"] {
+        for f in ["spikes.csv", "weights.csv", "summary.json"] {
+            assert!(dir.path().join(out).join(f).is_file(), "{f} in {out}");
+        }
+    }
+}
+
+#[test]
+fn sim_runs_the_float_model() {
+    let dir = tmp();
+    ok(dir.path(), &["sim", "--model", "float", "--steps", "500", "-o", "f", "--vcd", "1"]);
+    let summary = json(&dir.path().join("f/summary.json"));
+    assert_eq!(summary["summary"]["model"], "float");
+    assert_eq!(summary["summary"]["steps"], 500);
+    let neurons = summary["summary"]["neurons"].as_u64().expect("neurons");
+    spike_rows(&read(&dir.path().join("f/spikes.csv")), 500, neurons);
+    let vcd = read(&dir.path().join("f/waves/float.vcd"));
+    assert!(vcd.contains("$var real 64"), "the float model writes real variables");
+    assert!(vcd.contains("neuron_1") && !vcd.contains("neuron_0"));
+}
+
+#[test]
+fn sim_is_deterministic() {
+    let dir = tmp();
+    ok(dir.path(), &["sim", "--steps", "500", "-o", "a"]);
+    ok(dir.path(), &["sim", "--steps", "500", "-o", "b"]);
+    for f in ["spikes.csv", "weights.csv"] {
+        assert_eq!(read(&dir.path().join("a").join(f)), read(&dir.path().join("b").join(f)));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// compare, params, demo
+
+#[test]
+fn compare_prints_the_metrics_and_writes_json() {
+    let dir = tmp();
+    let stdout = ok(dir.path(), &["compare", "--steps", "500", "--json", "cmp/d.json"]);
+    for needle in [
+        "float reference vs bit-accurate model, 500 steps",
+        "output spikes",
+        "rate error mean |max|",
+        "spike-count error",
+        "spike agreement (±2 st)",
+        "final weight RMSE",
+        "final weight correlation",
+    ] {
+        assert!(stdout.contains(needle), "compare prints `{needle}`:\n{stdout}");
+    }
+    let d = json(&dir.path().join("cmp/d.json"));
+    assert_eq!(d["steps"], 500);
+    assert_eq!(d["window_steps"], 2);
+    let agreement = d["spike_agreement"].as_f64().expect("spike_agreement");
+    assert!((0.0..=1.0).contains(&agreement));
+    let corr = d["weight_correlation"].as_f64().expect("weight_correlation");
+    assert!((-1.0..=1.0).contains(&corr));
+    assert!(d["weight_rmse"].as_f64().expect("weight_rmse") >= 0.0);
+    assert!(d["rate_error_hz"].is_array());
+
+    // The same numbers as the two models run one by one.
+    ok(dir.path(), &["sim", "--steps", "500", "-o", "fx"]);
+    ok(dir.path(), &["sim", "--steps", "500", "-o", "fl", "--model", "float"]);
+    let fixed = json(&dir.path().join("fx/summary.json"));
+    let float = json(&dir.path().join("fl/summary.json"));
+    assert_eq!(d["spikes_fixed"], fixed["summary"]["output_spikes"]);
+    assert_eq!(d["spikes_float"], float["summary"]["output_spikes"]);
+    let neurons = fixed["summary"]["neurons"].as_u64().expect("neurons") as usize;
+    assert_eq!(d["rate_error_hz"].as_array().map(Vec::len), Some(neurons));
+}
+
+#[test]
+fn params_prints_formats_and_constants() {
+    let dir = tmp();
+    let stdout = ok(dir.path(), &["params"]);
+    assert!(stdout.starts_with("formats of `"), "{stdout}");
+    for needle in [
+        "  membrane   sQ",
+        "  weight     uQ",
+        "  amplitude  uQ",
+        "parameters (requested -> realised):",
+        "  neuron.tau_m_ms ",
+        "  neuron.threshold ",
+        "  plasticity.a_plus ",
+        "U0.16 factor exp(-dt/tau)",
+    ] {
+        assert!(stdout.contains(needle), "params prints `{needle}`:\n{stdout}");
+    }
+    let j: Value = serde_json::from_str(&ok(dir.path(), &["params", "--json"])).expect("JSON");
+    assert!(j["constants"]["decay_v"].is_u64());
+    assert!(j["formats"]["v"]["signed"].as_bool().expect("signed membrane"));
+    assert!(j["quantization"].as_array().is_some_and(|q| !q.is_empty()));
+    // A given config is reported with its own values.
+    write(
+        dir.path(),
+        "net.toml",
+        &format!(
+            "[network]\nname = \"mine\"\n{FORMATS}[plasticity]\nw_min = 0.0\nw_max = 0.5\n\
+             w_init = 0.25\nw_init_spread = 0.0\na_plus = 0.01\na_minus = 0.01\n"
+        ),
+    );
+    let stdout = ok(dir.path(), &["params", "-c", "net.toml"]);
+    assert!(stdout.starts_with("formats of `mine`:\n"), "{stdout}");
+    assert!(stdout.contains("  membrane   sQ8.8     16 bits"), "{stdout}");
+}
+
+#[test]
+fn demo_writes_both_models_and_their_distance() {
+    let dir = tmp();
+    let stdout = ok(dir.path(), &["demo", "--steps", "300", "-o", "d"]);
+    assert!(stdout.contains("outputs in d"), "{stdout}");
+    let d = dir.path().join("d");
+    for f in ["compare.json", "fixed/spikes.csv", "fixed/waves/fixed.vcd", "float/summary.json"] {
+        assert!(d.join(f).is_file(), "demo writes {f}");
+    }
+    assert_eq!(json(&d.join("compare.json"))["steps"], 300);
+}
+
+// ---------------------------------------------------------------------------------------------
+// stimulus
+
+#[test]
+fn stimulus_csv_replays_the_generated_stimulus() {
+    let dir = tmp();
+    let stdout = ok(dir.path(), &["stimulus", "--steps", "500", "--out", "f.csv"]);
+    assert!(
+        stdout.starts_with("wrote ") && stdout.contains(" over 500 steps to f.csv"),
+        "{stdout}"
+    );
+    let csv = read(&dir.path().join("f.csv"));
+    assert!(csv.starts_with("step,input\n"), "header");
+    assert!(csv.lines().count() > 1, "some spikes");
+
+    ok(dir.path(), &["sim", "--steps", "500", "-o", "gen"]);
+    ok(dir.path(), &["sim", "--stimulus", "f.csv", "--steps", "500", "-o", "file"]);
+    for f in ["spikes.csv", "weights.csv"] {
+        assert_eq!(
+            read(&dir.path().join("gen").join(f)),
+            read(&dir.path().join("file").join(f)),
+            "{f}: the file replays the generated stimulus"
+        );
+    }
+    let g = json(&dir.path().join("gen/summary.json"));
+    let f = json(&dir.path().join("file/summary.json"));
+    assert_eq!(g["summary"]["input_spikes"], f["summary"]["input_spikes"]);
+    assert_eq!(g["summary"]["output_spikes"], f["summary"]["output_spikes"]);
+}
+
+#[test]
+fn config_stimulus_file_is_relative_to_the_config() {
+    let dir = tmp();
+    write(
+        dir.path(),
+        "cfg/net.toml",
+        "[network]\ninputs = 4\nneurons = 2\n[stimulus]\nkind = \"file\"\nsteps = 50\n\
+         file = \"spikes.csv\"\n",
+    );
+    write(dir.path(), "cfg/spikes.csv", "step,input\n0,1\n3,2\n# comment\n\n10,3\n");
+    ok(dir.path(), &["sim", "-c", "cfg/net.toml", "-o", "out"]);
+    let s = json(&dir.path().join("out/summary.json"));
+    assert_eq!(s["summary"]["steps"], 50);
+    assert_eq!(s["summary"]["input_spikes"], 3);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad input: status 2, the exact message, nothing written.
+
+#[test]
+fn unknown_config_field_is_refused() {
+    let dir = tmp();
+    write(dir.path(), "bad.toml", "[network]\nfoo = 3\n");
+    refused(
+        dir.path(),
+        &["sim", "-c", "bad.toml", "-o", "out"],
+        "error: bad.toml: TOML parse error at line 2, column 1\n  |\n2 | foo = 3\n  | ^^^\n\
+         unknown field `foo`, expected one of `name`, `inputs`, `neurons`, `dt_ms`, `seed`\n\n",
+    );
+    write(dir.path(), "typo.toml", "[neuron]\nthreshhold = 1.0\n");
+    refused(
+        dir.path(),
+        &["params", "-c", "typo.toml"],
+        "error: typo.toml: TOML parse error at line 2, column 1\n  |\n2 | threshhold = 1.0\n  \
+         | ^^^^^^^^^^\nunknown field `threshhold`, expected one of `tau_m_ms`, `threshold`, \
+         `reset`, `refractory_ms`, `inhibition`\n\n",
+    );
+}
+
+#[test]
+fn wrongly_typed_or_incomplete_config_is_refused() {
+    let dir = tmp();
+    write(dir.path(), "neg.toml", "[network]\nneurons = -5\n");
+    refused(
+        dir.path(),
+        &["sim", "-c", "neg.toml", "-o", "out"],
+        "error: neg.toml: TOML parse error at line 2, column 11\n  |\n2 | neurons = -5\n  \
+         |           ^^\ninvalid value: integer `-5`, expected u32\n\n",
+    );
+    write(dir.path(), "miss.toml", "[formats.trace_x1]\nwidth = 8\n");
+    refused(
+        dir.path(),
+        &["sim", "-c", "miss.toml", "-o", "out"],
+        "error: miss.toml: TOML parse error at line 1, column 1\n  |\n1 | [formats.trace_x1]\n  \
+         | ^^^^^^^^^^^^^^^^^^\nmissing field `frac`\n\n",
+    );
+}
+
+#[test]
+fn out_of_range_values_are_refused_naming_the_field() {
+    let dir = tmp();
+    write(dir.path(), "n0.toml", "[network]\nneurons = 0\n");
+    refused(
+        dir.path(),
+        &["sim", "-c", "n0.toml", "-o", "out"],
+        "error: config field `network.neurons`: must be between 1 and 65536, got 0\n",
+    );
+    write(dir.path(), "dt.toml", "[network]\ndt_ms = nan\n");
+    refused(
+        dir.path(),
+        &["sim", "-c", "dt.toml", "-o", "out"],
+        "error: config field `network.dt_ms`: must be a positive number, got NaN\n",
+    );
+    write(dir.path(), "w.toml", "[formats.membrane]\nwidth = 0\nfrac = 0\n");
+    refused(
+        dir.path(),
+        &["compare", "-c", "w.toml"],
+        "error: config field `formats.membrane.width`: membrane width must be 4 to 32 bits, got 0\n",
+    );
+}
+
+#[test]
+fn threshold_that_does_not_fit_is_refused() {
+    let dir = tmp();
+    // Over the threshold format uQ8.8.
+    write(dir.path(), "big.toml", &format!("{FORMATS}[neuron]\nthreshold = 300.0\n"));
+    refused(
+        dir.path(),
+        &["sim", "-c", "big.toml", "-o", "out"],
+        "error: config field `neuron.threshold`: 300 does not fit the threshold format uQ8.8 \
+         (range 0 to 255.99609375); lower the value or widen formats.threshold\n",
+    );
+    // Fits uQ8.8 but not the membrane sQ8.8: the neuron could never fire.
+    write(dir.path(), "mem.toml", &format!("{FORMATS}[neuron]\nthreshold = 200.0\n"));
+    refused(
+        dir.path(),
+        &["sim", "-c", "mem.toml", "-o", "out"],
+        "error: config field `neuron.threshold`: threshold 200 does not fit the membrane format \
+         sQ8.8 (max 127.99609375); widen formats.membrane\n",
+    );
+    // Rounds to zero.
+    write(dir.path(), "tiny.toml", &format!("{FORMATS}[neuron]\nthreshold = 0.001\n"));
+    refused(
+        dir.path(),
+        &["params", "-c", "tiny.toml"],
+        "error: config field `neuron.threshold`: threshold 0.001 rounds to zero in uQ8.8; add \
+         fraction bits\n",
+    );
+}
+
+#[test]
+fn malformed_stimulus_line_is_refused_naming_file_and_line() {
+    let dir = tmp();
+    write(dir.path(), "small.toml", "[network]\ninputs = 8\nneurons = 4\n");
+    write(dir.path(), "bad.csv", "step,input\n0,1\n1;2\n");
+    refused(
+        dir.path(),
+        &["sim", "-c", "small.toml", "--stimulus", "bad.csv", "-o", "out"],
+        "error: bad.csv:3: expected `step,input` (two integers), got `1;2`\n",
+    );
+    write(dir.path(), "neg.csv", "step,input\n-1,2\n");
+    refused(
+        dir.path(),
+        &["sim", "-c", "small.toml", "--stimulus", "neg.csv", "-o", "out"],
+        "error: neg.csv:2: step `-1` is not a non-negative integer\n",
+    );
+    // Through the config's own stimulus file, the path is the one the user would open.
+    write(
+        dir.path(),
+        "cfg/net.toml",
+        "[network]\ninputs = 8\nneurons = 4\n[stimulus]\nkind = \"file\"\nfile = \"spikes.csv\"\n",
+    );
+    write(dir.path(), "cfg/spikes.csv", "step,input\n0,1\n2,x\n");
+    refused(
+        dir.path(),
+        &["sim", "-c", "cfg/net.toml", "-o", "out"],
+        "error: cfg/spikes.csv:3: input `x` is not a non-negative integer\n",
+    );
+}
+
+#[test]
+fn stimulus_input_or_step_out_of_range_is_refused() {
+    let dir = tmp();
+    write(dir.path(), "small.toml", "[network]\ninputs = 8\nneurons = 4\n");
+    write(dir.path(), "oor.csv", "step,input\n0,1\n3,8\n");
+    refused(
+        dir.path(),
+        &["sim", "-c", "small.toml", "--stimulus", "oor.csv", "-o", "out"],
+        "error: oor.csv:3: input 8 does not exist: the network has inputs 0..7\n",
+    );
+    write(dir.path(), "late.csv", "0,1\n600,2\n");
+    refused(
+        dir.path(),
+        &["sim", "-c", "small.toml", "--stimulus", "late.csv", "--steps", "500", "-o", "out"],
+        "error: late.csv:2: step 600 is beyond the run of 500 steps (0..499)\n",
+    );
+}
+
+#[test]
+fn an_empty_stimulus_needs_a_step_count() {
+    let dir = tmp();
+    write(dir.path(), "empty.csv", "step,input\n# nothing\n");
+    refused(
+        dir.path(),
+        &["sim", "--stimulus", "empty.csv", "-o", "out"],
+        "error: empty.csv: holds no spikes; give --steps N to run an empty stimulus\n",
+    );
+    ok(dir.path(), &["sim", "--stimulus", "empty.csv", "--steps", "20", "-o", "out"]);
+    let s = json(&dir.path().join("out/summary.json"));
+    assert_eq!(
+        (s["summary"]["steps"].as_u64(), s["summary"]["input_spikes"].as_u64()),
+        (Some(20), Some(0))
+    );
+}
+
+#[test]
+fn missing_files_are_refused() {
+    let dir = tmp();
+    refused(
+        dir.path(),
+        &["sim", "-c", "nope.toml", "-o", "out"],
+        "error: cannot read nope.toml: No such file or directory (os error 2)\n",
+    );
+    refused(
+        dir.path(),
+        &["sim", "--stimulus", "nope.csv", "-o", "out"],
+        "error: cannot read nope.csv: No such file or directory (os error 2)\n",
+    );
+    refused(
+        dir.path(),
+        &["stimulus", "-c", "nope.toml", "--out", "s.csv"],
+        "error: cannot read nope.toml: No such file or directory (os error 2)\n",
+    );
+}
+
+#[test]
+fn bad_flag_values_are_refused() {
+    let dir = tmp();
+    write(dir.path(), "n16.toml", "[network]\nneurons = 16\n");
+    refused(
+        dir.path(),
+        &["sim", "-c", "n16.toml", "--vcd", "99", "-o", "out"],
+        "error: --vcd: neuron 99 does not exist; the network has neurons 0..15\n",
+    );
+    refused(
+        dir.path(),
+        &["sim", "-c", "n16.toml", "--vcd", "x", "-o", "out"],
+        "error: --vcd: `x` is not a neuron number (use e.g. 0,1,5 or all)\n",
+    );
+    refused(
+        dir.path(),
+        &["sim", "--steps", "0", "-o", "out"],
+        "error: --steps must be at least 1\n",
+    );
+    refused(dir.path(), &["compare", "--steps", "0"], "error: --steps must be at least 1\n");
+    refused(
+        dir.path(),
+        &["stimulus", "--steps", "0", "--out", "s.csv"],
+        "error: --steps must be at least 1\n",
+    );
+    refused(
+        dir.path(),
+        &["sim", "--steps", "abc", "-o", "out"],
+        "error: invalid value 'abc' for '--steps <STEPS>': invalid digit found in string\n\n\
+         For more information, try '--help'.\n",
+    );
+    refused(
+        dir.path(),
+        &["sim", "--model", "bogus", "-o", "out"],
+        "error: invalid value 'bogus' for '--model <MODEL>'\n  [possible values: fixed, float]\n\n\
+         For more information, try '--help'.\n",
+    );
+    refused(
+        dir.path(),
+        &["sim", "--threads", "0", "-o", "out"],
+        "error: invalid value '0' for '--threads <THREADS>': 0 is not in 1..=1024\n\n\
+         For more information, try '--help'.\n",
+    );
+}
+
+#[test]
+fn unknown_subcommand_or_flag_is_refused() {
+    let dir = tmp();
+    refused(
+        dir.path(),
+        &["frobnicate"],
+        "error: unrecognized subcommand 'frobnicate'\n\nUsage: synforge [OPTIONS] <COMMAND>\n\n\
+         For more information, try '--help'.\n",
+    );
+    refused(
+        dir.path(),
+        &["sim", "--frob", "-o", "out"],
+        "error: unexpected argument '--frob' found\n\nUsage: synforge sim [OPTIONS]\n\n\
+         For more information, try '--help'.\n",
+    );
+    refused(
+        dir.path(),
+        &["stimulus"],
+        "error: the following required arguments were not provided:\n  --out <OUT>\n\n\
+         Usage: synforge stimulus --out <OUT>\n\nFor more information, try '--help'.\n",
+    );
+}
+
+#[test]
+fn an_output_path_that_is_a_file_is_refused_without_touching_it() {
+    let dir = tmp();
+    write(dir.path(), "taken", "keep me\n");
+    let out = synforge(dir.path(), &["sim", "--steps", "10", "-o", "taken"]);
+    assert_eq!(out.status.code(), Some(2), "a bad --out is bad input");
+    assert_eq!(
+        text(&out.stderr),
+        "error: --out: `taken` exists and is not a folder; choose another output folder\n"
+    );
+    assert_eq!(read(&dir.path().join("taken")), "keep me\n");
+}
+
+#[test]
+fn scaling_gain_zero_with_a_vanishing_target_does_not_panic() {
+    let dir = tmp();
+    write(
+        dir.path(),
+        "gain.toml",
+        "[homeostasis]\nscaling = false\nscaling_gain = 0.0\ntarget_rate_hz = 1e-321\n\
+         scaling_period_steps = 1\n",
+    );
+    let out = synforge(dir.path(), &["sim", "-c", "gain.toml", "--steps", "10", "-o", "out"]);
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(matches!(out.status.code(), Some(0) | Some(2)), "exit {:?}: {stderr}", out.status);
+}
