@@ -251,7 +251,9 @@ fn config(k: &Knobs) -> Config {
     // Target count per period log-uniform in [0.01, 20]; gain below it.
     let count = (0.01f64.ln() + k.count_u * (20.0f64.ln() - 0.01f64.ln())).exp();
     h.target_rate_hz = count * 1000.0 / (k.period as f64 * k.dt_ms);
-    h.scaling_gain = k.gain_u * 0.95 * count;
+    // §5: the gain is relative to the rounded target count (8 fraction bits).
+    let count_q = (count * 256.0).round() / 256.0;
+    h.scaling_gain = k.gain_u * 0.95 * count_q;
 
     let s = &mut c.stimulus;
     s.kind = StimulusKind::Poisson;
