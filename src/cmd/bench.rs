@@ -1,16 +1,25 @@
 //! `synforge bench`: synaptic events per second of the bit-accurate model, single thread and
-//! all threads, beside the machine's measured memory bandwidth.
+//! all threads, beside the machine's measured memory read bandwidth.
+//!
+//! Every size runs the same workload ([`WORKLOAD`]): Poisson inputs, pair STDP, additive,
+//! stochastic rounding of weights and traces. The model first runs `--warmup-steps` so that
+//! the weights and the firing rate leave their start-up transient, then each thread count runs
+//! its own copy of that warmed-up model for at least `--min-secs`.
+//!
+//! Weight traffic is counted in the bytes the model's arithmetic reads and writes (see
+//! [`weight_bytes`]) and set against two read bandwidths: a 256 MiB stream (DRAM) and a buffer of
+//! the weight matrix's own size, which may sit in cache as the matrix does.
 
 use std::hint::black_box;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use clap::Args;
 use rayon::prelude::*;
+use rayon::ThreadPool;
 use synforge_sim::model::{FixedModel, Model};
-use synforge_sim::run::{run as run_model, NoObserver};
-use synforge_sim::Config;
+use synforge_sim::{Config, Network, Stimulus};
 
 use crate::{usage, UsageError};
 
@@ -26,25 +35,185 @@ pub struct BenchArgs {
     /// Poisson rate of every input, Hz (dt = 1 ms).
     #[arg(long, default_value_t = 20.0)]
     rate_hz: f64,
-    /// Simulated steps per measurement.
-    #[arg(long, default_value_t = 2000)]
-    steps: u32,
+    /// Steps run before timing, so that weights and firing rate settle.
+    #[arg(long, default_value_t = 3000)]
+    warmup_steps: u32,
+    /// Least wall time of every measurement, seconds (at least 0.5).
+    #[arg(long, default_value_t = 1.0)]
+    min_secs: f64,
 }
 
-/// Bytes per second of a streaming read over `bytes` of memory with `threads` threads.
-fn bandwidth(bytes: usize, threads: usize) -> f64 {
-    let words = vec![1u64; bytes / 8];
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("pool");
-    let mut best = 0.0f64;
-    for _ in 0..5 {
+/// Steps of stimulus generated after the warm-up; the timed runs replay them in a loop.
+const STIMULUS_BLOCK: u32 = 5000;
+
+/// Size of the buffer that stands for main memory.
+const STREAM_BYTES: usize = 256 << 20;
+
+/// Least wall time of one bandwidth measurement.
+const BANDWIDTH_SECS: f64 = 0.25;
+
+/// Wrapping sum of `words` in eight independent lanes, so the loads, not the adds, set the pace.
+fn sum_words(words: &[u64]) -> u64 {
+    let mut lanes = [0u64; 8];
+    let chunks = words.chunks_exact(8);
+    let tail = chunks.remainder().iter().fold(0u64, |a, &x| a.wrapping_add(x));
+    for c in chunks {
+        for (l, &x) in lanes.iter_mut().zip(c) {
+            *l = l.wrapping_add(x);
+        }
+    }
+    lanes.iter().fold(tail, |a, &x| a.wrapping_add(x))
+}
+
+/// Best read bandwidth, bytes per second, of `threads` threads sweeping a buffer of `bytes`
+/// over and over; each thread reads its own contiguous share, as the model's tiles do.
+fn read_bandwidth(pool: &ThreadPool, bytes: usize) -> f64 {
+    let threads = pool.current_num_threads();
+    let words = vec![1u64; (bytes / 8).max(threads)];
+    let share = words.len().div_ceil(threads);
+    let sweep = |reps: usize| -> f64 {
         let start = Instant::now();
         let s: u64 = pool.install(|| {
-            words.par_chunks(1 << 16).map(|c| c.iter().fold(0u64, |a, &x| a.wrapping_add(x))).sum()
+            words
+                .par_chunks(share)
+                .map(|c| (0..reps).fold(0u64, |a, _| a.wrapping_add(sum_words(black_box(c)))))
+                .sum()
         });
         black_box(s);
-        best = best.max(bytes as f64 / start.elapsed().as_secs_f64());
+        (words.len() * 8 * reps) as f64 / start.elapsed().as_secs_f64()
+    };
+    // Enough sweeps per sample to last about 10 ms, then the best sample.
+    sweep(1);
+    let per_sample = ((10e-3 * sweep(1).max(1e9)) / (words.len() * 8) as f64).ceil() as usize;
+    let start = Instant::now();
+    let mut best = 0.0f64;
+    while start.elapsed().as_secs_f64() < BANDWIDTH_SECS {
+        best = best.max(sweep(per_sample.max(1)));
     }
     best
+}
+
+/// The benchmark workload, written out in full so that the numbers stay comparable when the
+/// built-in defaults change: pair STDP, additive, the default formats of the first release
+/// (stochastic weights and traces), no inhibition, no scaling, low initial weights.
+const WORKLOAD: &str = r#"
+[network]
+dt_ms = 1.0
+seed = 1
+
+[neuron]
+tau_m_ms = 20.0
+threshold = 1.0
+reset = "zero"
+refractory_ms = 2.0
+inhibition = 0.0
+
+[traces]
+pairing = "all-to-all"
+tau_plus_ms = 16.8
+tau_minus_ms = 33.7
+tau_x_ms = 101.0
+tau_y_ms = 125.0
+increment = 1.0
+
+[plasticity]
+rule = "pair"
+weight_dependence = "additive"
+a_plus = 0.02
+a_minus = 0.021
+w_min = 0.0
+w_max = 0.5
+w_init = 0.02
+w_init_spread = 0.02
+
+[homeostasis]
+adaptive_threshold = true
+theta_step = 0.05
+tau_theta_ms = 1000.0
+scaling = false
+
+[formats]
+membrane = { width = 16, frac = 10, rounding = "nearest" }
+weight = { width = 10, frac = 10, rounding = "stochastic" }
+threshold = { width = 16, frac = 10, rounding = "nearest" }
+trace_x1 = { width = 8, frac = 6, rounding = "stochastic" }
+trace_x2 = { width = 8, frac = 6, rounding = "stochastic" }
+trace_y1 = { width = 8, frac = 6, rounding = "stochastic" }
+trace_y2 = { width = 8, frac = 6, rounding = "stochastic" }
+
+[stimulus]
+kind = "poisson"
+seed = 7
+"#;
+
+/// The benchmark network of `nn` neurons.
+fn network(a: &BenchArgs, nn: u32) -> Result<Network> {
+    let mut cfg = Config::from_toml_str(WORKLOAD, "the bench workload").map_err(usage)?;
+    cfg.network.name = format!("bench-{}x{}", a.inputs, nn);
+    cfg.network.inputs = a.inputs;
+    cfg.network.neurons = nn;
+    cfg.stimulus.rate_hz = a.rate_hz;
+    cfg.stimulus.rates_hz.clear();
+    cfg.stimulus.pattern = None;
+    cfg.stimulus.steps = a.warmup_steps + STIMULUS_BLOCK;
+    cfg.build().map_err(usage)
+}
+
+/// What one timed run did.
+struct Run {
+    steps: u64,
+    input_spikes: u64,
+    output_spikes: u64,
+    secs: f64,
+    /// Time the process's threads waited for a CPU during the run, where the OS tells it.
+    queued_secs: Option<f64>,
+}
+
+/// Seconds that the threads of this process have waited, runnable, for a CPU (Linux's
+/// per-thread scheduler statistics, second field); `None` where they cannot be read.
+fn process_queued_secs() -> Option<f64> {
+    let tasks = std::fs::read_dir("/proc/self/task").ok()?;
+    let ns: u64 = tasks
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .sum();
+    Some(ns as f64 * 1e-9)
+}
+
+/// Step `m` over the stimulus from step `from` on, replaying it in a loop, for `min_secs`.
+fn timed(m: &mut FixedModel, stim: &Stimulus, from: u32, min_secs: f64) -> Run {
+    let (mut steps, mut input_spikes, mut output_spikes) = (0u64, 0u64, 0u64);
+    let block = stim.steps() - from;
+    let min = Duration::from_secs_f64(min_secs);
+    let queued_start = process_queued_secs();
+    let start = Instant::now();
+    loop {
+        for _ in 0..16 {
+            let pre = stim.at(from + (steps % block as u64) as u32);
+            input_spikes += pre.len() as u64;
+            output_spikes += m.step(pre).len() as u64;
+            steps += 1;
+        }
+        if start.elapsed() >= min {
+            break;
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let queued_secs = queued_start.zip(process_queued_secs()).map(|(a, b)| b - a);
+    Run { steps, input_spikes, output_spikes, secs, queued_secs }
+}
+
+/// Weight bytes the model's arithmetic reads and writes during `r`.
+///
+/// An input spike reads its row once to integrate (2 B per synapse) and reads and writes it
+/// for depression (4 B); an output spike reads and writes its column (4 B per synapse). The
+/// caches move whole 64 B lines, so a column walk moves more than this.
+fn weight_bytes(r: &Run, inputs: u32, neurons: u32) -> f64 {
+    r.input_spikes as f64 * neurons as f64 * 6.0 + r.output_spikes as f64 * inputs as f64 * 4.0
+}
+
+fn gbs(bytes_per_s: f64) -> String {
+    format!("{:.1} GB/s", bytes_per_s / 1e9)
 }
 
 /// `synforge bench`.
@@ -52,81 +221,131 @@ pub fn run(a: BenchArgs) -> Result<ExitCode> {
     if a.neurons.is_empty() {
         return Err(UsageError("--neurons needs at least one count".into()).into());
     }
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let bw1 = bandwidth(256 << 20, 1);
-    let bwn = bandwidth(256 << 20, cores);
+    if !(a.min_secs >= 0.5 && a.min_secs.is_finite()) {
+        return Err(UsageError(format!(
+            "--min-secs must be at least 0.5 so the timing is stable, got {}",
+            a.min_secs
+        ))
+        .into());
+    }
+    let nets: Vec<Network> = a.neurons.iter().map(|&nn| network(&a, nn)).collect::<Result<_>>()?;
+    let all = rayon::current_num_threads();
+    let mut thread_counts = vec![1];
+    if all > 1 {
+        thread_counts.push(all);
+    }
+    let pools: Vec<ThreadPool> = thread_counts
+        .iter()
+        .map(|&t| rayon::ThreadPoolBuilder::new().num_threads(t).build())
+        .collect::<Result<_, _>>()?;
+
+    // Bandwidth: the stream, then one buffer the size of each weight matrix.
+    let stream: Vec<f64> = pools.iter().map(|p| read_bandwidth(p, STREAM_BYTES)).collect();
+    let cached: Vec<Vec<f64>> = a
+        .neurons
+        .iter()
+        .map(|&nn| {
+            let bytes = a.inputs as usize * nn as usize * 2;
+            pools.iter().map(|p| read_bandwidth(p, bytes)).collect()
+        })
+        .collect();
+    println!("memory read bandwidth, best of repeated sweeps:");
+    let heads: Vec<String> = thread_counts.iter().map(|t| format!("{t} thread(s)")).collect();
+    println!("  {:<32} {:>13} {:>13}", "buffer", heads[0], heads.get(1).map_or("", |s| s));
+    let row = |name: String, bw: &[f64]| {
+        let cols: Vec<String> = bw.iter().map(|&b| gbs(b)).collect();
+        println!("  {:<32} {:>13} {:>13}", name, cols[0], cols.get(1).map_or("", |s| s));
+    };
+    row(format!("{} MiB stream", STREAM_BYTES >> 20), &stream);
+    for (&nn, bw) in a.neurons.iter().zip(&cached) {
+        let kib = a.inputs as f64 * nn as f64 * 2.0 / 1024.0;
+        row(format!("{kib:.0} KiB = weights of {}x{}", a.inputs, nn), bw);
+    }
+    println!();
+
     println!(
-        "memory read bandwidth (256 MiB stream): 1 thread {:.2} GB/s, {} threads {:.2} GB/s",
-        bw1 / 1e9,
-        cores,
-        bwn / 1e9
-    );
-    println!(
-        "{:>7} {:>7} {:>8} | {:>14} {:>14} | {:>9} {:>11} {:>11}",
+        "{:>6} {:>7} {:>7} | {:>8} {:>6} | {:>9} {:>8} | {:>9} {:>7} {:>7} | {:>7} {:>6}",
         "inputs",
         "neurons",
         "threads",
-        "events/s",
         "steps/s",
-        "weight B/s",
-        "of stream",
-        "speed-up"
+        "out Hz",
+        "events/s",
+        "ns/event",
+        "weights",
+        "%stream",
+        "%cached",
+        "speedup",
+        "queued"
     );
-    for &nn in &a.neurons {
-        let mut cfg = Config::builtin_default();
-        cfg.network.name = format!("bench-{}x{}", a.inputs, nn);
-        cfg.network.inputs = a.inputs;
-        cfg.network.neurons = nn;
-        cfg.stimulus.rate_hz = a.rate_hz;
-        cfg.stimulus.pattern = None;
-        cfg.stimulus.steps = a.steps;
-        // Weights low enough that the neurons fire at a moderate rate.
-        cfg.plasticity.w_init = 0.02;
-        cfg.plasticity.w_init_spread = 0.02;
-        cfg.neuron.inhibition = 0.0;
-        let net = cfg.build().map_err(usage)?;
+    let mut starved = false;
+    for (k, net) in nets.iter().enumerate() {
+        let nn = net.cfg.network.neurons;
         let stim = net.cfg.stimulus.generate(&net.cfg).map_err(usage)?;
-        let mut single = 0.0;
-        for threads in [1usize, cores] {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
-            let (rec, secs) = pool.install(|| {
-                let mut m = FixedModel::new(&net);
-                // Warm up caches and the pool.
-                let warm = stim.steps().min(200);
-                for t in 0..warm {
-                    m.step(stim.at(t));
-                }
-                let mut m = FixedModel::new(&net);
-                let rec = run_model(&mut m, &stim, &mut NoObserver);
-                let secs = rec.seconds;
-                (rec, secs)
-            });
-            let ev = rec.synaptic_events as f64 / secs;
-            let posts = rec.spikes.len() as f64;
-            // Weight traffic: a pre spike reads its row once to integrate and reads and writes
-            // it for depression (6 B per synapse); a post spike reads and writes its column (4 B).
-            let bytes = rec.input_spikes as f64 * nn as f64 * 6.0 + posts * a.inputs as f64 * 4.0;
-            let bps = bytes / secs;
-            let bw = if threads == 1 { bw1 } else { bwn };
-            if threads == 1 {
-                single = ev;
+        let mut warm = FixedModel::new(net);
+        pools[pools.len() - 1].install(|| {
+            for t in 0..a.warmup_steps {
+                warm.step(stim.at(t));
             }
+        });
+        let mut single = 0.0;
+        for (p, pool) in pools.iter().enumerate() {
+            let mut m = warm.clone();
+            let r = pool.install(|| timed(&mut m, &stim, a.warmup_steps, a.min_secs));
+            let events = r.input_spikes * nn as u64 + r.output_spikes * a.inputs as u64;
+            let ev_s = events as f64 / r.secs;
+            if p == 0 {
+                single = ev_s;
+            }
+            let traffic = weight_bytes(&r, a.inputs, nn) / r.secs;
+            let out_hz = r.output_spikes as f64 / nn as f64 / (r.steps as f64 * 1e-3);
+            let queued = r.queued_secs.map(|q| q / (r.secs * thread_counts[p] as f64));
+            starved |= queued.is_some_and(|q| q > 0.05);
             println!(
-                "{:>7} {:>7} {:>8} | {:>14.3e} {:>14.0} | {:>8.2}G {:>10.1}% {:>10.2}x",
+                "{:>6} {:>7} {:>7} | {:>8.0} {:>6.1} | {:>9.3e} {:>8.2} | {:>9} {:>6.1}% {:>6.1}% \
+                 | {:>6.2}x {:>6}",
                 a.inputs,
                 nn,
-                threads,
-                ev,
-                rec.steps as f64 / secs,
-                bps / 1e9,
-                100.0 * bps / bw,
-                ev / single
+                thread_counts[p],
+                r.steps as f64 / r.secs,
+                out_hz,
+                ev_s,
+                1e9 / ev_s,
+                gbs(traffic),
+                100.0 * traffic / stream[p],
+                100.0 * traffic / cached[k][p],
+                ev_s / single,
+                queued.map_or("n/a".to_string(), |q| format!("{:.0}%", 100.0 * q)),
             );
-            if cores == 1 {
-                break;
-            }
         }
     }
-    println!("events = input spikes x neurons + output spikes x inputs; pair STDP, additive, stochastic rounding");
+    println!();
+    println!(
+        "workload: {} Hz Poisson inputs, pair STDP, additive, stochastic rounding, no inhibition; \
+         timed after {} warm-up steps",
+        a.rate_hz, a.warmup_steps
+    );
+    println!(
+        "events = input spikes x neurons + output spikes x inputs; out Hz = output rate per neuron"
+    );
+    println!(
+        "weights = weight bytes the arithmetic reads and writes (6 B per synapse per input spike, \
+         4 B per synapse per output spike), per second"
+    );
+    println!(
+        "%stream, %cached = that traffic over the read bandwidth of the 256 MiB stream and of the \
+         buffer the size of the weight matrix, same thread count"
+    );
+    println!(
+        "queued = time the bench's threads waited for a CPU held by another process, over wall \
+         time x threads; each row ran at least {} s",
+        a.min_secs
+    );
+    if starved {
+        println!(
+            "warning: in some rows the threads waited more than 5% of the time for a CPU: other \
+             processes were running, so those rows understate the model; rerun on an idle machine"
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

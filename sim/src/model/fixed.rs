@@ -1,21 +1,47 @@
 //! The bit-accurate model: integers only, in the order of docs/semantics.md §4.
 //!
-//! Layout: neurons are cut into tiles of [`TILE`] columns. A tile owns its neurons' state and
-//! its slice of the weight matrix, stored input-major (`w[i * n + jj]`), so an input spike
-//! reads one contiguous row per tile and tiles step in parallel (rayon) with no sharing.
+//! Layout: neurons are cut into tiles of [`tile_width`] columns (the last one may be narrower).
+//! A tile owns its neurons' state and its slice of the weight matrix, stored input-major
+//! (`w[i * n + jj]`), so an input spike reads one contiguous row per tile and tiles step in
+//! parallel (rayon) with no sharing.
+//!
+//! Order of draws: every neuron has its own LFSR, and the contract fixes the order of that
+//! neuron's draws only (semantics §2.1): within a step, its neuron phase, then its synapses in
+//! ascending input (its whole column if it spiked, the rows of this step's input spikes if it
+//! did not), then synaptic scaling in ascending input. The loops below walk several neurons
+//! together, row by row, so that their independent LFSR chains overlap in the CPU; each
+//! neuron still sees its own synapses in ascending input, so its draws are the contract's.
 
 use rayon::prelude::*;
 
 use super::{initial_weights, Model, Probe};
-use crate::config::{Network, Rule};
+use crate::config::{Network, Rule, WeightDependence};
+use crate::format::Rounding;
 use crate::lfsr::Lfsr;
 use crate::neuron::lif::LifFixed;
 use crate::plasticity::homeostasis::HomeostasisFixed;
 use crate::plasticity::stdp::StdpFixed;
 use crate::trace::TracesFixed;
 
-/// Neurons per tile.
-pub const TILE: usize = 64;
+/// Neurons per tile of a wide network. A tile is the unit of parallel work: 64 columns keep a
+/// step's rayon overhead small beside the work and leave threads enough tiles to balance.
+const TILE: usize = 64;
+
+/// Narrowest tile a small network is cut into so that two threads can share it.
+const MIN_TILE: usize = 32;
+
+/// Columns per tile for `nn` neurons: [`TILE`], or half the network when that is smaller, but
+/// not below [`MIN_TILE`]. The layout never changes a result, only the speed.
+fn tile_width(nn: usize) -> usize {
+    nn.div_ceil(2).clamp(MIN_TILE, TILE)
+}
+
+/// Columns of spiking neurons updated side by side.
+const COLUMNS: usize = 4;
+const _: () = assert!(COLUMNS == 4, "potentiate_groups matches remainders of 1 to 3 columns");
+
+/// Rows of u16 weights that may be summed in u32 lanes: `2^16 * (2^16 - 1) < 2^32`.
+const ROWS_PER_U32_SUM: usize = 1 << 16;
 
 #[derive(Clone, Copy)]
 struct Blocks {
@@ -24,6 +50,15 @@ struct Blocks {
     stdp: Option<StdpFixed>,
     homeo: HomeostasisFixed,
     triplet: bool,
+}
+
+/// A neuron that spiked this step, with the state its column update reads.
+#[derive(Clone, Copy)]
+struct Fired {
+    jj: usize,
+    y1: u16,
+    y2: u16,
+    lfsr: Lfsr,
 }
 
 #[derive(Clone)]
@@ -41,7 +76,16 @@ struct Tile {
     lfsr: Vec<Lfsr>,
     spiked: Vec<bool>,
     prev_spiked: Vec<bool>,
+    /// Scratch: this step's spiking neurons, ascending.
+    fired: Vec<Fired>,
+    /// Scratch: weight sums of this step's input spikes.
     acc: Vec<u64>,
+    /// Scratch: one block of the weight sums, in u32 lanes.
+    acc32: Vec<u32>,
+    /// Scratch: depression terms of one row.
+    dep: Vec<i64>,
+    /// Scratch: scaling factors.
+    factor: Vec<i64>,
 }
 
 /// What every tile reads during a step.
@@ -51,25 +95,52 @@ struct Shared<'a> {
     inputs: usize,
     pre: &'a [u32],
     pre_mask: &'a [bool],
-    x1: &'a [u16],
+    /// Pre trace x1 after this step's pre spikes: what potentiation reads (§4.3).
+    x1_after: &'a [u16],
+    /// Pre trace x2 before this step's pre spikes: what depression reads (§4.3).
     x2: &'a [u16],
     prev_total: u32,
 }
 
 impl Tile {
+    fn new(net: &Network, w0: &[u16], j0: usize, n: usize) -> Self {
+        let (ni, nn) = (net.inputs(), net.neurons());
+        let mut w = vec![0u16; ni * n];
+        for i in 0..ni {
+            w[i * n..(i + 1) * n].copy_from_slice(&w0[i * nn + j0..i * nn + j0 + n]);
+        }
+        Tile {
+            j0,
+            n,
+            w,
+            v: vec![0; n],
+            theta_a: vec![0; n],
+            theta: vec![net.k.theta0; n],
+            y1: vec![0; n],
+            y2: vec![0; n],
+            refr: vec![0; n],
+            count: vec![0; n],
+            lfsr: (0..n).map(|jj| Lfsr::for_neuron(net.k.seed, (j0 + jj) as u32)).collect(),
+            spiked: vec![false; n],
+            prev_spiked: vec![false; n],
+            fired: Vec::with_capacity(n),
+            acc: vec![0; n],
+            acc32: vec![0; n],
+            dep: vec![0; n],
+            factor: vec![0; n],
+        }
+    }
+
+    fn row(&self, i: usize) -> &[u16] {
+        &self.w[i * self.n..(i + 1) * self.n]
+    }
+
     fn step(&mut self, s: &Shared) {
         let b = s.b;
-        let n = self.n;
-        // 1. Synaptic input: the sum of the weights of this step's input spikes.
-        self.acc.fill(0);
-        for &i in s.pre {
-            let row = &self.w[i as usize * n..(i as usize + 1) * n];
-            for (a, &w) in self.acc.iter_mut().zip(row) {
-                *a += w as u64;
-            }
-        }
-        // 1-3. Neuron phase: membrane, threshold decay, post-trace decay, fire.
-        for jj in 0..n {
+        self.sum_inputs(s.pre);
+        // §4.1 Neuron phase: membrane, threshold decay, post-trace decay, fire.
+        self.fired.clear();
+        for jj in 0..self.n {
             let lfsr = &mut self.lfsr[jj];
             let others = s.prev_total - self.prev_spiked[jj] as u32;
             let live =
@@ -84,69 +155,213 @@ impl Tile {
             if spike {
                 b.homeo.bump(&mut self.theta_a[jj]);
                 self.count[jj] = self.count[jj].saturating_add(1);
+                self.fired.push(Fired { jj, y1: self.y1[jj], y2: self.y2[jj], lfsr: *lfsr });
             }
             self.spiked[jj] = spike;
         }
-        // 4. Plasticity, reading the traces as §6 says.
+        // §4.3 Plasticity, reading the traces as the contract says.
         if let Some(stdp) = &b.stdp {
-            let x1_after = |i: usize| {
-                if s.pre_mask[i] {
-                    b.tr.x1.bump(s.x1[i])
-                } else {
-                    s.x1[i]
-                }
-            };
-            // Neurons that spiked: every synapse of the column, ascending input.
-            for jj in 0..n {
-                if !self.spiked[jj] {
-                    continue;
-                }
-                let (y1, y2) = (self.y1[jj], self.y2[jj]);
-                let lfsr = &mut self.lfsr[jj];
-                for i in 0..s.inputs {
-                    let pot = stdp.pot(x1_after(i), y2);
-                    let dep = if s.pre_mask[i] { stdp.dep(y1, s.x2[i]) } else { 0 };
-                    let w = &mut self.w[i * n + jj];
-                    *w = stdp.apply(*w, pot, dep, lfsr);
-                }
-            }
-            // Neurons that did not: depression on the rows of this step's input spikes.
-            for &i in s.pre {
-                let i = i as usize;
-                let x2 = s.x2[i];
-                let row = &mut self.w[i * n..(i + 1) * n];
-                for jj in 0..n {
-                    if self.spiked[jj] {
-                        continue;
-                    }
-                    let dep = stdp.dep(self.y1[jj], x2);
-                    row[jj] = stdp.apply(row[jj], 0, dep, &mut self.lfsr[jj]);
-                }
+            self.plasticity(stdp, s);
+        }
+        // §4.4 Post-trace increments.
+        for f in &self.fired {
+            self.y1[f.jj] = b.tr.y1.bump(self.y1[f.jj]);
+            if b.triplet {
+                self.y2[f.jj] = b.tr.y2.bump(self.y2[f.jj]);
             }
         }
-        // 5. Post-trace increments.
-        for jj in 0..n {
-            if self.spiked[jj] {
-                self.y1[jj] = b.tr.y1.bump(self.y1[jj]);
-                if b.triplet {
-                    self.y2[jj] = b.tr.y2.bump(self.y2[jj]);
-                }
-            }
-        }
-        // 6. Synaptic scaling at the end of a period.
+        // §4.6 Synaptic scaling at the end of a period.
         if b.homeo.scales_at(s.t) {
-            for jj in 0..n {
-                let f = b.homeo.factor(self.count[jj]);
-                let lfsr = &mut self.lfsr[jj];
-                for i in 0..s.inputs {
-                    let w = &mut self.w[i * n + jj];
-                    *w = b.homeo.scale(*w, f, lfsr);
-                }
-                self.count[jj] = 0;
-            }
+            self.scale(&b.homeo, s.inputs);
         }
         self.prev_spiked.copy_from_slice(&self.spiked);
     }
+
+    /// §4.1's synaptic input: `acc[jj]` = the sum of the weights of this step's input spikes.
+    fn sum_inputs(&mut self, pre: &[u32]) {
+        let n = self.n;
+        self.acc.fill(0);
+        // Distinct inputs (the `Model::step` contract) are at most 2^16, so one block.
+        for block in pre.chunks(ROWS_PER_U32_SUM) {
+            self.acc32.fill(0);
+            for &i in block {
+                let row = &self.w[i as usize * n..(i as usize + 1) * n];
+                for (a, &w) in self.acc32.iter_mut().zip(row) {
+                    *a += w as u32;
+                }
+            }
+            for (a, &a32) in self.acc.iter_mut().zip(&self.acc32) {
+                *a += a32 as u64;
+            }
+        }
+    }
+
+    /// §4.3 with the weight dependence and rounding made compile-time constants: `apply`'s
+    /// `match`es on them then drop out of the inner loops.
+    fn plasticity(&mut self, stdp: &StdpFixed, s: &Shared) {
+        use Rounding::*;
+        use WeightDependence::*;
+        match (stdp.dependence, stdp.rounding) {
+            (Additive, Floor) => self.plasticity_as::<false, 0>(stdp, s),
+            (Additive, Nearest) => self.plasticity_as::<false, 1>(stdp, s),
+            (Additive, Stochastic) => self.plasticity_as::<false, 2>(stdp, s),
+            (Multiplicative, Floor) => self.plasticity_as::<true, 0>(stdp, s),
+            (Multiplicative, Nearest) => self.plasticity_as::<true, 1>(stdp, s),
+            (Multiplicative, Stochastic) => self.plasticity_as::<true, 2>(stdp, s),
+        }
+    }
+
+    /// §4.3 on a copy of `stdp` whose dependence and rounding are the constants
+    /// `MULTIPLICATIVE` and `ROUNDING` (0 floor, 1 nearest, 2 stochastic).
+    fn plasticity_as<const MULTIPLICATIVE: bool, const ROUNDING: u8>(
+        &mut self,
+        stdp: &StdpFixed,
+        s: &Shared,
+    ) {
+        let mut k = *stdp;
+        k.dependence = match MULTIPLICATIVE {
+            false => WeightDependence::Additive,
+            true => WeightDependence::Multiplicative,
+        };
+        k.rounding = match ROUNDING {
+            0 => Rounding::Floor,
+            1 => Rounding::Nearest,
+            _ => Rounding::Stochastic,
+        };
+        self.potentiate(&k, s, !s.b.triplet);
+        self.depress(&k, s);
+    }
+
+    /// Neurons that spiked: every synapse of the column, ascending input. Columns go up to
+    /// [`COLUMNS`] at a time: their LFSR chains are independent, so the CPU overlaps them.
+    #[inline(always)]
+    fn potentiate(&mut self, stdp: &StdpFixed, s: &Shared, pair: bool) {
+        let (w, n) = (&mut self.w[..], self.n);
+        if pair {
+            potentiate_groups::<true>(w, n, s, stdp, &mut self.fired);
+        } else {
+            potentiate_groups::<false>(w, n, s, stdp, &mut self.fired);
+        }
+        for f in &self.fired {
+            self.lfsr[f.jj] = f.lfsr;
+        }
+    }
+
+    /// Neurons that did not spike: depression on the rows of this step's input spikes. Every
+    /// neuron of the row is computed; a neuron that spiked keeps its weight and its LFSR.
+    #[inline(always)]
+    fn depress(&mut self, stdp: &StdpFixed, s: &Shared) {
+        let n = self.n;
+        // `dep(y1, x2)` of every neuron, for the `x2` of the row before; the pair rule's x2 is
+        // always 0, so it is computed once.
+        let mut dep_x2 = None;
+        for &i in s.pre {
+            let i = i as usize;
+            let x2 = s.x2[i];
+            if dep_x2 != Some(x2) {
+                for (d, &y1) in self.dep.iter_mut().zip(&self.y1) {
+                    *d = stdp.dep(y1, x2);
+                }
+                dep_x2 = Some(x2);
+            }
+            let row = &mut self.w[i * n..(i + 1) * n];
+            let state = self.dep.iter().zip(&self.spiked).zip(self.lfsr.iter_mut());
+            for (w, ((&dep, &spiked), lfsr)) in row.iter_mut().zip(state) {
+                let mut next = *lfsr;
+                let updated = stdp.apply(*w, 0, dep, &mut next);
+                if !spiked {
+                    *w = updated;
+                    *lfsr = next;
+                }
+            }
+        }
+    }
+
+    /// §4.6: scale every weight of every neuron by its factor, row by row; each neuron's
+    /// draws stay in ascending input.
+    fn scale(&mut self, homeo: &HomeostasisFixed, inputs: usize) {
+        let n = self.n;
+        for (f, c) in self.factor.iter_mut().zip(self.count.iter_mut()) {
+            *f = homeo.factor(*c);
+            *c = 0;
+        }
+        for i in 0..inputs {
+            let row = &mut self.w[i * n..(i + 1) * n];
+            for ((w, &f), lfsr) in row.iter_mut().zip(&self.factor).zip(self.lfsr.iter_mut()) {
+                *w = homeo.scale(*w, f, lfsr);
+            }
+        }
+    }
+}
+
+/// The columns of `fired`, [`COLUMNS`] at a time.
+#[inline(always)]
+fn potentiate_groups<const PAIR: bool>(
+    w: &mut [u16],
+    n: usize,
+    s: &Shared,
+    stdp: &StdpFixed,
+    fired: &mut [Fired],
+) {
+    let mut groups = fired.chunks_exact_mut(COLUMNS);
+    for g in &mut groups {
+        columns::<COLUMNS, PAIR>(w, n, s, stdp, g.try_into().expect("a full group"));
+    }
+    let rest = groups.into_remainder();
+    match rest.len() {
+        1 => columns::<1, PAIR>(w, n, s, stdp, rest.try_into().expect("1 column")),
+        2 => columns::<2, PAIR>(w, n, s, stdp, rest.try_into().expect("2 columns")),
+        3 => columns::<3, PAIR>(w, n, s, stdp, rest.try_into().expect("3 columns")),
+        _ => {}
+    }
+}
+
+/// Update the whole columns of `K` neurons that spiked, row by row, each column in
+/// ascending input. `K` columns side by side let the CPU overlap their LFSR chains.
+/// `PAIR`: the pair rule, whose y2 is always 0, so that `pot` is the same for every column.
+#[inline(always)]
+fn columns<const K: usize, const PAIR: bool>(
+    w: &mut [u16],
+    n: usize,
+    s: &Shared,
+    stdp: &StdpFixed,
+    f: &mut [Fired; K],
+) {
+    let mut l: [Lfsr; K] = std::array::from_fn(|k| f[k].lfsr);
+    let jj: [usize; K] = std::array::from_fn(|k| f[k].jj);
+    let y1: [u16; K] = std::array::from_fn(|k| f[k].y1);
+    let y2: [u16; K] = std::array::from_fn(|k| if PAIR { 0 } else { f[k].y2 });
+    debug_assert!(!PAIR || f.iter().all(|f| f.y2 == 0));
+    // Checked once here, so that the compiler can drop the checks of `row[jj[k]]` below.
+    assert!(jj.iter().all(|&j| j < n));
+    for (row, x1, x2, pre) in rows(w, n, s) {
+        let row = &mut row[..n];
+        let pot_pair = stdp.pot(x1, 0);
+        let pot = |k: usize| if PAIR { pot_pair } else { stdp.pot(x1, y2[k]) };
+        if pre {
+            for k in 0..K {
+                row[jj[k]] = stdp.apply(row[jj[k]], pot(k), stdp.dep(y1[k], x2), &mut l[k]);
+            }
+        } else {
+            for k in 0..K {
+                row[jj[k]] = stdp.apply(row[jj[k]], pot(k), 0, &mut l[k]);
+            }
+        }
+    }
+    for k in 0..K {
+        f[k].lfsr = l[k];
+    }
+}
+
+/// Every row of a tile's weights with the pre traces and pre spike of its input.
+fn rows<'a>(
+    w: &'a mut [u16],
+    n: usize,
+    s: &'a Shared,
+) -> impl Iterator<Item = (&'a mut [u16], u16, u16, bool)> {
+    w.chunks_exact_mut(n)
+        .zip(s.x1_after.iter().zip(s.x2).zip(s.pre_mask))
+        .map(|(row, ((&x1, &x2), &pre))| (row, x1, x2, pre))
 }
 
 /// The bit-accurate model.
@@ -156,8 +371,12 @@ pub struct FixedModel {
     b: Blocks,
     t: u32,
     tiles: Vec<Tile>,
+    /// Columns of every tile but the last.
+    width: usize,
     x1: Vec<u16>,
     x2: Vec<u16>,
+    /// Scratch: x1 after this step's pre spikes.
+    x1_after: Vec<u16>,
     in_lfsr: Lfsr,
     pre_mask: Vec<bool>,
     prev_total: u32,
@@ -180,33 +399,12 @@ impl FixedModel {
     pub fn with_weights(net: &Network, w0: &[u16]) -> Self {
         let (ni, nn) = (net.inputs(), net.neurons());
         assert_eq!(w0.len(), ni * nn, "weight matrix must be inputs x neurons");
-        let seed = net.k.seed;
-        let tiles = (0..nn)
-            .step_by(TILE)
-            .map(|j0| {
-                let n = TILE.min(nn - j0);
-                let mut w = vec![0u16; ni * n];
-                for i in 0..ni {
-                    w[i * n..(i + 1) * n].copy_from_slice(&w0[i * nn + j0..i * nn + j0 + n]);
-                }
-                Tile {
-                    j0,
-                    n,
-                    w,
-                    v: vec![0; n],
-                    theta_a: vec![0; n],
-                    theta: vec![net.k.theta0; n],
-                    y1: vec![0; n],
-                    y2: vec![0; n],
-                    refr: vec![0; n],
-                    count: vec![0; n],
-                    lfsr: (0..n).map(|jj| Lfsr::for_neuron(seed, (j0 + jj) as u32)).collect(),
-                    spiked: vec![false; n],
-                    prev_spiked: vec![false; n],
-                    acc: vec![0; n],
-                }
-            })
-            .collect();
+        assert!(
+            w0.iter().all(|&w| (net.k.w_min..=net.k.w_max).contains(&(w as i64))),
+            "initial weights must lie within [w_min, w_max]"
+        );
+        let width = tile_width(nn);
+        let tiles = (0..nn).step_by(width).map(|j0| Tile::new(net, w0, j0, width.min(nn - j0)));
         FixedModel {
             net: net.clone(),
             b: Blocks {
@@ -217,20 +415,28 @@ impl FixedModel {
                 triplet: net.cfg.plasticity.rule == Rule::Triplet,
             },
             t: 0,
-            tiles,
+            tiles: tiles.collect(),
+            width,
             x1: vec![0; ni],
             x2: vec![0; ni],
-            in_lfsr: Lfsr::for_inputs(seed),
+            x1_after: vec![0; ni],
+            in_lfsr: Lfsr::for_inputs(net.k.seed),
             pre_mask: vec![false; ni],
             prev_total: 0,
             out: Vec::new(),
         }
     }
 
+    /// The tile of neuron `j` and `j`'s column in it.
+    fn tile_of(&self, j: usize) -> (&Tile, usize) {
+        let tile = &self.tiles[j / self.width];
+        (tile, j - tile.j0)
+    }
+
     /// Raw weight of synapse (input `i`, neuron `j`).
     pub fn weight_raw(&self, i: usize, j: usize) -> u16 {
-        let tile = &self.tiles[j / TILE];
-        tile.w[i * tile.n + (j - tile.j0)]
+        let (tile, jj) = self.tile_of(j);
+        tile.row(i)[jj]
     }
 
     /// All raw weights, input-major.
@@ -239,8 +445,7 @@ impl FixedModel {
         let mut w = vec![0u16; ni * nn];
         for tile in &self.tiles {
             for i in 0..ni {
-                w[i * nn + tile.j0..i * nn + tile.j0 + tile.n]
-                    .copy_from_slice(&tile.w[i * tile.n..(i + 1) * tile.n]);
+                w[i * nn + tile.j0..i * nn + tile.j0 + tile.n].copy_from_slice(tile.row(i));
             }
         }
         w
@@ -259,8 +464,9 @@ impl FixedModel {
 
 impl Model for FixedModel {
     fn step(&mut self, pre: &[u32]) -> &[u32] {
+        debug_assert!(pre.windows(2).all(|p| p[0] < p[1]), "input spikes must be sorted, distinct");
         let b = &self.b;
-        // 2. Pre-trace decay, ascending input, on the input LFSR.
+        // §4.2 Pre-trace decay, ascending input, on the input LFSR.
         for i in 0..self.x1.len() {
             self.x1[i] = b.tr.x1.decay(self.x1[i], &mut self.in_lfsr);
             if b.triplet {
@@ -270,13 +476,20 @@ impl Model for FixedModel {
         for &i in pre {
             self.pre_mask[i as usize] = true;
         }
+        // What potentiation reads: x1 with this step's pre spikes, as §4.4 will leave it.
+        if b.stdp.is_some() {
+            self.x1_after.copy_from_slice(&self.x1);
+            for &i in pre {
+                self.x1_after[i as usize] = b.tr.x1.bump(self.x1[i as usize]);
+            }
+        }
         let shared = Shared {
             b,
             t: self.t,
             inputs: self.x1.len(),
             pre,
             pre_mask: &self.pre_mask,
-            x1: &self.x1,
+            x1_after: &self.x1_after,
             x2: &self.x2,
             prev_total: self.prev_total,
         };
@@ -285,7 +498,7 @@ impl Model for FixedModel {
         } else {
             self.tiles.par_iter_mut().for_each(|tile| tile.step(&shared));
         }
-        // 5. Pre-trace increments.
+        // §4.4 Pre-trace increments.
         for &i in pre {
             let i = i as usize;
             self.x1[i] = b.tr.x1.bump(self.x1[i]);
@@ -296,11 +509,7 @@ impl Model for FixedModel {
         }
         self.out.clear();
         for tile in &self.tiles {
-            for jj in 0..tile.n {
-                if tile.spiked[jj] {
-                    self.out.push((tile.j0 + jj) as u32);
-                }
-            }
+            self.out.extend(tile.fired.iter().map(|f| (tile.j0 + f.jj) as u32));
         }
         self.prev_total = self.out.len() as u32;
         self.t += 1;
@@ -320,8 +529,7 @@ impl Model for FixedModel {
     }
 
     fn probe(&self, j: usize) -> Probe {
-        let tile = &self.tiles[j / TILE];
-        let jj = j - tile.j0;
+        let (tile, jj) = self.tile_of(j);
         let f = &self.net.fmt;
         let raw = [tile.v[jj] as i64, tile.theta[jj], tile.y1[jj] as i64, tile.y2[jj] as i64];
         Probe {
@@ -337,5 +545,240 @@ impl Model for FixedModel {
 
     fn pre_traces(&self) -> Vec<f64> {
         self.x1.iter().map(|&x| self.net.fmt.x1.to_real(x as i64)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The optimised model against a naive one: the same blocks in the plain order of
+    //! semantics §4, one neuron and one synapse at a time, no tiles, no reordering.
+
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    use super::*;
+    use crate::config::{Config, FormatSpec, Pairing, Reset};
+    use crate::format::Decay;
+
+    struct Naive {
+        b: Blocks,
+        ni: usize,
+        nn: usize,
+        t: u32,
+        w: Vec<u16>,
+        v: Vec<i32>,
+        theta_a: Vec<u32>,
+        theta: Vec<i64>,
+        y1: Vec<u16>,
+        y2: Vec<u16>,
+        refr: Vec<u16>,
+        count: Vec<u16>,
+        lfsr: Vec<Lfsr>,
+        spiked: Vec<bool>,
+        x1: Vec<u16>,
+        x2: Vec<u16>,
+        in_lfsr: Lfsr,
+        prev_total: u32,
+    }
+
+    impl Naive {
+        fn new(m: &FixedModel) -> Self {
+            let (ni, nn) = (m.net.inputs(), m.net.neurons());
+            let seed = m.net.k.seed;
+            Naive {
+                b: m.b,
+                ni,
+                nn,
+                t: 0,
+                w: m.weights_raw(),
+                v: vec![0; nn],
+                theta_a: vec![0; nn],
+                theta: vec![m.net.k.theta0; nn],
+                y1: vec![0; nn],
+                y2: vec![0; nn],
+                refr: vec![0; nn],
+                count: vec![0; nn],
+                lfsr: (0..nn).map(|j| Lfsr::for_neuron(seed, j as u32)).collect(),
+                spiked: vec![false; nn],
+                x1: vec![0; ni],
+                x2: vec![0; ni],
+                in_lfsr: Lfsr::for_inputs(seed),
+                prev_total: 0,
+            }
+        }
+
+        // Indices on purpose: this reads as semantics §4 does, neuron j and input i.
+        #[allow(clippy::needless_range_loop)]
+        fn step(&mut self, pre: &[u32]) -> Vec<u32> {
+            let (b, ni, nn) = (self.b, self.ni, self.nn);
+            let mut pre_mask = vec![false; ni];
+            for &i in pre {
+                pre_mask[i as usize] = true;
+            }
+            for i in 0..ni {
+                self.x1[i] = b.tr.x1.decay(self.x1[i], &mut self.in_lfsr);
+                if b.triplet {
+                    self.x2[i] = b.tr.x2.decay(self.x2[i], &mut self.in_lfsr);
+                }
+            }
+            let prev_spiked = self.spiked.clone();
+            for j in 0..nn {
+                let syn_in: u64 = pre.iter().map(|&i| self.w[i as usize * nn + j] as u64).sum();
+                let lfsr = &mut self.lfsr[j];
+                let others = self.prev_total - prev_spiked[j] as u32;
+                let live = b.lif.integrate(&mut self.v[j], &mut self.refr[j], syn_in, others, lfsr);
+                self.theta[j] = b.homeo.decay(&mut self.theta_a[j], lfsr);
+                self.y1[j] = b.tr.y1.decay(self.y1[j], lfsr);
+                if b.triplet {
+                    self.y2[j] = b.tr.y2.decay(self.y2[j], lfsr);
+                }
+                let spike = live && b.lif.fire(&mut self.v[j], &mut self.refr[j], self.theta[j]);
+                if spike {
+                    b.homeo.bump(&mut self.theta_a[j]);
+                    self.count[j] = self.count[j].saturating_add(1);
+                }
+                self.spiked[j] = spike;
+            }
+            if let Some(stdp) = &b.stdp {
+                for j in 0..nn {
+                    let lfsr = &mut self.lfsr[j];
+                    for i in 0..ni {
+                        let w = &mut self.w[i * nn + j];
+                        if self.spiked[j] {
+                            let x1 =
+                                if pre_mask[i] { b.tr.x1.bump(self.x1[i]) } else { self.x1[i] };
+                            let pot = stdp.pot(x1, self.y2[j]);
+                            let dep =
+                                if pre_mask[i] { stdp.dep(self.y1[j], self.x2[i]) } else { 0 };
+                            *w = stdp.apply(*w, pot, dep, lfsr);
+                        } else if pre_mask[i] {
+                            *w = stdp.apply(*w, 0, stdp.dep(self.y1[j], self.x2[i]), lfsr);
+                        }
+                    }
+                }
+            }
+            for j in 0..nn {
+                if self.spiked[j] {
+                    self.y1[j] = b.tr.y1.bump(self.y1[j]);
+                    if b.triplet {
+                        self.y2[j] = b.tr.y2.bump(self.y2[j]);
+                    }
+                }
+            }
+            if b.homeo.scales_at(self.t) {
+                for j in 0..nn {
+                    let f = b.homeo.factor(self.count[j]);
+                    for i in 0..ni {
+                        let w = &mut self.w[i * nn + j];
+                        *w = b.homeo.scale(*w, f, &mut self.lfsr[j]);
+                    }
+                    self.count[j] = 0;
+                }
+            }
+            for &i in pre {
+                let i = i as usize;
+                self.x1[i] = b.tr.x1.bump(self.x1[i]);
+                if b.triplet {
+                    self.x2[i] = b.tr.x2.bump(self.x2[i]);
+                }
+            }
+            let out: Vec<u32> = (0..nn as u32).filter(|&j| self.spiked[j as usize]).collect();
+            self.prev_total = out.len() as u32;
+            self.t += 1;
+            out
+        }
+    }
+
+    /// A random valid network: sizes that cross tile boundaries, every rule, dependence,
+    /// rounding, decay mode, pairing and reset, scaling with short periods. Every field that
+    /// shapes the run is set here, so a change of the built-in defaults cannot make it invalid.
+    fn random_config(rng: &mut ChaCha8Rng) -> Config {
+        let mut c = Config::default();
+        let n = &mut c.network;
+        n.inputs = rng.random_range(1..=70);
+        n.neurons = rng.random_range(1..=4 * TILE as u32 + 20);
+        n.dt_ms = 1.0;
+        n.seed = rng.random();
+        let ne = &mut c.neuron;
+        ne.tau_m_ms = rng.random_range(5.0..40.0);
+        ne.threshold = rng.random_range(0.3..2.0);
+        ne.reset = if rng.random() { Reset::Zero } else { Reset::Subtract };
+        ne.refractory_ms = rng.random_range(0..4) as f64;
+        ne.inhibition = if rng.random() { 0.0 } else { rng.random_range(0.0..0.3) };
+        let tr = &mut c.traces;
+        tr.pairing = if rng.random() { Pairing::AllToAll } else { Pairing::Nearest };
+        tr.tau_plus_ms = rng.random_range(5.0..40.0);
+        tr.tau_minus_ms = rng.random_range(5.0..40.0);
+        tr.tau_x_ms = rng.random_range(20.0..150.0);
+        tr.tau_y_ms = rng.random_range(20.0..150.0);
+        tr.increment = rng.random_range(0.3..1.0);
+        let p = &mut c.plasticity;
+        p.rule = [Rule::Off, Rule::Pair, Rule::Triplet][rng.random_range(0..3)];
+        p.weight_dependence = if rng.random() {
+            WeightDependence::Additive
+        } else {
+            WeightDependence::Multiplicative
+        };
+        p.a_plus = rng.random_range(0.001..0.1);
+        p.a_minus = rng.random_range(0.001..0.1);
+        let triplet = p.rule == Rule::Triplet;
+        p.a3_plus = if triplet { rng.random_range(0.0..0.05) } else { 0.0 };
+        p.a3_minus = if triplet { rng.random_range(0.0..0.05) } else { 0.0 };
+        p.w_min = 0.0;
+        p.w_max = rng.random_range(0.2..0.9);
+        p.w_init = rng.random_range(0.05..0.2);
+        p.w_init_spread = rng.random_range(0.0..0.05);
+        p.amplitude_frac = None;
+        let h = &mut c.homeostasis;
+        h.adaptive_threshold = rng.random();
+        h.theta_step = rng.random_range(0.0..0.2);
+        h.tau_theta_ms = rng.random_range(50.0..2000.0);
+        h.scaling = rng.random();
+        h.scaling_period_steps = rng.random_range(20..=60);
+        h.target_rate_hz = 200.0;
+        h.scaling_gain = 0.1;
+        let f = &mut c.formats;
+        f.membrane = spec(16, 10, rng);
+        f.weight = spec(10, 10, rng);
+        f.threshold = spec(16, 10, rng);
+        f.trace_x1 = spec(8, 6, rng);
+        f.trace_x2 = spec(8, 6, rng);
+        f.trace_y1 = spec(8, 6, rng);
+        f.trace_y2 = spec(8, 6, rng);
+        c
+    }
+
+    fn spec(width: u32, frac: u32, rng: &mut ChaCha8Rng) -> FormatSpec {
+        let rounding =
+            [Rounding::Floor, Rounding::Nearest, Rounding::Stochastic][rng.random_range(0..3)];
+        let decay = if rng.random() { Decay::Multiply } else { Decay::Shift };
+        FormatSpec { width, frac, rounding, decay }
+    }
+
+    #[test]
+    fn optimised_model_equals_the_naive_one_on_random_networks() {
+        for case in 0..48u64 {
+            let seed = 0x5EED_0000 + case;
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let cfg = random_config(&mut rng);
+            let net = cfg.build().unwrap_or_else(|e| panic!("seed {seed:#x}: {e}"));
+            let mut fast = FixedModel::new(&net);
+            let mut naive = Naive::new(&fast);
+            let rate = rng.random_range(0.02..0.3);
+            for t in 0..250 {
+                let pre: Vec<u32> =
+                    (0..net.inputs() as u32).filter(|_| rng.random::<f64>() < rate).collect();
+                let want = naive.step(&pre);
+                assert_eq!(fast.step(&pre), &want[..], "seed {seed:#x}: spikes of step {t}");
+            }
+            assert_eq!(fast.weights_raw(), naive.w, "seed {seed:#x}: weights");
+            assert_eq!(fast.pre_traces_raw(), (&naive.x1[..], &naive.x2[..]), "seed {seed:#x}");
+            for j in 0..net.neurons() {
+                let raw =
+                    [naive.v[j] as i64, naive.theta[j], naive.y1[j] as i64, naive.y2[j] as i64];
+                assert_eq!(fast.probe(j).raw, Some(raw), "seed {seed:#x}: neuron {j}");
+                assert_eq!(fast.probe(j).refrac, naive.refr[j] as u32, "seed {seed:#x}");
+            }
+        }
     }
 }

@@ -79,8 +79,9 @@ impl FloatModel {
 
 impl Model for FloatModel {
     fn step(&mut self, pre: &[u32]) -> &[u32] {
+        debug_assert!(pre.windows(2).all(|p| p[0] < p[1]), "input spikes must be sorted, distinct");
         let (ni, nn) = (self.inputs, self.neurons);
-        // 2. Pre-trace decay.
+        // §4.2 Pre-trace decay.
         for i in 0..ni {
             self.x1[i] = self.tr.x1.decay(self.x1[i]);
             if self.triplet {
@@ -90,7 +91,7 @@ impl Model for FloatModel {
         for &i in pre {
             self.pre_mask[i as usize] = true;
         }
-        // 1. Synaptic input.
+        // §4.1 Synaptic input.
         self.acc.fill(0.0);
         for &i in pre {
             let row = &self.w[i as usize * nn..(i as usize + 1) * nn];
@@ -98,7 +99,7 @@ impl Model for FloatModel {
                 *a += w;
             }
         }
-        // 1-3. Neuron phase.
+        // §4.1 Neuron phase.
         for j in 0..nn {
             let others = self.prev_total - self.prev_spiked[j] as u32;
             let live = self.lif.integrate(&mut self.v[j], &mut self.refr[j], self.acc[j], others);
@@ -115,7 +116,7 @@ impl Model for FloatModel {
             }
             self.spiked[j] = spike;
         }
-        // 4. Plasticity.
+        // §4.3 Plasticity.
         if let Some(stdp) = &self.stdp {
             for j in (0..nn).filter(|&j| self.spiked[j]) {
                 for i in 0..ni {
@@ -136,7 +137,7 @@ impl Model for FloatModel {
                 }
             }
         }
-        // 5. Trace increments.
+        // §4.4 Trace increments.
         for j in 0..nn {
             if self.spiked[j] {
                 self.y1[j] = self.tr.y1.bump(self.y1[j]);
@@ -153,7 +154,7 @@ impl Model for FloatModel {
             }
             self.pre_mask[i] = false;
         }
-        // 6. Synaptic scaling.
+        // §4.6 Synaptic scaling.
         if self.homeo.scales_at(self.t) {
             for j in 0..nn {
                 let s = self.homeo.factor(self.count[j]);
