@@ -86,7 +86,7 @@ pub struct NeuronSection {
 impl Default for NeuronSection {
     fn default() -> Self {
         NeuronSection {
-            tau_m_ms: 20.0,
+            tau_m_ms: 10.0,
             threshold: 1.0,
             reset: Reset::Zero,
             refractory_ms: 2.0,
@@ -127,8 +127,8 @@ impl Default for TraceSection {
     fn default() -> Self {
         TraceSection {
             pairing: Pairing::AllToAll,
-            tau_plus_ms: 16.8,
-            tau_minus_ms: 33.7,
+            tau_plus_ms: 6.0,
+            tau_minus_ms: 24.0,
             tau_x_ms: 101.0,
             tau_y_ms: 125.0,
             increment: 1.0,
@@ -191,14 +191,14 @@ impl Default for PlasticitySection {
         PlasticitySection {
             rule: Rule::Pair,
             weight_dependence: WeightDependence::Additive,
-            a_plus: 0.02,
-            a_minus: 0.021,
+            a_plus: 0.0048,
+            a_minus: 0.0021,
             a3_plus: 0.0,
             a3_minus: 0.0,
             w_min: 0.0,
-            w_max: 0.5,
-            w_init: 0.15,
-            w_init_spread: 0.1,
+            w_max: 0.125,
+            w_init: 0.075,
+            w_init_spread: 0.025,
             amplitude_frac: None,
         }
     }
@@ -228,7 +228,7 @@ impl Default for HomeostasisSection {
     fn default() -> Self {
         HomeostasisSection {
             adaptive_threshold: true,
-            theta_step: 0.05,
+            theta_step: 0.06,
             tau_theta_ms: 1000.0,
             scaling: false,
             scaling_period_steps: 1000,
@@ -286,7 +286,7 @@ impl Default for FormatsSection {
         FormatsSection {
             membrane: FormatSpec::new(16, 10, Rounding::Nearest),
             weight: FormatSpec::new(10, 10, Rounding::Stochastic),
-            threshold: FormatSpec::new(16, 10, Rounding::Nearest),
+            threshold: FormatSpec::new(16, 10, Rounding::Stochastic),
             trace_x1: trace,
             trace_x2: trace,
             trace_y1: trace,

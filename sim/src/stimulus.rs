@@ -38,7 +38,7 @@ pub struct PatternSpec {
 
 impl Default for PatternSpec {
     fn default() -> Self {
-        PatternSpec { fraction: 0.5, length_ms: 50.0, period_ms: 200.0 }
+        PatternSpec { fraction: 0.75, length_ms: 70.0, period_ms: 150.0 }
     }
 }
 
@@ -86,9 +86,9 @@ impl Default for StimulusSpec {
     fn default() -> Self {
         StimulusSpec {
             kind: StimulusKind::Poisson,
-            steps: 5000,
+            steps: 20000,
             seed: 7,
-            rate_hz: 20.0,
+            rate_hz: 22.0,
             rates_hz: Vec::new(),
             pattern: Some(PatternSpec::default()),
             pairing: None,

@@ -1,4 +1,4 @@
-//! Spike traces: decay every step, bump on a spike (docs/semantics.md §3, §4 step 5).
+//! Spike traces: decay every step, bump on a spike (docs/semantics.md §3, §4.4).
 //! Twin of `rtl-gen/src/trace.rs`.
 
 use crate::config::Pairing;

@@ -1,4 +1,4 @@
-//! The leaky integrate-and-fire neuron update (docs/semantics.md §4, steps 1 and 3).
+//! The leaky integrate-and-fire neuron update (docs/semantics.md §4.1).
 //! Twin of `rtl-gen/src/neuron/lif.rs`.
 
 use crate::config::{Network, Reset};

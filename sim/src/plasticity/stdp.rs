@@ -1,5 +1,5 @@
 //! Pair and triplet STDP with additive (hard-bound) or multiplicative (soft-bound) weight
-//! dependence (docs/semantics.md §4 step 4, §6). Twin of `rtl-gen/src/plasticity/stdp.rs`.
+//! dependence (docs/semantics.md §4.3). Twin of `rtl-gen/src/plasticity/stdp.rs`.
 //!
 //! Potentiation of synapse (i, j) when neuron j spikes:
 //!   `pot = x1_i * min(A2+ + ((A3+ * y2_j) >> y2_frac), 0xFFFF) >> x1_frac`
@@ -8,7 +8,7 @@
 //! both floor, both in the amplitude format (16 bits, `amp_frac` fraction bits).
 
 use crate::config::{Network, Rule, WeightDependence};
-use crate::format::{round_shift, Rounding};
+use crate::format::{clamp_branchless, round_shift, Rounding};
 use crate::lfsr::Lfsr;
 
 /// Fixed-point STDP constants.
@@ -103,7 +103,7 @@ impl StdpFixed {
                 lfsr,
             ),
         };
-        (w + dw).clamp(self.w_min, self.w_max) as u16
+        clamp_branchless(w + dw, self.w_min, self.w_max) as u16
     }
 }
 
