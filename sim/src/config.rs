@@ -15,7 +15,7 @@ use crate::stimulus::StimulusSpec;
 pub const MAX_SIZE: u32 = 65_536;
 
 /// A whole network description as written in TOML.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// Sizes, time step, seeds.
@@ -32,6 +32,25 @@ pub struct Config {
     pub formats: FormatsSection,
     /// The default stimulus of this network.
     pub stimulus: StimulusSpec,
+}
+
+impl Default for Config {
+    /// The built-in default network. Its stimulus has the embedded pattern; a `[stimulus]`
+    /// table written without `[stimulus.pattern]` has none.
+    fn default() -> Self {
+        Config {
+            network: NetworkSection::default(),
+            neuron: NeuronSection::default(),
+            traces: TraceSection::default(),
+            plasticity: PlasticitySection::default(),
+            homeostasis: HomeostasisSection::default(),
+            formats: FormatsSection::default(),
+            stimulus: StimulusSpec {
+                pattern: Some(crate::stimulus::PatternSpec::default()),
+                ..StimulusSpec::default()
+            },
+        }
+    }
 }
 
 /// `[network]`
@@ -718,7 +737,17 @@ impl Network {
                 })?;
                 fa
             }
-            None => auto_amp_frac(max_a, w.frac),
+            // Sized for the largest bracket `A2 + A3 * trace` the rule can form (§4.3), so the
+            // bracket's 16-bit saturation never cuts a triplet term short.
+            None => auto_amp_frac(
+                if pl.rule == Rule::Triplet {
+                    (pl.a_plus + pl.a3_plus * y2.max_real())
+                        .max(pl.a_minus + pl.a3_minus * x2.max_real())
+                } else {
+                    pl.a_plus.max(pl.a_minus)
+                },
+                w.frac,
+            ),
         };
         let amp = Format::unsigned(16, amp_frac);
         let a2_plus = q.value("plasticity.a_plus", pl.a_plus, amp, "amplitude")?;

@@ -74,7 +74,8 @@ pub struct StimulusSpec {
     pub rate_hz: f64,
     /// Per-input rates; overrides `rate_hz` when given (one per input).
     pub rates_hz: Vec<f64>,
-    /// Optional embedded pattern (Poisson).
+    /// Optional embedded pattern (Poisson); none unless `[stimulus.pattern]` is written (the
+    /// built-in default network has one).
     pub pattern: Option<PatternSpec>,
     /// Pairing protocol parameters (kind = "pairing").
     pub pairing: Option<PairingSpec>,
@@ -90,7 +91,7 @@ impl Default for StimulusSpec {
             seed: 7,
             rate_hz: 22.0,
             rates_hz: Vec::new(),
-            pattern: Some(PatternSpec::default()),
+            pattern: None,
             pairing: None,
             file: None,
         }
