@@ -13,6 +13,8 @@
 
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use synforge_sim::config::{Config, FormatSpec, Network, Pairing, Reset, Rule, WeightDependence};
 use synforge_sim::format::{Decay, Format, Rounding};
 use synforge_sim::lfsr::NEURON_SEED_STRIDE;
@@ -276,22 +278,6 @@ fn valid(k: &Knobs) -> Result<Network, TestCaseError> {
 // ---------------------------------------------------------------------------------------------
 // Random stimuli.
 
-/// SplitMix64: the stimulus generator, seeded by the proptest case.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
 #[derive(Clone, Debug)]
 struct StimGen {
     steps: u32,
@@ -308,12 +294,12 @@ fn stim_gen(steps: std::ops::RangeInclusive<u32>) -> impl Strategy<Value = StimG
 }
 
 fn stimulus(g: &StimGen, inputs: u32) -> Stimulus {
-    let mut rng = SplitMix(g.seed);
+    let mut rng = ChaCha8Rng::seed_from_u64(g.seed);
     let mut b = Builder::new(inputs, g.steps);
     for t in 0..g.steps {
-        let all = rng.unit() < g.burst;
+        let all = rng.random::<f64>() < g.burst;
         for i in 0..inputs {
-            if all || rng.unit() < g.density {
+            if all || rng.random::<f64>() < g.density {
                 b.push(t, i);
             }
         }
