@@ -2,7 +2,7 @@
 //! physical parameters into hardware constants with their quantisation error
 //! (docs/semantics.md §5).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use fixed::types::U0F16;
 use serde::{Deserialize, Serialize};
@@ -203,6 +203,9 @@ pub struct PlasticitySection {
     pub w_init_spread: f64,
     /// Fraction bits of the amplitude constants; chosen from the largest amplitude if absent.
     pub amplitude_frac: Option<u32>,
+    /// CSV of `input,neuron,weight` lines (the format `synforge sim` writes) setting chosen
+    /// initial weights; the others keep their random draw. Relative to the config file.
+    pub w_init_file: Option<PathBuf>,
 }
 
 impl Default for PlasticitySection {
@@ -219,6 +222,7 @@ impl Default for PlasticitySection {
             w_init: 0.075,
             w_init_spread: 0.025,
             amplitude_frac: None,
+            w_init_file: None,
         }
     }
 }
@@ -328,6 +332,11 @@ impl Config {
         let mut cfg = Self::from_toml_str(&text, &path.display().to_string())?;
         if let Some(dir) = path.parent() {
             cfg.stimulus.resolve_relative(dir);
+            if let Some(f) = &cfg.plasticity.w_init_file {
+                if f.is_relative() {
+                    cfg.plasticity.w_init_file = Some(dir.join(f));
+                }
+            }
         }
         Ok(cfg)
     }
@@ -464,6 +473,8 @@ pub struct Network {
     pub k: Constants,
     /// Quantisation report, one entry per converted parameter.
     pub quantization: Vec<Quantized>,
+    /// Initial weights set by `plasticity.w_init_file`: `(input, neuron, weight)`.
+    pub w_init_overrides: Vec<(u32, u32, f64)>,
 }
 
 fn check(cond: bool, field: &str, message: impl FnOnce() -> String) -> Result<()> {
@@ -541,6 +552,61 @@ impl Quantizer {
         self.record(field, tau_ms, realised_tau, raw as i64, "U0.16 factor exp(-dt/tau)".into());
         raw
     }
+}
+
+/// Read `input,neuron,weight` lines (optional header, blank lines and `#` comments allowed).
+fn read_weights(
+    path: &Path,
+    inputs: u32,
+    neurons: u32,
+    w_min: f64,
+    w_max: f64,
+) -> Result<Vec<(u32, u32, f64)>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    let err = |line: usize, message: String| Error::Weights {
+        path: path.display().to_string(),
+        line,
+        message,
+    };
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for (n, raw) in text.lines().enumerate() {
+        let line = n + 1;
+        let l = raw.trim();
+        if l.is_empty() || l.starts_with('#') || l.replace(' ', "") == "input,neuron,weight" {
+            continue;
+        }
+        let f: Vec<&str> = l.split(',').map(str::trim).collect();
+        if f.len() != 3 {
+            return Err(err(line, format!("expected `input,neuron,weight`, got `{l}`")));
+        }
+        let i: u32 = f[0]
+            .parse()
+            .map_err(|_| err(line, format!("input `{}` is not a non-negative integer", f[0])))?;
+        let j: u32 = f[1]
+            .parse()
+            .map_err(|_| err(line, format!("neuron `{}` is not a non-negative integer", f[1])))?;
+        let w: f64 =
+            f[2].parse().map_err(|_| err(line, format!("weight `{}` is not a number", f[2])))?;
+        if i >= inputs {
+            return Err(err(line, format!("input {i} does not exist: the network has {inputs}")));
+        }
+        if j >= neurons {
+            return Err(err(line, format!("neuron {j} does not exist: the network has {neurons}")));
+        }
+        if !(w >= w_min && w <= w_max) {
+            return Err(err(
+                line,
+                format!("weight {w} is outside [w_min, w_max] = [{w_min}, {w_max}]"),
+            ));
+        }
+        if !seen.insert((i, j)) {
+            return Err(err(line, format!("synapse ({i}, {j}) is given twice")));
+        }
+        out.push((i, j, w));
+    }
+    Ok(out)
 }
 
 /// Fraction bits for the 16-bit amplitude constants: the most that still hold `max_a`.
@@ -831,7 +897,11 @@ impl Network {
             seed: n.seed,
         };
         cfg.stimulus.validate(&cfg)?;
-        Ok(Network { cfg, fmt, rnd, k, quantization: q.report })
+        let w_init_overrides = match &pl.w_init_file {
+            Some(path) => read_weights(path, n.inputs, n.neurons, pl.w_min, pl.w_max)?,
+            None => Vec::new(),
+        };
+        Ok(Network { cfg, fmt, rnd, k, quantization: q.report, w_init_overrides })
     }
 
     /// Number of inputs.

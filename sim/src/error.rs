@@ -31,6 +31,16 @@ pub enum Error {
         /// What is wrong and how to fix it.
         message: String,
     },
+    /// A line of an initial-weights file is malformed or out of range.
+    #[error("{path}:{line}: {message}")]
+    Weights {
+        /// The weights file.
+        path: String,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
     /// A stimulus file is unusable as a whole.
     #[error("{path}: {message}")]
     StimulusFile {

@@ -654,3 +654,52 @@ fn scaling_gain_zero_with_a_vanishing_target_does_not_panic() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(matches!(out.status.code(), Some(0) | Some(2)), "exit {:?}: {stderr}", out.status);
 }
+
+#[test]
+fn initial_weights_from_a_file_set_the_listed_synapses_and_keep_the_rest() {
+    let dir = tmp();
+    // A first run's final weights, fed back as the next run's initial weights: a run of zero
+    // further learning (rule off) must start from exactly them.
+    ok(dir.path(), &["sim", "--steps", "300", "-o", "first"]);
+    write(
+        dir.path(),
+        "again.toml",
+        "[plasticity]\nrule = \"off\"\nw_init_file = \"first/weights.csv\"\n",
+    );
+    ok(dir.path(), &["sim", "-c", "again.toml", "--steps", "1", "-o", "second"]);
+    assert_eq!(
+        read(&dir.path().join("first/weights.csv")),
+        read(&dir.path().join("second/weights.csv"))
+    );
+
+    // Only one synapse listed: it takes the listed value, the others their usual draw.
+    write(dir.path(), "one.csv", "input,neuron,weight\n# the teacher, at w_max\n3,2,0.125\n");
+    write(dir.path(), "one.toml", "[plasticity]\nrule = \"off\"\nw_init_file = \"one.csv\"\n");
+    write(dir.path(), "none.toml", "[plasticity]\nrule = \"off\"\n");
+    ok(dir.path(), &["sim", "-c", "one.toml", "--steps", "1", "-o", "one"]);
+    ok(dir.path(), &["sim", "-c", "none.toml", "--steps", "1", "-o", "none"]);
+    let (one, none) =
+        (read(&dir.path().join("one/weights.csv")), read(&dir.path().join("none/weights.csv")));
+    let differ: Vec<(&str, &str)> = one.lines().zip(none.lines()).filter(|(a, b)| a != b).collect();
+    assert_eq!(differ.len(), 1, "{differ:?}");
+    assert!(differ[0].0 == "3,2,0.125", "{differ:?}");
+}
+
+#[test]
+fn bad_initial_weight_files_name_the_line() {
+    let dir = tmp();
+    let cases = [
+        ("a.csv", "0,0\n", "a.csv:1: expected `input,neuron,weight`, got `0,0`"),
+        ("b.csv", "0,99,0.1\n", "b.csv:1: neuron 99 does not exist: the network has 16"),
+        ("c.csv", "\n0,0,0.9\n", "c.csv:2: weight 0.9 is outside [w_min, w_max] = [0, 0.125]"),
+        ("d.csv", "0,0,0.1\n0,0,0.1\n", "d.csv:2: synapse (0, 0) is given twice"),
+        ("e.csv", "0,0,x\n", "e.csv:1: weight `x` is not a number"),
+    ];
+    for (name, body, message) in cases {
+        write(dir.path(), name, body);
+        let toml = format!("[plasticity]\nw_init_file = \"{name}\"\n");
+        write(dir.path(), "w.toml", &toml);
+        let expected = format!("error: {message}\n");
+        refused(dir.path(), &["sim", "-c", "w.toml", "--steps", "5", "-o", "out"], &expected);
+    }
+}

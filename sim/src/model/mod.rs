@@ -67,16 +67,21 @@ pub fn build(net: &Network, kind: ModelKind) -> Box<dyn Model> {
 }
 
 /// Initial weights, real, input-major: uniform in `w_init ± w_init_spread`, clamped to the
-/// bounds, drawn from ChaCha8 seeded with `network.seed` (semantics §5). The fixed model
-/// rounds them to nearest.
+/// bounds, drawn from ChaCha8 seeded with `network.seed` (semantics §5.2), then the ones
+/// `plasticity.w_init_file` sets. The fixed model rounds them to nearest.
 pub fn initial_weights(net: &Network) -> Vec<f64> {
     let p = &net.cfg.plasticity;
     let n = net.inputs() * net.neurons();
     let mut rng = ChaCha8Rng::seed_from_u64(net.cfg.network.seed as u64 ^ 0x57E1_6475);
-    (0..n)
+    let mut w: Vec<f64> = (0..n)
         .map(|_| {
             let u: f64 = rng.random();
             (p.w_init + p.w_init_spread * (2.0 * u - 1.0)).clamp(p.w_min, p.w_max)
         })
-        .collect()
+        .collect();
+    // After every draw, so that a file setting some weights leaves the others as they were.
+    for &(i, j, x) in &net.w_init_overrides {
+        w[i as usize * net.neurons() + j as usize] = x;
+    }
+    w
 }

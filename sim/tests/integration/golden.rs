@@ -125,6 +125,7 @@ fn pinned_default() -> Config {
             w_init: 0.15,
             w_init_spread: 0.1,
             amplitude_frac: None,
+            w_init_file: None,
         },
         homeostasis: HomeostasisSection {
             adaptive_threshold: true,
