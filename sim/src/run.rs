@@ -43,11 +43,14 @@ pub fn run(model: &mut dyn Model, stim: &Stimulus, obs: &mut dyn Observer) -> Re
     let mut spikes = Vec::new();
     let mut input_spikes = 0u64;
     let mut post = 0u64;
+    // The step's spikes are copied out so the observer can borrow the model.
+    let mut out = Vec::with_capacity(neurons);
     let start = Instant::now();
     for t in 0..stim.steps() {
         let pre = stim.at(t);
         input_spikes += pre.len() as u64;
-        let out = model.step(pre).to_vec();
+        out.clear();
+        out.extend_from_slice(model.step(pre));
         post += out.len() as u64;
         obs.after_step(t, model, &out);
         spikes.extend(out.iter().map(|&j| (t, j)));

@@ -703,3 +703,15 @@ fn bad_initial_weight_files_name_the_line() {
         refused(dir.path(), &["sim", "-c", "w.toml", "--steps", "5", "-o", "out"], &expected);
     }
 }
+
+#[test]
+fn bench_prints_events_per_second_and_bandwidth() {
+    let dir = tmp();
+    let out = ok(
+        dir.path(),
+        &["bench", "--inputs", "50", "--neurons", "8", "--warmup-steps", "50", "--min-secs", "0.5"],
+    );
+    assert!(out.contains("memory read bandwidth"), "{out}");
+    assert!(out.contains("events/s"), "{out}");
+    assert!(out.lines().any(|l| l.trim_start().starts_with("50       8")), "{out}");
+}
