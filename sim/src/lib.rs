@@ -22,6 +22,7 @@ pub mod format;
 pub mod lfsr;
 pub mod model;
 pub mod neuron;
+pub mod pattern;
 pub mod plasticity;
 pub mod run;
 pub mod stimulus;

@@ -7,6 +7,7 @@ use anyhow::Result;
 use clap::Args;
 use synforge_sim::compare::Distance;
 use synforge_sim::model::ModelKind;
+use synforge_sim::pattern::{responses, Replay, MIN_HIT_FRACTION, MIN_RATE_RATIO};
 
 use super::compare::print_distance;
 use super::sim::{print_summary, simulate};
@@ -43,6 +44,28 @@ pub fn run(a: DemoArgs) -> Result<ExitCode> {
     let d =
         Distance::between(&net, &fixed.record, &fixed.weights, &float.record, &float.weights, 2);
     print_distance(&d);
+    // Learning made visible: which neurons became detectors of the embedded pattern.
+    if let (None, Some(spec)) = (&a.src.stimulus, &net.cfg.stimulus.pattern) {
+        let replay = Replay::of(spec, &net.cfg, &stim);
+        for (name, rec) in [("fixed", &fixed.record), ("float", &float.record)] {
+            let selective: Vec<usize> = responses(&replay, rec, net.neurons())
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.responds())
+                .map(|(j, _)| j)
+                .collect();
+            println!(
+                "{name} model: {} of {} neurons learned the embedded pattern {selective:?}",
+                selective.len(),
+                net.neurons()
+            );
+        }
+        println!(
+            "  (over the run's second half: spikes in >= {:.0} % of the replays, at >= {:.0}x the rate outside them)",
+            100.0 * MIN_HIT_FRACTION,
+            MIN_RATE_RATIO
+        );
+    }
     let mut s = Staged::new(&a.out)?;
     s.write("compare.json", serde_json::to_string_pretty(&d)?.as_bytes())?;
     s.commit()?;

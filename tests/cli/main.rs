@@ -332,6 +332,7 @@ fn demo_writes_both_models_and_their_distance() {
         assert!(d.join(f).is_file(), "demo writes {f}");
     }
     assert_eq!(json(&d.join("compare.json"))["steps"], 300);
+    assert!(stdout.contains("fixed model: ") && stdout.contains("learned the embedded pattern"));
 }
 
 // ---------------------------------------------------------------------------------------------

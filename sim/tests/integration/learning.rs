@@ -19,8 +19,9 @@ use synforge_sim::compare::{compare, Distance};
 use synforge_sim::config::{Config, FormatSpec, Network, Pairing, Reset, Rule, WeightDependence};
 use synforge_sim::format::{Decay, Rounding};
 use synforge_sim::model::{FixedModel, FloatModel, Model};
+use synforge_sim::pattern::{responses, Replay, Response};
 use synforge_sim::run::{run, NoObserver, Record, WeightStats};
-use synforge_sim::stimulus::{offset_of, Builder, PatternSpec, Stimulus};
+use synforge_sim::stimulus::{offset_of, Builder, Stimulus};
 
 // ---------------------------------------------------------------------------------------------
 // Bounds of the Poisson networks. "Seen" is what was measured over many stimulus seeds.
@@ -53,11 +54,6 @@ const SONG_MIN_TAIL: f64 = 0.1;
 /// Song network: both outer tenths together hold at least this fraction. Seen: 0.65 to 0.70.
 const SONG_MIN_TAILS: f64 = 0.55;
 
-/// A neuron responds to the pattern when, over the second half of the run, it fires in at least
-/// this fraction of the replays ...
-const MIN_HIT_FRACTION: f64 = 0.5;
-/// ... and its rate inside the replay windows is at least this many times its rate outside.
-const MIN_RATE_RATIO: f64 = 5.0;
 /// Default network: each model has at least this many responding neurons (of 16), for every
 /// seed of [`DEFAULT_SEEDS`] (3 to 16 with those). Seen over stimulus seeds 1 to 256: mean 9.8,
 /// at least 3 in both models for 250 seeds; the other 6 patterns leave one model with 0 or 1.
@@ -125,86 +121,6 @@ fn run_config(cfg: &Config) -> (Network, Stimulus, Run, Run) {
 #[test]
 fn default_toml_is_the_builtin_default() {
     assert_eq!(load("default.toml"), Config::builtin_default());
-}
-
-/// The frozen pattern of a Poisson stimulus, as replayed: which inputs take part and when.
-struct Replay {
-    /// Replay length, steps.
-    len: u32,
-    /// Steps from one replay's start to the next.
-    period: u32,
-    /// Inputs `0..pattern_inputs` follow the pattern during a replay.
-    pattern_inputs: usize,
-    /// `(phase, input)` of every spike of a replay.
-    spikes: Vec<(u32, u32)>,
-}
-
-impl Replay {
-    /// The replay of `spec` in `stim` (a stimulus generated with that pattern).
-    fn of(spec: &PatternSpec, cfg: &Config, stim: &Stimulus) -> Self {
-        let dt = cfg.network.dt_ms;
-        let inputs = cfg.network.inputs as usize;
-        let len = (spec.length_ms / dt).round().max(1.0) as u32;
-        let period = ((spec.period_ms / dt).round() as u32).max(len);
-        let pattern_inputs = ((spec.fraction * inputs as f64).round() as usize).max(1);
-        let spikes = (0..len)
-            .flat_map(|t| stim.at(t).iter().map(move |&i| (t, i)))
-            .filter(|&(_, i)| (i as usize) < pattern_inputs)
-            .collect();
-        Replay { len, period, pattern_inputs, spikes }
-    }
-}
-
-/// How one neuron responds to the replays over the second half of a run.
-#[derive(Debug)]
-struct Response {
-    /// Replays with at least one spike of the neuron in them, over all replays.
-    hit_fraction: f64,
-    /// Rate inside the replay windows over the rate outside them (infinite if none outside).
-    rate_ratio: f64,
-    /// Median phase of its spikes inside the windows, steps.
-    median_phase: Option<u32>,
-}
-
-impl Response {
-    fn responds(&self) -> bool {
-        self.hit_fraction >= MIN_HIT_FRACTION && self.rate_ratio >= MIN_RATE_RATIO
-    }
-}
-
-fn responses(replay: &Replay, record: &Record, neurons: usize) -> Vec<Response> {
-    let from = record.steps / 2;
-    let mut phases = vec![Vec::new(); neurons];
-    let mut hits = vec![std::collections::BTreeSet::new(); neurons];
-    let mut outside = vec![0u64; neurons];
-    for &(t, j) in record.spikes.iter().filter(|s| s.0 >= from) {
-        let phase = t % replay.period;
-        if phase < replay.len {
-            phases[j as usize].push(phase);
-            hits[j as usize].insert(t / replay.period);
-        } else {
-            outside[j as usize] += 1;
-        }
-    }
-    let inside: Vec<u32> =
-        (from..record.steps).filter(|t| t % replay.period < replay.len).collect();
-    let steps_in = inside.len() as f64;
-    let steps_out = (record.steps - from) as f64 - steps_in;
-    let mut windows: Vec<u32> = inside.iter().map(|t| t / replay.period).collect();
-    windows.dedup();
-    let replays = windows.len() as f64;
-    (0..neurons)
-        .map(|j| {
-            let rate_in = phases[j].len() as f64 / steps_in;
-            let rate_out = outside[j] as f64 / steps_out;
-            phases[j].sort_unstable();
-            Response {
-                hit_fraction: hits[j].len() as f64 / replays,
-                rate_ratio: if rate_out > 0.0 { rate_in / rate_out } else { f64::INFINITY },
-                median_phase: phases[j].get(phases[j].len() / 2).copied(),
-            }
-        })
-        .collect()
 }
 
 /// For the responding neurons of a run: mean over them of (causal weight, non-pattern weight),
