@@ -19,6 +19,17 @@ pub fn check_out_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Write one file whole or not at all: staged beside `path`, then renamed onto it. A path that
+/// names no file (`..`) writes `default_name` in that folder.
+pub fn write_file(path: &Path, default_name: &str, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let mut staged = Staged::new(dir)?;
+    staged.write(name.as_deref().unwrap_or(default_name), bytes)?;
+    staged.commit()?;
+    Ok(())
+}
+
 /// A set of files staged in one folder, committed together.
 pub struct Staged {
     dir: PathBuf,

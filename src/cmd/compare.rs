@@ -8,7 +8,7 @@ use clap::Args;
 use synforge_sim::compare::{compare, Distance};
 
 use super::load;
-use crate::output::Staged;
+use crate::output::write_file;
 use crate::Source;
 
 /// Arguments of `synforge compare`.
@@ -52,17 +52,7 @@ pub fn run(a: CompareArgs) -> Result<ExitCode> {
     let d = compare(&net, &stim, a.window);
     print_distance(&d);
     if let Some(path) = &a.json {
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(std::path::Path::new("."));
-        let mut s = Staged::new(dir)?;
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "compare.json".into());
-        s.write(&name, serde_json::to_string_pretty(&d)?.as_bytes())?;
-        s.commit()?;
+        write_file(path, "compare.json", serde_json::to_string_pretty(&d)?.as_bytes())?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -7,7 +7,7 @@ use anyhow::Result;
 use clap::Args;
 
 use super::load;
-use crate::output::Staged;
+use crate::output::write_file;
 use crate::Source;
 
 /// Arguments of `synforge stimulus`.
@@ -23,16 +23,7 @@ pub struct StimulusArgs {
 /// `synforge stimulus`.
 pub fn run(a: StimulusArgs) -> Result<ExitCode> {
     let (_, stim) = load(&a.src)?;
-    let dir =
-        a.out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-    let name = a
-        .out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "stimulus.csv".into());
-    let mut s = Staged::new(dir)?;
-    s.write(&name, stim.to_csv().as_bytes())?;
-    s.commit()?;
+    write_file(&a.out, "stimulus.csv", stim.to_csv().as_bytes())?;
     println!(
         "wrote {} spikes over {} steps to {}",
         stim.total_spikes(),
