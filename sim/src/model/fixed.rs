@@ -364,6 +364,27 @@ fn rows<'a>(
         .map(|(row, ((&x1, &x2), &pre))| (row, x1, x2, pre))
 }
 
+/// A neuron's stored state, raw (the fields of the hardware's neuron word).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NeuronRaw {
+    /// Membrane, two's complement.
+    pub v_mem: i64,
+    /// Adaptive part of the threshold.
+    pub theta_a: u64,
+    /// Post trace y1.
+    pub trace_y1: u64,
+    /// Post trace y2.
+    pub trace_y2: u64,
+    /// Refractory steps left.
+    pub refrac: u64,
+    /// Spikes in this scaling period.
+    pub count: u64,
+    /// Spiked in the last step (1) or not (0).
+    pub spiked: u64,
+    /// LFSR state.
+    pub lfsr: u64,
+}
+
 /// The bit-accurate model.
 #[derive(Clone)]
 pub struct FixedModel {
@@ -449,6 +470,26 @@ impl FixedModel {
             }
         }
         w
+    }
+
+    /// Every stored state quantity of neuron `j`, raw, as the hardware's neuron word holds it.
+    pub fn neuron_raw(&self, j: usize) -> NeuronRaw {
+        let (tile, jj) = self.tile_of(j);
+        NeuronRaw {
+            v_mem: tile.v[jj] as i64,
+            theta_a: tile.theta_a[jj] as u64,
+            trace_y1: tile.y1[jj] as u64,
+            trace_y2: tile.y2[jj] as u64,
+            refrac: tile.refr[jj] as u64,
+            count: tile.count[jj] as u64,
+            spiked: tile.spiked[jj] as u64,
+            lfsr: tile.lfsr[jj].state() as u64,
+        }
+    }
+
+    /// The input side's LFSR state.
+    pub fn input_lfsr(&self) -> u32 {
+        self.in_lfsr.state()
     }
 
     /// Raw pre traces `(x1, x2)`.

@@ -3,7 +3,7 @@
 mod fixed;
 mod float;
 
-pub use fixed::FixedModel;
+pub use fixed::{FixedModel, NeuronRaw};
 pub use float::FloatModel;
 
 use rand::{Rng, SeedableRng};

@@ -1,0 +1,689 @@
+//! Co-simulation: the generated core in Verilator against the bit-accurate model, step by
+//! step and cycle by cycle.
+//!
+//! The harness (`testbenches/tb.v.in`, `testbenches/main.cpp`) is plain Verilog reading a
+//! text command file and printing one line per memory write, output spike and step; this
+//! module writes the commands, keeps a mirror of every memory from the printed writes, steps
+//! [`FixedModel`] beside it and compares after every step: output spikes and their cycles, the
+//! step's cycle count ([`crate::cycles`]), every neuron's state word, every input's traces and
+//! every weight. At the end it reads the whole state back through the memory-mapped port and
+//! compares that too. The first difference is reported exactly.
+
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use synforge_sim::config::{Network, Rule};
+use synforge_sim::model::{FixedModel, Model, NeuronRaw};
+use synforge_sim::Stimulus;
+
+use crate::core::{NEURON_FIELDS, REGION_INPUTS, REGION_NEURONS, REGION_WEIGHTS};
+use crate::cycles::{self, Shape};
+use crate::layout::{Layout, Word};
+use crate::tools::{build_sim, ToolError, Tools};
+use crate::{generate, Design, GenError};
+
+const TB_TEMPLATE: &str = include_str!("../../testbenches/tb.v.in");
+const MAIN_CPP: &str = include_str!("../../testbenches/main.cpp");
+const TB_CLOCK: &str = include_str!("../../testbenches/tb_clock.v");
+
+/// What can go wrong in a co-simulation (a mismatch is not an error: see [`Report`]).
+#[derive(Debug, thiserror::Error)]
+pub enum CosimError {
+    /// The config cannot be built as hardware.
+    #[error(transparent)]
+    Gen(#[from] GenError),
+    /// A tool failed or is missing.
+    #[error(transparent)]
+    Tool(#[from] ToolError),
+    /// A file could not be written or read.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// Parameters whose hardware differs from the build's.
+    #[error("the parameter set needs another build: {0}")]
+    Incompatible(String),
+    /// The simulation printed something the harness never prints.
+    #[error("the simulation's output is not what the harness prints: {0}")]
+    Protocol(String),
+}
+
+/// The first difference between the RTL and the model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mismatch {
+    /// Step (0-based); `None` for the final read-back.
+    pub step: Option<u32>,
+    /// Where: `neuron 3`, `input 7`, `synapse (input 2, neuron 5)`, `step`.
+    pub place: String,
+    /// Which field.
+    pub field: String,
+    /// What the model says.
+    pub expected: String,
+    /// What the RTL did.
+    pub got: String,
+}
+
+impl std::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.step {
+            Some(t) => write!(f, "step {t}")?,
+            None => f.write_str("final read-back")?,
+        }
+        write!(f, ", {}, {}: expected {}, got {}", self.place, self.field, self.expected, self.got)
+    }
+}
+
+/// What a run showed.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// Steps simulated (up to the mismatch, if any).
+    pub steps: u32,
+    /// Clock cycles of those steps.
+    pub cycles: u64,
+    /// Synaptic updates (synapses the plasticity phase visited).
+    pub synapse_updates: u64,
+    /// Input spike events.
+    pub events: u64,
+    /// Output spikes.
+    pub spikes: u64,
+    /// Wall time of the simulation, seconds.
+    pub seconds: f64,
+    /// The first mismatch, if any.
+    pub mismatch: Option<Mismatch>,
+}
+
+/// Everything that decides the generated hardware except the values of its registers: two
+/// networks with equal keys can run on one build.
+pub fn structure_key(net: &Network) -> String {
+    let c = &net.cfg;
+    format!(
+        "{:?} {:?} {:?} {:?} {:?} {:?} {} {} {} {}",
+        net.fmt,
+        net.rnd,
+        c.plasticity.rule,
+        c.plasticity.weight_dependence,
+        c.traces.pairing,
+        c.neuron.reset,
+        c.homeostasis.adaptive_threshold,
+        c.homeostasis.scaling,
+        c.network.inputs,
+        c.network.neurons
+    )
+}
+
+/// A built harness: the core of one network in Verilator.
+pub struct Harness {
+    dir: PathBuf,
+    bin: PathBuf,
+    key: String,
+    layout: Layout,
+    design: Design,
+}
+
+/// The testbench for a layout.
+pub fn testbench(l: &Layout, net: &Network) -> String {
+    let mut scopes =
+        String::from("`ifdef SF_VCD\n    // One scope per neuron, named as in the model's VCD.\n");
+    let nw = &l.neuron_word;
+    let has = |f: &str| nw.fields.iter().any(|x| x.name == f);
+    for j in 0..l.neurons {
+        writeln!(scopes, "    if (1) begin : neuron_{j}").unwrap();
+        writeln!(scopes, "        reg [{}:0] state_v_mem = 0;", l.wv - 1).unwrap();
+        writeln!(scopes, "        reg [{}:0] state_theta = 0;", l.wth - 1).unwrap();
+        writeln!(scopes, "        reg [{}:0] state_trace_y1 = 0;", l.wy1 - 1).unwrap();
+        if has("trace_y2") {
+            writeln!(scopes, "        reg [{}:0] state_trace_y2 = 0;", l.wy2 - 1).unwrap();
+        }
+        scopes.push_str("        reg [15:0] state_refrac = 0;\n        reg event_spike = 0;\n");
+        writeln!(scopes, "        always @(posedge clk) begin\n            if (dut.nram_we && dut.nram_wa == {}) begin", crate::verilog::lit(l.jw, j as u64)).unwrap();
+        writeln!(scopes, "                state_v_mem <= dut.nram_wd{};", nw.slice("v_mem"))
+            .unwrap();
+        if has("theta_a") {
+            // The effective threshold, as the model's VCD shows it.
+            let w = l.wth;
+            writeln!(scopes, "                state_theta <= (({{1'b0, dut.param_theta0}} + {{1'b0, dut.nram_wd{}}}) > {{1'b0, {{{w}{{1'b1}}}}}}) ? {{{w}{{1'b1}}}} : dut.param_theta0 + dut.nram_wd{};", nw.slice("theta_a"), nw.slice("theta_a")).unwrap();
+        } else {
+            scopes.push_str("                state_theta <= dut.param_theta0;\n");
+        }
+        writeln!(scopes, "                state_trace_y1 <= dut.nram_wd{};", nw.slice("trace_y1"))
+            .unwrap();
+        if has("trace_y2") {
+            writeln!(
+                scopes,
+                "                state_trace_y2 <= dut.nram_wd{};",
+                nw.slice("trace_y2")
+            )
+            .unwrap();
+        }
+        writeln!(
+            scopes,
+            "                state_refrac <= dut.nram_wd{};\n            end",
+            nw.slice("refrac")
+        )
+        .unwrap();
+        writeln!(scopes, "            event_spike <= out_valid && out_ready && out_index == {};\n        end\n    end", crate::verilog::lit(l.jw, j as u64)).unwrap();
+    }
+    scopes.push_str("`endif\n");
+    let head =
+        crate::verilog::header("//", &crate::config_hash(&net.cfg), "Co-simulation testbench.");
+    format!(
+        "{head}\n{}",
+        TB_TEMPLATE
+            .replace("@IW@", &l.iw.to_string())
+            .replace("@JW@", &l.jw.to_string())
+            .replace("@NEURONS@", &scopes)
+    )
+}
+
+impl Harness {
+    /// Generate the core of `net` into `dir` and build it with its testbench in Verilator
+    /// (with VCD support when `vcd`). A build already in `dir` with the same sources is reused.
+    pub fn build(net: &Network, dir: &Path, vcd: bool, tools: &Tools) -> Result<Self, CosimError> {
+        let design = generate(net, &crate::config_hash(&net.cfg))?;
+        std::fs::create_dir_all(dir)?;
+        let mut sources = Vec::new();
+        for (name, text) in &design.files {
+            write_if_changed(&dir.join(name), text)?;
+            sources.push(name.clone());
+        }
+        write_if_changed(&dir.join("tb.v"), &testbench(&design.layout, net))?;
+        write_if_changed(&dir.join("tb_clock.v"), TB_CLOCK)?;
+        write_if_changed(&dir.join("main.cpp"), MAIN_CPP)?;
+        sources.push("tb.v".into());
+        sources.push("main.cpp".into());
+        let srcs: Vec<&str> = sources.iter().map(String::as_str).collect();
+        let (name, extra): (&str, &[&str]) =
+            if vcd { ("sim_vcd", &["--trace", "+define+SF_VCD"]) } else { ("sim", &[]) };
+        let bin = build_sim(tools, dir, &srcs, "tb", name, extra)?;
+        Ok(Harness {
+            dir: dir.to_path_buf(),
+            bin,
+            key: structure_key(net),
+            layout: design.layout.clone(),
+            design,
+        })
+    }
+
+    /// The generated design.
+    pub fn design(&self) -> &Design {
+        &self.design
+    }
+
+    /// Run `stim` on the core with the parameters of `params` and initial raw weights `w0`
+    /// (input-major, as [`FixedModel::weights_raw`]), beside the model; stop at the first
+    /// mismatch. `vcd`: write the waveform there (needs a harness built with VCD support).
+    pub fn run(
+        &self,
+        params: &Network,
+        w0: &[u16],
+        stim: &Stimulus,
+        vcd: Option<&Path>,
+    ) -> Result<Report, CosimError> {
+        if structure_key(params) != self.key {
+            return Err(CosimError::Incompatible(
+                "formats, rule choices or sizes differ from the built design".into(),
+            ));
+        }
+        let l = &self.layout;
+        let (m, n) = (l.inputs as usize, l.neurons as usize);
+        // The command file.
+        let cmd_path = self.dir.join(format!("commands-{}.txt", std::process::id()));
+        {
+            let mut c = std::io::BufWriter::new(std::fs::File::create(&cmd_path)?);
+            writeln!(c, "6 0 0")?;
+            for r in &Layout::new(params)?.regs {
+                writeln!(c, "1 {:x} {:x}", r.index, r.value & 0xffff_ffff)?;
+            }
+            writeln!(c, "1 0 1")?;
+            for j in 0..n {
+                for i in 0..m {
+                    writeln!(
+                        c,
+                        "1 {:x} {:x}",
+                        REGION_WEIGHTS << 28 | (j * m + i) as u32,
+                        w0[i * n + j]
+                    )?;
+                }
+            }
+            for t in 0..stim.steps() {
+                // Reversed, the first one twice: the core must sort and deduplicate.
+                let pre = stim.at(t);
+                for &i in pre.iter().rev() {
+                    writeln!(c, "3 {i:x} 0")?;
+                }
+                if let Some(&i) = pre.last() {
+                    writeln!(c, "3 {i:x} 0")?;
+                }
+                writeln!(c, "4 0 0")?;
+            }
+            for j in 0..n {
+                for f in 0..NEURON_FIELDS.len() as u32 {
+                    writeln!(c, "2 {:x} 0", REGION_NEURONS << 28 | (j as u32) << 4 | f)?;
+                }
+            }
+            for i in 0..m {
+                for f in 0..3u32 {
+                    writeln!(c, "2 {:x} 0", REGION_INPUTS << 28 | (i as u32) << 2 | f)?;
+                }
+            }
+            for a in 0..(m * n) as u32 {
+                writeln!(c, "2 {:x} 0", REGION_WEIGHTS << 28 | a)?;
+            }
+            writeln!(c, "2 22 0")?; // input LFSR
+            writeln!(c, "2 20 0")?; // step count
+            writeln!(c, "5 0 0")?;
+            c.flush()?;
+        }
+        let mut cmd = Command::new(&self.bin);
+        cmd.arg(format!("+cmd={}", cmd_path.display()));
+        if let Some(p) = vcd {
+            cmd.arg(format!("+vcd={}", p.display()));
+        }
+        let start = Instant::now();
+        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().map_err(|e| {
+            CosimError::Tool(ToolError::Spawn {
+                step: "co-simulation".into(),
+                program: self.bin.clone(),
+                source: e,
+            })
+        })?;
+        let out = child.stdout.take().expect("piped");
+        let mut check = Checker::new(params, l, w0);
+        let mut result = Ok(());
+        for line in BufReader::with_capacity(1 << 20, out).lines() {
+            let line = line?;
+            match check.line(&line, stim) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+            if check.mismatch.is_some() {
+                break;
+            }
+        }
+        let _ = child.kill();
+        let status = child.wait()?;
+        let seconds = start.elapsed().as_secs_f64();
+        let _ = std::fs::remove_file(&cmd_path);
+        result?;
+        if check.mismatch.is_none() && !check.finished {
+            let mut err = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                use std::io::Read;
+                let _ = e.read_to_string(&mut err);
+            }
+            return Err(CosimError::Protocol(format!(
+                "the simulation stopped early ({status}) after step {}: {}",
+                check.t,
+                err.lines().last().unwrap_or("")
+            )));
+        }
+        Ok(Report {
+            steps: check.t,
+            cycles: check.cycles,
+            synapse_updates: check.updates,
+            events: check.events,
+            spikes: check.spikes,
+            seconds,
+            mismatch: check.mismatch,
+        })
+    }
+}
+
+fn write_if_changed(path: &Path, text: &str) -> std::io::Result<()> {
+    if std::fs::read_to_string(path).ok().as_deref() != Some(text) {
+        std::fs::write(path, text)?;
+    }
+    Ok(())
+}
+
+/// A field `[lsb, lsb + width)` of a word printed in hex.
+fn field(hex: &str, lsb: u32, width: u32) -> Option<u64> {
+    let digits: Vec<u8> = hex
+        .bytes()
+        .rev()
+        .map(|b| (b as char).to_digit(16).map(|d| d as u8))
+        .collect::<Option<_>>()?;
+    let mut v = 0u64;
+    for b in 0..width {
+        let bit = lsb + b;
+        let d = *digits.get((bit / 4) as usize).unwrap_or(&0);
+        v |= ((d >> (bit % 4)) as u64 & 1) << b;
+    }
+    Some(v)
+}
+
+fn get(w: &Word, hex: &str, name: &str) -> u64 {
+    match w.fields.iter().find(|f| f.name == name) {
+        Some(f) => field(hex, f.lsb, f.width).unwrap_or(u64::MAX),
+        None => 0,
+    }
+}
+
+/// Follows the simulation's output and checks it against the model.
+struct Checker<'a> {
+    l: &'a Layout,
+    net: &'a Network,
+    model: FixedModel,
+    shape: Shape,
+    t: u32,
+    neurons: Vec<String>,
+    inputs: Vec<String>,
+    weights: Vec<u16>,
+    out: Vec<(u32, u64)>,
+    cycles: u64,
+    updates: u64,
+    events: u64,
+    spikes: u64,
+    reads: Vec<(u32, u64)>,
+    finished: bool,
+    mismatch: Option<Mismatch>,
+}
+
+impl<'a> Checker<'a> {
+    fn new(net: &'a Network, l: &'a Layout, w0: &[u16]) -> Self {
+        let (m, n) = (l.inputs as usize, l.neurons as usize);
+        let mut weights = vec![0u16; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                weights[j * m + i] = w0[i * n + j];
+            }
+        }
+        Checker {
+            l,
+            net,
+            model: FixedModel::with_weights(net, w0),
+            shape: Shape {
+                inputs: m as u64,
+                neurons: n as u64,
+                plastic: net.cfg.plasticity.rule != Rule::Off,
+            },
+            t: 0,
+            neurons: vec![String::new(); n],
+            inputs: vec![String::new(); m],
+            weights,
+            out: Vec::new(),
+            cycles: 0,
+            updates: 0,
+            events: 0,
+            spikes: 0,
+            reads: Vec::new(),
+            finished: false,
+            mismatch: None,
+        }
+    }
+
+    fn differ(
+        &mut self,
+        step: Option<u32>,
+        place: String,
+        field: &str,
+        expected: impl ToString,
+        got: impl ToString,
+    ) {
+        if self.mismatch.is_none() {
+            self.mismatch = Some(Mismatch {
+                step,
+                place,
+                field: field.to_string(),
+                expected: expected.to_string(),
+                got: got.to_string(),
+            });
+        }
+    }
+
+    /// One line of output; `Ok(false)` at the end.
+    fn line(&mut self, line: &str, stim: &Stimulus) -> Result<bool, CosimError> {
+        let bad = || CosimError::Protocol(line.to_string());
+        let mut it = line.split_whitespace();
+        let tag = it.next().ok_or_else(bad)?;
+        let a = it.next().map(|s| u64::from_str_radix(s, 16));
+        let b = it.next();
+        let num = |x: Option<Result<u64, std::num::ParseIntError>>| {
+            x.and_then(Result::ok).ok_or_else(bad)
+        };
+        match tag {
+            "O" => {
+                let j = num(a)?;
+                let c = u64::from_str_radix(b.ok_or_else(bad)?, 16).map_err(|_| bad())?;
+                self.out.push((j as u32, c));
+            }
+            "N" => {
+                let j = num(a)? as usize;
+                *self.neurons.get_mut(j).ok_or_else(bad)? = b.ok_or_else(bad)?.to_string();
+            }
+            "X" => {
+                let i = num(a)? as usize;
+                *self.inputs.get_mut(i).ok_or_else(bad)? = b.ok_or_else(bad)?.to_string();
+            }
+            "W" => {
+                let addr = num(a)? as usize;
+                let w = u16::from_str_radix(b.ok_or_else(bad)?, 16).map_err(|_| bad())?;
+                *self.weights.get_mut(addr).ok_or_else(bad)? = w;
+            }
+            "S" => {
+                let c = u64::from_str_radix(b.ok_or_else(bad)?, 16).map_err(|_| bad())?;
+                self.end_of_step(c, stim);
+            }
+            "R" => {
+                let addr = num(a)? as u32;
+                let d = u64::from_str_radix(b.ok_or_else(bad)?, 16).map_err(|_| bad())?;
+                self.reads.push((addr, d));
+            }
+            "Q" => {
+                self.final_readback();
+                self.finished = true;
+                return Ok(false);
+            }
+            _ => return Err(bad()),
+        }
+        Ok(true)
+    }
+
+    fn end_of_step(&mut self, done: u64, stim: &Stimulus) {
+        let t = self.t;
+        let pre = stim.at(t);
+        let fired: Vec<u32> = self.model.step(pre).to_vec();
+        let h = &self.net.cfg.homeostasis;
+        let scaling_step = h.scaling && (t + 1) % h.scaling_period_steps == 0;
+        let want = cycles::step(self.shape, pre.len() as u64, &fired, scaling_step);
+        self.events += pre.len() as u64;
+        self.spikes += fired.len() as u64;
+        self.updates += cycles::synapse_updates(self.shape, pre.len() as u64, fired.len() as u64);
+        self.cycles += done;
+        let got_spikes: Vec<u32> = self.out.iter().map(|o| o.0).collect();
+        if got_spikes != fired {
+            self.differ(
+                Some(t),
+                "step".into(),
+                "output spikes",
+                format!("{fired:?}"),
+                format!("{got_spikes:?}"),
+            );
+        } else if self.out != want.spikes {
+            self.differ(
+                Some(t),
+                "step".into(),
+                "output spike cycles",
+                format!("{:?}", want.spikes),
+                format!("{:?}", self.out),
+            );
+        } else if done != want.done {
+            self.differ(Some(t), "step".into(), "cycles (done)", want.done, done);
+        }
+        self.out.clear();
+        let l = self.l;
+        for j in 0..l.neurons as usize {
+            if self.mismatch.is_some() {
+                break;
+            }
+            let raw = self.model.neuron_raw(j);
+            let hex = self.neurons[j].clone();
+            self.compare_neuron(Some(t), j, &raw, |name| get(&l.neuron_word, &hex, name));
+        }
+        let (x1, x2) = self.model.pre_traces_raw();
+        let (x1, x2) = (x1.to_vec(), x2.to_vec());
+        for i in 0..l.inputs as usize {
+            if self.mismatch.is_some() {
+                break;
+            }
+            let hex = &self.inputs[i];
+            let got = [
+                get(&l.input_word, hex, "trace_x1"),
+                get(&l.input_word, hex, "trace_x2"),
+                get(&l.input_word, hex, "pre"),
+            ];
+            let want = [x1[i] as u64, if l.triplet { x2[i] as u64 } else { 0 }, 0];
+            for (k, name) in ["trace_x1", "trace_x2", "pre"].iter().enumerate() {
+                if got[k] != want[k] {
+                    self.differ(Some(t), format!("input {i}"), name, want[k], got[k]);
+                    break;
+                }
+            }
+        }
+        if self.mismatch.is_none() {
+            let (m, n) = (l.inputs as usize, l.neurons as usize);
+            let w = self.model.weights_raw();
+            let mask = (1u32 << l.ww) - 1;
+            for j in 0..n {
+                if let Some(i) =
+                    (0..m).find(|&i| (self.weights[j * m + i] as u32 & mask) as u16 != w[i * n + j])
+                {
+                    let got = self.weights[j * m + i] as u32 & mask;
+                    self.differ(
+                        Some(t),
+                        format!("synapse (input {i}, neuron {j})"),
+                        "weight",
+                        w[i * n + j],
+                        got,
+                    );
+                    break;
+                }
+            }
+        }
+        self.t += 1;
+    }
+
+    fn compare_neuron(
+        &mut self,
+        t: Option<u32>,
+        j: usize,
+        raw: &NeuronRaw,
+        got: impl Fn(&str) -> u64,
+    ) {
+        let l = self.l;
+        let vmask = (1u64 << l.wv) - 1;
+        let adaptive = self.net.cfg.homeostasis.adaptive_threshold;
+        let want = [
+            ("v_mem", raw.v_mem as u64 & vmask),
+            ("theta_a", if adaptive { raw.theta_a } else { 0 }),
+            ("trace_y1", raw.trace_y1),
+            ("trace_y2", if l.triplet { raw.trace_y2 } else { 0 }),
+            ("refrac", raw.refrac),
+            ("count", raw.count),
+            ("spiked", raw.spiked),
+            ("lfsr", raw.lfsr),
+        ];
+        for (name, w) in want {
+            let g = got(name);
+            if g != w {
+                let show = |x: u64| {
+                    if name == "v_mem" {
+                        format!("{} (raw {x:#x})", sign(x, l.wv))
+                    } else {
+                        format!("{x}")
+                    }
+                };
+                self.differ(t, format!("neuron {j}"), name, show(w), show(g));
+                return;
+            }
+        }
+    }
+
+    /// The read-back through the memory-mapped port after the last step.
+    fn final_readback(&mut self) {
+        if self.mismatch.is_some() {
+            return;
+        }
+        let l = self.l;
+        let (m, n) = (l.inputs as usize, l.neurons as usize);
+        let reads = std::mem::take(&mut self.reads);
+        let mut by_addr = std::collections::HashMap::new();
+        for (a, d) in &reads {
+            by_addr.insert(*a, *d);
+        }
+        let rd = |a: u32| by_addr.get(&a).copied().unwrap_or(u64::MAX);
+        for j in 0..n {
+            let raw = self.model.neuron_raw(j);
+            self.compare_neuron(None, j, &raw, |name| {
+                let f = NEURON_FIELDS.iter().position(|x| *x == name).expect("known field") as u32;
+                rd(REGION_NEURONS << 28 | (j as u32) << 4 | f)
+            });
+        }
+        let (x1, x2) = self.model.pre_traces_raw();
+        let (x1, x2) = (x1.to_vec(), x2.to_vec());
+        for i in 0..m {
+            let got = [
+                rd(REGION_INPUTS << 28 | (i as u32) << 2),
+                rd(REGION_INPUTS << 28 | (i as u32) << 2 | 1),
+            ];
+            let want = [x1[i] as u64, if l.triplet { x2[i] as u64 } else { 0 }];
+            for k in 0..2 {
+                if got[k] != want[k] {
+                    self.differ(
+                        None,
+                        format!("input {i}"),
+                        ["trace_x1", "trace_x2"][k],
+                        want[k],
+                        got[k],
+                    );
+                }
+            }
+        }
+        let w = self.model.weights_raw();
+        let mask = (1u64 << l.ww) - 1;
+        for j in 0..n {
+            for i in 0..m {
+                let got = rd(REGION_WEIGHTS << 28 | (j * m + i) as u32) & mask;
+                if got != w[i * n + j] as u64 {
+                    self.differ(
+                        None,
+                        format!("synapse (input {i}, neuron {j})"),
+                        "weight",
+                        w[i * n + j],
+                        got,
+                    );
+                }
+            }
+        }
+        let lf = rd(0x22);
+        if lf != self.model.input_lfsr() as u64 {
+            self.differ(None, "inputs".into(), "input LFSR", self.model.input_lfsr(), lf);
+        }
+        if rd(0x20) != self.model.time() as u64 {
+            self.differ(None, "core".into(), "step count", self.model.time(), rd(0x20));
+        }
+    }
+}
+
+fn sign(x: u64, w: u32) -> i64 {
+    ((x << (64 - w)) as i64) >> (64 - w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_of_hex_words() {
+        assert_eq!(field("1f", 0, 4), Some(0xf));
+        assert_eq!(field("1f", 4, 4), Some(0x1));
+        assert_eq!(field("1f", 3, 3), Some(0b011));
+        assert_eq!(field("123456789abcdef0123", 64, 12), Some(0x123));
+        assert_eq!(sign(0xffff, 16), -1);
+    }
+}

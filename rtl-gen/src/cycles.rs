@@ -1,0 +1,89 @@
+//! The core's cycle model: how many clock cycles a timestep takes and in which cycle each
+//! output spike leaves, as a formula of the step's events. The co-simulation checks every
+//! step against it; `docs/rtl.md` states the same formula.
+//!
+//! Cycle 0 is the cycle in which `step` is high at the core's input. Phases, in order:
+//!
+//! | phase | cycles |
+//! |---|---|
+//! | pre-trace decay and input scan | `M + 1` |
+//! | per neuron: read, decay | `2` |
+//! | per neuron: synaptic input | `L(P)` |
+//! | per neuron: inhibition, threshold | `1` |
+//! | per neuron: plasticity (rule not off) | `L(M)` if it spiked, else `L(P)` |
+//! | per neuron: write-back | `1` |
+//! | pre-trace increments | `L(P)` |
+//! | bookkeeping | `1` |
+//! | synaptic scaling (scaling steps only) | `N * (M + 4)` |
+//! | done | `1` |
+//!
+//! with `M` inputs, `N` neurons, `P` this step's distinct input spikes, and `L(n) = n + 2` for
+//! `n > 0` (a two-read pipeline, one synapse per clock), `L(0) = 1`. `done` is high in the
+//! cycle after the last phase. Neuron `j`'s spike leaves (`out_valid` high) in the cycle
+//! after its inhibition-and-threshold cycle. All of this assumes `out_ready` stays high.
+
+/// Cycles of a loop over `n` items through two chained memory reads.
+pub fn pipe(n: u64) -> u64 {
+    if n == 0 {
+        1
+    } else {
+        n + 2
+    }
+}
+
+/// What a step costs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepCycles {
+    /// The cycle in which `done` is high.
+    pub done: u64,
+    /// `(neuron, cycle)` of each output spike, ascending neuron.
+    pub spikes: Vec<(u32, u64)>,
+}
+
+/// The shape of the core, as the cycle model needs it.
+#[derive(Clone, Copy, Debug)]
+pub struct Shape {
+    /// Inputs `M`.
+    pub inputs: u64,
+    /// Neurons `N`.
+    pub neurons: u64,
+    /// Plasticity on.
+    pub plastic: bool,
+}
+
+/// Cycles of one step with `pre` distinct input spikes, output spikes `fired` (ascending),
+/// and whether it is a scaling step.
+pub fn step(shape: Shape, pre: u64, fired: &[u32], scaling_step: bool) -> StepCycles {
+    let (m, n) = (shape.inputs, shape.neurons);
+    let mut c = 1 + (m + 1);
+    let mut spikes = Vec::with_capacity(fired.len());
+    let mut next = fired.iter().peekable();
+    for j in 0..n as u32 {
+        let spiked = next.peek() == Some(&&j);
+        if spiked {
+            next.next();
+        }
+        let fire_cycle = c + 2 + pipe(pre);
+        if spiked {
+            spikes.push((j, fire_cycle + 1));
+        }
+        c = fire_cycle + 1;
+        if shape.plastic {
+            c += pipe(if spiked { m } else { pre });
+        }
+        c += 1;
+    }
+    c += pipe(pre) + 1;
+    if scaling_step {
+        c += n * (m + 4);
+    }
+    StepCycles { done: c + 1, spikes }
+}
+
+/// Synaptic updates of the step (one per synapse the plasticity phase visits).
+pub fn synapse_updates(shape: Shape, pre: u64, fired: u64) -> u64 {
+    if !shape.plastic {
+        return 0;
+    }
+    fired * shape.inputs + (shape.neurons - fired) * pre
+}

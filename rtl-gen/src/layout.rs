@@ -1,0 +1,290 @@
+//! Every width, memory, word layout and register of the core, derived once from a validated
+//! network. The Verilog, the manifest, the docs tables and the co-simulation all read it here.
+
+use serde::Serialize;
+use synforge_sim::config::{Network, Rule};
+use synforge_sim::format::Rounding;
+
+use crate::verilog::bits_for;
+
+/// Weight-RAM bits of the largest supported device (ECP5-85F: 208 DP16KD x 18 Kbit of which
+/// 16 Kbit hold data at width 16): no design with more synapse bits can be placed anywhere.
+pub const MAX_WEIGHT_RAM_BITS: u64 = 208 * 16 * 1024;
+
+/// Bits of one synapse word: the weight in the low bits, the rest reserved (read as written)
+/// for the per-synapse state of later rules (an eligibility trace, a consolidation level).
+pub const SYNAPSE_WORD: u32 = 16;
+
+/// Why a config cannot be realised as hardware.
+#[derive(Debug, thiserror::Error)]
+pub enum GenError {
+    /// A value the hardware cannot hold.
+    #[error("{field}: {message}")]
+    Unrealisable {
+        /// Config field.
+        field: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+}
+
+/// One field of a packed memory word.
+#[derive(Clone, Debug, Serialize)]
+pub struct Field {
+    /// Name, as in the model's VCD where there is one.
+    pub name: &'static str,
+    /// Lowest bit.
+    pub lsb: u32,
+    /// Width in bits.
+    pub width: u32,
+    /// Format and meaning.
+    pub what: String,
+}
+
+/// A packed word: fields from bit 0 up.
+#[derive(Clone, Debug, Serialize)]
+pub struct Word {
+    /// Fields, lowest first.
+    pub fields: Vec<Field>,
+    /// Total width.
+    pub width: u32,
+}
+
+impl Word {
+    fn new(spec: &[(&'static str, u32, String)]) -> Self {
+        let mut lsb = 0;
+        let mut fields = Vec::new();
+        for (name, width, what) in spec {
+            if *width > 0 {
+                fields.push(Field { name, lsb, width: *width, what: what.clone() });
+                lsb += width;
+            }
+        }
+        Word { fields, width: lsb }
+    }
+
+    /// The field called `name`.
+    pub fn field(&self, name: &str) -> &Field {
+        self.fields.iter().find(|f| f.name == name).unwrap_or_else(|| panic!("no field {name}"))
+    }
+
+    /// Verilog slice `[msb:lsb]` of field `name`.
+    pub fn slice(&self, name: &str) -> String {
+        let f = self.field(name);
+        format!("[{}:{}]", f.lsb + f.width - 1, f.lsb)
+    }
+}
+
+/// A parameter register of the memory-mapped port.
+#[derive(Clone, Debug, Serialize)]
+pub struct Reg {
+    /// Register index (address in region 0).
+    pub index: u32,
+    /// Verilog name (`param_...`).
+    pub name: &'static str,
+    /// Bits held (the rest of the 32-bit word reads as zero).
+    pub width: u32,
+    /// Meaning and format.
+    pub what: &'static str,
+    /// The value for the config it was generated from.
+    pub value: u64,
+}
+
+/// Widths and layouts of one generated core.
+#[derive(Clone, Debug, Serialize)]
+pub struct Layout {
+    /// Input channels `M`.
+    pub inputs: u32,
+    /// Neurons `N`.
+    pub neurons: u32,
+    /// Bits of an input index.
+    pub iw: u32,
+    /// Bits of a neuron index.
+    pub jw: u32,
+    /// Bits of a weight-RAM address (`j * M + i`).
+    pub waw: u32,
+    /// Bits of the count of spikes in a step (`0..=max(M, N)`).
+    pub cw: u32,
+    /// Membrane width (signed).
+    pub wv: u32,
+    /// Weight width.
+    pub ww: u32,
+    /// Threshold width.
+    pub wth: u32,
+    /// Trace widths x1, x2, y1, y2 (x2, y2 zero for the pair rule).
+    pub wx1: u32,
+    /// x2 width.
+    pub wx2: u32,
+    /// y1 width.
+    pub wy1: u32,
+    /// y2 width.
+    pub wy2: u32,
+    /// Neuron state word.
+    pub neuron_word: Word,
+    /// Input state word.
+    pub input_word: Word,
+    /// Synapse word.
+    pub synapse_word: Word,
+    /// Parameter registers.
+    pub regs: Vec<Reg>,
+    /// Triplet rule.
+    pub triplet: bool,
+    /// Plasticity on.
+    pub plastic: bool,
+}
+
+fn unrealisable(field: &str, message: String) -> GenError {
+    GenError::Unrealisable { field: field.into(), message }
+}
+
+impl Layout {
+    /// Derive the layout, refusing what no supported device can hold.
+    pub fn new(net: &Network) -> Result<Self, GenError> {
+        let (m, n) = (net.cfg.network.inputs, net.cfg.network.neurons);
+        let bits = m as u64 * n as u64 * SYNAPSE_WORD as u64;
+        if bits > MAX_WEIGHT_RAM_BITS {
+            return Err(unrealisable(
+                "network.inputs",
+                format!(
+                    "{m} inputs x {n} neurons need {bits} bits of weight RAM ({SYNAPSE_WORD}-bit \
+                     synapse words), more than the largest supported device holds \
+                     ({MAX_WEIGHT_RAM_BITS} bits, ECP5-85F); use fewer inputs or neurons"
+                ),
+            ));
+        }
+        if n > 65_535 || m > 65_535 {
+            return Err(unrealisable(
+                "network.neurons",
+                format!("{m} inputs x {n} neurons: at most 65535 of each fit the core's counters"),
+            ));
+        }
+        let f = &net.fmt;
+        let triplet = net.cfg.plasticity.rule == Rule::Triplet;
+        let plastic = net.cfg.plasticity.rule != Rule::Off;
+        let (wx2, wy2) = if triplet { (f.x2.width, f.y2.width) } else { (0, 0) };
+        let adaptive = net.cfg.homeostasis.adaptive_threshold;
+        let q = |fmt: &synforge_sim::format::Format| fmt.q_name();
+        let neuron_word = Word::new(&[
+            ("v_mem", f.v.width, format!("membrane, {}", q(&f.v))),
+            (
+                "theta_a",
+                if adaptive { f.theta.width } else { 0 },
+                format!("adaptive threshold, {}", q(&f.theta)),
+            ),
+            ("trace_y1", f.y1.width, format!("post trace y1, {}", q(&f.y1))),
+            ("trace_y2", wy2, format!("post trace y2, {}", q(&f.y2))),
+            ("refrac", 16, "refractory steps left".into()),
+            ("count", 16, "spikes this scaling period, saturating".into()),
+            ("spiked", 1, "spiked in the previous step".into()),
+            ("lfsr", 32, "the neuron's LFSR state".into()),
+        ]);
+        let input_word = Word::new(&[
+            ("trace_x1", f.x1.width, format!("pre trace x1, {}", q(&f.x1))),
+            ("trace_x2", wx2, format!("pre trace x2, {}", q(&f.x2))),
+            ("pre", 1, "spiked this step (set by the scan, cleared by the increment)".into()),
+        ]);
+        let synapse_word = Word::new(&[
+            ("weight", f.w.width, format!("weight, {}", q(&f.w))),
+            ("reserved", SYNAPSE_WORD - f.w.width, "reserved for later per-synapse state".into()),
+        ]);
+        let k = &net.k;
+        let h = &net.cfg.homeostasis;
+        let reg = |index, name, width, what, value: i64| Reg {
+            index,
+            name,
+            width,
+            what,
+            value: value as u64,
+        };
+        let regs = vec![
+            reg(
+                1,
+                "param_seed",
+                32,
+                "LFSR seed S (semantics 2.1); CTRL init seeds every LFSR from it",
+                k.seed as i64,
+            ),
+            reg(2, "param_decay_v", 16, "membrane decay factor, U0.16", k.decay_v as i64),
+            reg(
+                3,
+                "param_decay_theta",
+                16,
+                "adaptive threshold decay factor, U0.16",
+                k.decay_theta as i64,
+            ),
+            reg(4, "param_decay_x1", 16, "x1 decay factor, U0.16", k.decay_x1 as i64),
+            reg(5, "param_decay_x2", 16, "x2 decay factor, U0.16", k.decay_x2 as i64),
+            reg(6, "param_decay_y1", 16, "y1 decay factor, U0.16", k.decay_y1 as i64),
+            reg(7, "param_decay_y2", 16, "y2 decay factor, U0.16", k.decay_y2 as i64),
+            reg(8, "param_theta0", f.theta.width, "base threshold, threshold format", k.theta0),
+            reg(
+                9,
+                "param_theta_step",
+                f.theta.width,
+                "adaptive threshold step, threshold format",
+                k.theta_step,
+            ),
+            reg(
+                10,
+                "param_inhibition",
+                f.v.width,
+                "lateral inhibition per spike, membrane format (>= 0)",
+                k.inhibition,
+            ),
+            reg(11, "param_refractory", 16, "refractory period, steps", k.refractory_steps as i64),
+            reg(12, "param_w_min", f.w.width, "lower weight bound, weight format", k.w_min),
+            reg(13, "param_w_max", f.w.width, "upper weight bound, weight format", k.w_max),
+            reg(14, "param_a2_plus", 16, "A2+, amplitude format", k.a2_plus),
+            reg(15, "param_a2_minus", 16, "A2-, amplitude format", k.a2_minus),
+            reg(16, "param_a3_plus", 16, "A3+, amplitude format", k.a3_plus),
+            reg(17, "param_a3_minus", 16, "A3-, amplitude format", k.a3_minus),
+            reg(18, "param_inc_x1", f.x1.width, "x1 increment, x1 format", k.inc_x1),
+            reg(19, "param_inc_x2", f.x2.width, "x2 increment, x2 format", k.inc_x2),
+            reg(20, "param_inc_y1", f.y1.width, "y1 increment, y1 format", k.inc_y1),
+            reg(21, "param_inc_y2", f.y2.width, "y2 increment, y2 format", k.inc_y2),
+            reg(
+                22,
+                "param_scale_target",
+                32,
+                "scaling target T, spikes per period, 8 fraction bits",
+                k.scale_target,
+            ),
+            reg(23, "param_scale_gain", 16, "scaling gain g = gain / T, U0.16", k.scale_gain),
+            reg(
+                24,
+                "param_scale_period",
+                32,
+                "scaling period K, steps (scaling every K-th step)",
+                h.scaling_period_steps as i64,
+            ),
+        ];
+        let iw = bits_for(m.saturating_sub(1) as u64);
+        let jw = bits_for(n.saturating_sub(1) as u64);
+        Ok(Layout {
+            inputs: m,
+            neurons: n,
+            iw,
+            jw,
+            waw: bits_for(m as u64 * n as u64 - 1),
+            cw: bits_for(m.max(n) as u64),
+            wv: f.v.width,
+            ww: f.w.width,
+            wth: f.theta.width,
+            wx1: f.x1.width,
+            wx2,
+            wy1: f.y1.width,
+            wy2,
+            neuron_word,
+            input_word,
+            synapse_word,
+            regs,
+            triplet,
+            plastic,
+        })
+    }
+}
+
+/// Whether rounding `r` draws from an LFSR.
+pub fn draws(r: Rounding) -> bool {
+    r == Rounding::Stochastic
+}

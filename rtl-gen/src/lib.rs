@@ -1,0 +1,101 @@
+//! synforge's hardware: the time-multiplexed plastic spiking core as Verilog, generated from a
+//! validated network, with its cycle model and its Verilator co-simulation.
+//!
+//! One file per hardware block, named after its twin in `synforge-sim`:
+//! `neuron/lif.rs`, `trace.rs`, `plasticity/stdp.rs`, `plasticity/homeostasis.rs`, `lfsr.rs`;
+//! `core.rs` is the top and its controller, `mem.rs` the memories.
+#![deny(missing_docs)]
+
+pub mod core;
+pub mod cosim;
+pub mod cycles;
+pub mod layout;
+pub mod lfsr;
+pub mod mem;
+pub mod neuron;
+pub mod plasticity;
+pub mod tools;
+pub mod trace;
+pub mod verilog;
+
+use synforge_sim::config::{Network, Rule};
+
+pub use layout::{GenError, Layout};
+
+/// The name of the core's top module.
+pub const TOP: &str = "synforge_core";
+
+/// A generated design: Verilog files, one module each, and the layout they were made from.
+#[derive(Clone, Debug)]
+pub struct Design {
+    /// `(file name, text)`, the top last.
+    pub files: Vec<(String, String)>,
+    /// Widths, words and registers.
+    pub layout: Layout,
+}
+
+/// Generate the core for `net`. `config_hash` goes into every file's header.
+pub fn generate(net: &Network, config_hash: &str) -> Result<Design, GenError> {
+    let l = Layout::new(net)?;
+    let f = &net.fmt;
+    let r = &net.rnd;
+    let p = net.cfg.traces.pairing;
+    let triplet = net.cfg.plasticity.rule == Rule::Triplet;
+    let adaptive = net.cfg.homeostasis.adaptive_threshold;
+    let mut mods: Vec<(String, String)> = Vec::new();
+    let mut add = |name: &str, text: String| mods.push((name.to_string(), text));
+    add("sf_lfsr_draw", lfsr::module());
+    add("sf_decay_v", trace::decay_module("sf_decay_v", f.v.width, true, r.v));
+    if adaptive {
+        add("sf_decay_theta", trace::decay_module("sf_decay_theta", f.theta.width, false, r.theta));
+        add("sf_theta_add", plasticity::homeostasis::sat_add_module(f.theta.width));
+    }
+    add("sf_decay_x1", trace::decay_module("sf_decay_x1", f.x1.width, false, r.x1));
+    add("sf_decay_y1", trace::decay_module("sf_decay_y1", f.y1.width, false, r.y1));
+    add("sf_bump_x1", trace::bump_module("sf_bump_x1", f.x1.width, p));
+    add("sf_bump_y1", trace::bump_module("sf_bump_y1", f.y1.width, p));
+    if triplet {
+        add("sf_decay_x2", trace::decay_module("sf_decay_x2", f.x2.width, false, r.x2));
+        add("sf_decay_y2", trace::decay_module("sf_decay_y2", f.y2.width, false, r.y2));
+        add("sf_bump_x2", trace::bump_module("sf_bump_x2", f.x2.width, p));
+        add("sf_bump_y2", trace::bump_module("sf_bump_y2", f.y2.width, p));
+    }
+    add("sf_lif_acc", neuron::lif::acc_module(net, &l));
+    add("sf_lif_fire", neuron::lif::fire_module(net, &l));
+    if l.plastic {
+        add("sf_stdp", plasticity::stdp::module(net, &l));
+    }
+    if net.cfg.homeostasis.scaling {
+        add("sf_scale_factor", plasticity::homeostasis::factor_module());
+        add("sf_scale_weight", plasticity::homeostasis::scale_module(f.w.width, r.w));
+    }
+    let words = [
+        ("wram", layout::SYNAPSE_WORD, l.inputs * l.neurons),
+        ("nram", l.neuron_word.width, l.neurons),
+        ("xram", l.input_word.width, l.inputs),
+        ("plist", l.iw, l.inputs),
+        ("pflag", 1, l.inputs),
+    ];
+    for (name, width, depth) in words {
+        let m = format!("sf_ram_{name}");
+        add(&m, mem::ram_module(&m, width, depth));
+    }
+    add(TOP, core::module(net, &l));
+    let files = mods
+        .into_iter()
+        .map(|(name, text)| {
+            let head = verilog::header("//", config_hash, &format!("Module {name}."));
+            (format!("{name}.v"), format!("{head}\n{text}"))
+        })
+        .collect();
+    Ok(Design { files, layout: l })
+}
+
+/// SHA-256 of the config as TOML, hex: names the config in every generated file's header and
+/// in the manifest.
+pub fn config_hash(cfg: &synforge_sim::Config) -> String {
+    use sha2::{Digest, Sha256};
+    let text = toml::to_string(cfg).unwrap_or_default();
+    let d = Sha256::digest(text.as_bytes());
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,2 @@
+//! Neuron blocks.
+pub mod lif;

@@ -1,0 +1,3 @@
+//! Plasticity blocks.
+pub mod homeostasis;
+pub mod stdp;
