@@ -228,8 +228,6 @@ pub fn module(net: &Network, l: &Layout) -> String {
         if triplet && draws(net.rnd.y2) { "n_d4" } else { "n_l3" }
     )
     .unwrap();
-    v.push_str("    /* verilator lint_off UNUSEDSIGNAL */ // address bits above the regions' fields; draws a config does not use\n");
-    v.push_str("    wire unused_ok = &{1'b0, mm_addr, in_d2, n_d4};\n    /* verilator lint_on UNUSEDSIGNAL */\n");
     writeln!(v, "    wire [{}:0] v_dec;", wv - 1).unwrap();
     writeln!(
         v,
@@ -282,6 +280,8 @@ pub fn module(net: &Network, l: &Layout) -> String {
     v.push_str("    sf_lif_fire u_lif_fire (.live(live), .v(v_mem), .inh(param_inhibition), .others(others), .theta(theta_eff), .d(v_fire), .fire(fire_now));\n");
     // Plasticity.
     v.push_str("    wire [31:0] w_draw;\n    sf_lfsr_draw u_w_draw (.s(lfsr), .d(w_draw));\n");
+    v.push_str("    /* verilator lint_off UNUSEDSIGNAL */ // address bits above the regions' fields; draws a config does not use\n");
+    v.push_str("    wire unused_ok = &{1'b0, mm_addr, in_d2, n_d4, w_draw};\n    /* verilator lint_on UNUSEDSIGNAL */\n");
     if plastic {
         writeln!(
             v,

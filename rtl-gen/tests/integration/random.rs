@@ -1,0 +1,130 @@
+//! Random configs for the co-simulation property test: a structure (sizes, formats, rule
+//! choices: what needs a new Verilator build) and parameter sets that keep that structure.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use synforge_sim::config::{Config, FormatSpec, Pairing, Reset, Rule, WeightDependence};
+use synforge_sim::format::{Decay, Rounding};
+use synforge_sim::stimulus::StimulusKind;
+use synforge_sim::Network;
+
+fn rounding(rng: &mut ChaCha8Rng) -> Rounding {
+    [Rounding::Floor, Rounding::Nearest, Rounding::Stochastic][rng.random_range(0..3)]
+}
+
+fn spec(width: u32, frac: u32, rng: &mut ChaCha8Rng) -> FormatSpec {
+    let decay = if rng.random() { Decay::Multiply } else { Decay::Shift };
+    FormatSpec { width, frac, rounding: rounding(rng), decay }
+}
+
+fn trace(rng: &mut ChaCha8Rng) -> FormatSpec {
+    let width = rng.random_range(4..=16);
+    let int = rng.random_range(1..=4.min(width));
+    spec(width, width - int, rng)
+}
+
+/// A random structure: its config (a valid network) with fixed formats and amplitude format.
+pub fn structure(seed: u64) -> Config {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    loop {
+        let mut c = Config::default();
+        c.network.inputs = rng.random_range(1..=48);
+        c.network.neurons = rng.random_range(1..=24);
+        c.neuron.reset = if rng.random() { Reset::Zero } else { Reset::Subtract };
+        c.traces.pairing = if rng.random() { Pairing::AllToAll } else { Pairing::Nearest };
+        let p = &mut c.plasticity;
+        p.rule = [Rule::Off, Rule::Pair, Rule::Triplet, Rule::Pair, Rule::Triplet]
+            [rng.random_range(0..5)];
+        p.weight_dependence = if rng.random() {
+            WeightDependence::Additive
+        } else {
+            WeightDependence::Multiplicative
+        };
+        c.homeostasis.adaptive_threshold = rng.random();
+        c.homeostasis.scaling = rng.random();
+        let f = &mut c.formats;
+        let ww: u32 = rng.random_range(4..=16);
+        let wf = rng.random_range(ww.saturating_sub(3).max(1)..=ww);
+        f.weight = spec(ww, wf, &mut rng);
+        let vw = rng.random_range(8..=32);
+        let vf = rng.random_range(wf.min(vw - 2)..vw - 1);
+        f.membrane = spec(vw, vf, &mut rng);
+        let tw = rng.random_range(4..=32);
+        let tf = rng.random_range(0..=vf.min(tw));
+        f.threshold = spec(tw, tf, &mut rng);
+        f.trace_x1 = trace(&mut rng);
+        f.trace_x2 = trace(&mut rng);
+        f.trace_y1 = trace(&mut rng);
+        f.trace_y2 = trace(&mut rng);
+        c.plasticity.amplitude_frac = Some(rng.random_range(wf.max(8)..=wf.max(8) + 10).min(32));
+        parameters(&mut c, &mut rng);
+        if c.build().is_ok() {
+            return c;
+        }
+    }
+}
+
+/// Randomise every parameter that lives in a register (and the stimulus), keeping `base`'s
+/// structure. Tries until the network is valid.
+pub fn parameters_of(base: &Config, seed: u64) -> Network {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let key = synforge_rtl::cosim::structure_key(&base.build().expect("a valid base"));
+    for _ in 0..1000 {
+        let mut c = base.clone();
+        parameters(&mut c, &mut rng);
+        if let Ok(net) = c.build() {
+            if synforge_rtl::cosim::structure_key(&net) == key {
+                return net;
+            }
+        }
+    }
+    panic!("no valid parameter set for the structure of seed {seed}");
+}
+
+fn parameters(c: &mut Config, rng: &mut ChaCha8Rng) {
+    let lsb_w = (-(c.formats.weight.frac as f64)).exp2();
+    let w_top = ((1u64 << c.formats.weight.width) - 1) as f64 * lsb_w;
+    let lsb_v = (-(c.formats.membrane.frac as f64)).exp2();
+    let v_top = ((1u64 << (c.formats.membrane.width - 1)) - 1) as f64 * lsb_v;
+    c.network.seed = rng.random();
+    c.network.dt_ms = 1.0;
+    let ne = &mut c.neuron;
+    ne.tau_m_ms = rng.random_range(2.0..60.0);
+    ne.threshold = rng.random_range(0.05..1.0) * v_top.min(4.0);
+    ne.refractory_ms = rng.random_range(0..4) as f64;
+    ne.inhibition = if rng.random() { 0.0 } else { rng.random_range(0.0..0.3) * ne.threshold };
+    let tr = &mut c.traces;
+    tr.tau_plus_ms = rng.random_range(3.0..40.0);
+    tr.tau_minus_ms = rng.random_range(3.0..40.0);
+    tr.tau_x_ms = rng.random_range(20.0..150.0);
+    tr.tau_y_ms = rng.random_range(20.0..150.0);
+    tr.increment = rng.random_range(0.2..1.0);
+    let p = &mut c.plasticity;
+    let amp = (-(p.amplitude_frac.unwrap_or(16) as f64)).exp2() * 65535.0;
+    p.w_min = if rng.random() { 0.0 } else { rng.random_range(0.0..0.3) * w_top };
+    p.w_max = rng.random_range(0.5..1.0) * w_top;
+    p.w_init = (p.w_min + p.w_max) / 2.0;
+    p.w_init_spread = rng.random_range(0.0..0.5) * (p.w_max - p.w_min);
+    let cap = if p.weight_dependence == WeightDependence::Additive {
+        w_top.min(amp)
+    } else {
+        amp.min(1.0)
+    };
+    p.a_plus = rng.random_range(0.0..0.1) * cap;
+    p.a_minus = rng.random_range(0.0..0.1) * cap;
+    let triplet = p.rule == Rule::Triplet;
+    p.a3_plus = if triplet { rng.random_range(0.0..0.05) * cap } else { 0.0 };
+    p.a3_minus = if triplet { rng.random_range(0.0..0.05) * cap } else { 0.0 };
+    let h = &mut c.homeostasis;
+    h.theta_step = rng.random_range(0.0..0.3) * c.neuron.threshold;
+    h.tau_theta_ms = rng.random_range(20.0..2000.0);
+    h.scaling_period_steps = rng.random_range(5..=60);
+    h.target_rate_hz = rng.random_range(20.0..300.0);
+    h.scaling_gain = rng.random_range(0.0..0.5);
+    let s = &mut c.stimulus;
+    s.kind = StimulusKind::Poisson;
+    s.seed = rng.random();
+    s.rate_hz = rng.random_range(5.0..200.0);
+    s.rates_hz = Vec::new();
+    s.pattern = None;
+}
