@@ -69,6 +69,10 @@ enum Command {
     Stimulus(cmd::stimulus::StimulusArgs),
     /// Measure the bit-accurate model's speed (synaptic events/s) and memory bandwidth.
     Bench(cmd::bench::BenchArgs),
+    /// Generate the core's Verilog and manifest for a network.
+    Gen(cmd::gen::GenArgs),
+    /// Co-simulate the generated core in Verilator against the bit-accurate model.
+    Cosim(cmd::cosim::CosimArgs),
 }
 
 fn main() -> ExitCode {
@@ -99,6 +103,8 @@ fn main() -> ExitCode {
         Command::Params(a) => cmd::params::run(a),
         Command::Stimulus(a) => cmd::stimulus::run(a),
         Command::Bench(a) => cmd::bench::run(a),
+        Command::Gen(a) => cmd::gen::run(a),
+        Command::Cosim(a) => cmd::cosim::run(a),
     };
     match result {
         Ok(code) => code,

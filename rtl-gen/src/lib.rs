@@ -11,6 +11,7 @@ pub mod cosim;
 pub mod cycles;
 pub mod layout;
 pub mod lfsr;
+pub mod manifest;
 pub mod mem;
 pub mod neuron;
 pub mod plasticity;

@@ -1,7 +1,9 @@
 //! One module per subcommand.
 pub mod bench;
 pub mod compare;
+pub mod cosim;
 pub mod demo;
+pub mod gen;
 pub mod params;
 pub mod sim;
 pub mod stimulus;

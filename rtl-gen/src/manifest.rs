@@ -1,0 +1,74 @@
+//! The manifest written beside the Verilog: ports, memory map, word layouts, formats, the
+//! cycle-cost formula, generator version and config hash, as JSON for tools and people.
+
+use serde_json::{json, Value};
+use synforge_sim::Network;
+
+use crate::core::{INPUT_FIELDS, NEURON_FIELDS, STATUS_REGS};
+use crate::Design;
+
+/// The cycle cost of a step, as stated in `cycles.rs` and `docs/rtl.md`.
+pub const CYCLE_FORMULA: &str = "cycles(step) = 1 + (M + 1) + sum_j [4 + L(|P|) + (plastic ? L(spiked_j ? M : |P|) : 0)] + L(|P|) + 1 + (scaling step ? N * (M + 4) : 0) + 1, with L(0) = 1, L(n) = n + 2; `done` is high in that cycle (cycle 0 has the step strobe); neuron j's spike leaves in the cycle after its threshold cycle";
+
+/// A port of the core: name, direction, width, meaning.
+pub fn ports(d: &Design) -> Vec<(&'static str, &'static str, u32, &'static str)> {
+    let l = &d.layout;
+    vec![
+        ("clk", "in", 1, "clock; everything is synchronous to its rising edge"),
+        ("rst", "in", 1, "synchronous reset: controller idle, registers to the generated values (memories keep their contents)"),
+        ("in_valid", "in", 1, "an input spike event is offered"),
+        ("in_ready", "out", 1, "events are accepted (the core is idle)"),
+        ("in_index", "in", l.iw, "input channel of the event"),
+        ("step", "in", 1, "end of the timestep: accepted while idle; the core is busy until done"),
+        ("busy", "out", 1, "a step (or the init command) is in progress"),
+        ("done", "out", 1, "one-clock pulse: the step is complete"),
+        ("out_valid", "out", 1, "an output spike event is offered"),
+        ("out_ready", "in", 1, "the output event is taken (the core waits for it)"),
+        ("out_index", "out", l.jw, "neuron of the output spike"),
+        ("mm_addr", "in", 32, "memory-mapped address: region in bits 31:28"),
+        ("mm_wdata", "in", 32, "write data"),
+        ("mm_we", "in", 1, "write strobe (served while idle)"),
+        ("mm_re", "in", 1, "read strobe (served while idle)"),
+        ("mm_rdata", "out", 32, "read data, valid with mm_rvalid"),
+        ("mm_rvalid", "out", 1, "read data valid: one clock after mm_re"),
+    ]
+}
+
+/// The manifest of `d`, generated from `net` with config hash `hash`.
+pub fn manifest(net: &Network, d: &Design, hash: &str) -> Value {
+    let l = &d.layout;
+    let ports: Vec<Value> = ports(d)
+        .into_iter()
+        .map(|(name, dir, width, what)| json!({"name": name, "dir": dir, "width": width, "what": what}))
+        .collect();
+    let status: Vec<Value> =
+        STATUS_REGS.iter().map(|(i, n)| json!({"index": i, "name": n})).collect();
+    json!({
+        "generator": format!("synforge-rtl {}", env!("CARGO_PKG_VERSION")),
+        "config_hash": hash,
+        "network": net.cfg.network.name,
+        "top": crate::TOP,
+        "files": d.files.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
+        "ports": ports,
+        "memory_map": {
+            "regions": [
+                {"region": 0, "what": "registers: address = index (CTRL = 0: write 1 to init every state and LFSR)", "registers": l.regs, "status": status},
+                {"region": 1, "what": "synapse words: address = j * inputs + i", "word": l.synapse_word},
+                {"region": 2, "what": "neuron state, read-only: address = j * 16 + field", "fields": NEURON_FIELDS},
+                {"region": 3, "what": "input state, read-only: address = i * 4 + field", "fields": INPUT_FIELDS},
+            ],
+        },
+        "words": {"neuron": l.neuron_word, "input": l.input_word, "synapse": l.synapse_word},
+        "memories": [
+            {"name": "wram", "width": crate::layout::SYNAPSE_WORD, "depth": l.inputs * l.neurons},
+            {"name": "nram", "width": l.neuron_word.width, "depth": l.neurons},
+            {"name": "xram", "width": l.input_word.width, "depth": l.inputs},
+            {"name": "plist", "width": l.iw, "depth": l.inputs},
+            {"name": "pflag", "width": 1, "depth": l.inputs},
+        ],
+        "formats": net.fmt,
+        "roundings": net.rnd,
+        "sizes": {"inputs": l.inputs, "neurons": l.neurons},
+        "cycles": {"formula": CYCLE_FORMULA, "synapses_per_clock": 1},
+    })
+}

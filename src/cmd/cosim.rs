@@ -1,0 +1,92 @@
+//! `synforge cosim`: the generated core in Verilator against the bit-accurate model.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Args;
+use synforge_rtl::cosim::{Harness, Report};
+use synforge_rtl::tools::Tools;
+use synforge_sim::model::FixedModel;
+use synforge_sim::{Network, Stimulus};
+
+use super::load;
+use crate::{Source, UsageError};
+
+/// Arguments of `synforge cosim`.
+#[derive(Args)]
+pub struct CosimArgs {
+    #[command(flatten)]
+    src: Source,
+    /// Build folder (Verilog, testbench, Verilator objects) [default: build/cosim/<network>].
+    #[arg(long, short)]
+    out: Option<PathBuf>,
+    /// Also write the Verilator waveform (VCD) to this file; its per-neuron signals are named
+    /// as in the model's VCD (neuron_<j>.state_v_mem, ...).
+    #[arg(long)]
+    vcd: Option<PathBuf>,
+}
+
+/// Co-simulate `stim` on `net`'s core in `dir`; print the outcome.
+pub fn cosimulate(
+    net: &Network,
+    stim: &Stimulus,
+    dir: &std::path::Path,
+    vcd: Option<&std::path::Path>,
+) -> Result<Report> {
+    let tools = Tools::locate()?;
+    crate::output::check_out_dir(dir)?;
+    if let Some(p) = vcd {
+        if p.is_dir() {
+            return Err(UsageError(format!(
+                "--vcd: `{}` is a folder; give a file name",
+                p.display()
+            ))
+            .into());
+        }
+    }
+    let t0 = std::time::Instant::now();
+    let h = Harness::build(net, dir, vcd.is_some(), &tools).map_err(|e| match e {
+        synforge_rtl::cosim::CosimError::Gen(g) => anyhow::Error::new(UsageError(g.to_string())),
+        e => e.into(),
+    })?;
+    let build = t0.elapsed().as_secs_f64();
+    let w0 = FixedModel::new(net).weights_raw();
+    let r = h.run(net, &w0, stim, vcd)?;
+    println!(
+        "cosim {}: {} inputs x {} neurons, Verilator build {:.1} s (in {})",
+        net.cfg.network.name,
+        net.inputs(),
+        net.neurons(),
+        build,
+        dir.display()
+    );
+    let s = r.seconds.max(1e-9);
+    println!(
+        "  {} steps, {} cycles, {} input events, {} output spikes, {} synaptic updates in {:.2} s ({:.0} steps/s, {:.3e} synaptic events/s)",
+        r.steps,
+        r.cycles,
+        r.events,
+        r.spikes,
+        r.synapse_updates,
+        r.seconds,
+        r.steps as f64 / s,
+        (r.synapse_updates + r.events * net.neurons() as u64) as f64 / s
+    );
+    match &r.mismatch {
+        None => println!("  RTL == bit-accurate model: zero mismatches in values and cycles"),
+        Some(m) => println!("  MISMATCH (first divergence): {m}"),
+    }
+    if let Some(p) = vcd {
+        println!("  waveform: {}", p.display());
+    }
+    Ok(r)
+}
+
+/// `synforge cosim`.
+pub fn run(a: CosimArgs) -> Result<ExitCode> {
+    let (net, stim) = load(&a.src)?;
+    let dir = a.out.unwrap_or_else(|| PathBuf::from("build/cosim").join(&net.cfg.network.name));
+    let r = cosimulate(&net, &stim, &dir, a.vcd.as_deref())?;
+    Ok(if r.mismatch.is_some() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
