@@ -47,20 +47,6 @@ fn st(name: &str) -> String {
     format!("S_{name}")
 }
 
-/// Which parameter registers a design reads; the others are not built.
-fn reg_used(net: &Network, l: &Layout, name: &str) -> bool {
-    let h = &net.cfg.homeostasis;
-    match name {
-        "param_decay_theta" | "param_theta_step" => h.adaptive_threshold,
-        "param_decay_x2" | "param_decay_y2" | "param_inc_x2" | "param_inc_y2" | "param_a3_plus"
-        | "param_a3_minus" => l.triplet,
-        "param_a2_plus" | "param_a2_minus" => l.plastic,
-        "param_scale_target" | "param_scale_gain" | "param_scale_period" => h.scaling,
-        "param_w_min" | "param_w_max" => l.plastic || h.scaling,
-        _ => true,
-    }
-}
-
 /// The Verilog of `synforge_core` (without the block modules it instantiates).
 pub fn module(net: &Network, l: &Layout) -> String {
     let mut v = String::new();
@@ -107,7 +93,7 @@ pub fn module(net: &Network, l: &Layout) -> String {
     v.push_str(
         "\n    // Parameter registers (region 0), reset to the generated config's values.\n",
     );
-    let regs: Vec<_> = l.regs.iter().filter(|r| reg_used(net, l, r.name)).collect();
+    let regs: Vec<_> = l.regs.iter().filter(|r| r.built).collect();
     for r in &regs {
         writeln!(v, "    reg [{}:0] {}; // {}", r.width - 1, r.name, r.what).unwrap();
     }
@@ -281,7 +267,7 @@ pub fn module(net: &Network, l: &Layout) -> String {
     // Plasticity.
     v.push_str("    wire [31:0] w_draw;\n    sf_lfsr_draw u_w_draw (.s(lfsr), .d(w_draw));\n");
     v.push_str("    /* verilator lint_off UNUSEDSIGNAL */ // address bits above the regions' fields; draws a config does not use\n");
-    v.push_str("    wire unused_ok = &{1'b0, mm_addr, in_d2, n_d4, w_draw};\n    /* verilator lint_on UNUSEDSIGNAL */\n");
+    v.push_str("    wire unused_ok = &{1'b0, mm_addr, in_d2, n_d2, n_d4, w_draw};\n    /* verilator lint_on UNUSEDSIGNAL */\n");
     if plastic {
         writeln!(
             v,
@@ -504,7 +490,7 @@ fn controller(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
     v.push_str("    assign mm_rdata = mm_rvalid ? mm_ram_rdata : 32'd0;\n");
 
     // Clocked: registers.
-    let regs: Vec<_> = l.regs.iter().filter(|r| reg_used(net, l, r.name)).collect();
+    let regs: Vec<_> = l.regs.iter().filter(|r| r.built).collect();
     let mut s = String::new();
     s.push_str("\n    // The controller's registers.\n    always @(posedge clk) begin\n");
     s.push_str("        done <= 1'b0;\n        mm_rvalid <= 1'b0;\n");

@@ -210,6 +210,96 @@ impl Harness {
         &self.design
     }
 
+    /// Write the command file for a run; returns its path.
+    fn commands(
+        &self,
+        params: &Network,
+        w0: &[u16],
+        stim: &Stimulus,
+    ) -> Result<PathBuf, CosimError> {
+        let l = &self.layout;
+        let (m, n) = (l.inputs as usize, l.neurons as usize);
+        let cmd_path = self.dir.join(format!("commands-{}.txt", std::process::id()));
+        let mut c = std::io::BufWriter::new(std::fs::File::create(&cmd_path)?);
+        writeln!(c, "6 0 0")?;
+        for r in &Layout::new(params)?.regs {
+            writeln!(c, "1 {:x} {:x}", r.index, r.value & 0xffff_ffff)?;
+        }
+        writeln!(c, "1 0 1")?;
+        for j in 0..n {
+            for i in 0..m {
+                writeln!(
+                    c,
+                    "1 {:x} {:x}",
+                    REGION_WEIGHTS << 28 | (j * m + i) as u32,
+                    w0[i * n + j]
+                )?;
+            }
+        }
+        for t in 0..stim.steps() {
+            // Reversed, the first one twice: the core must sort and deduplicate.
+            let pre = stim.at(t);
+            for &i in pre.iter().rev() {
+                writeln!(c, "3 {i:x} 0")?;
+            }
+            if let Some(&i) = pre.last() {
+                writeln!(c, "3 {i:x} 0")?;
+            }
+            writeln!(c, "4 0 0")?;
+        }
+        for j in 0..n {
+            for f in 0..NEURON_FIELDS.len() as u32 {
+                writeln!(c, "2 {:x} 0", REGION_NEURONS << 28 | (j as u32) << 4 | f)?;
+            }
+        }
+        for i in 0..m {
+            for f in 0..3u32 {
+                writeln!(c, "2 {:x} 0", REGION_INPUTS << 28 | (i as u32) << 2 | f)?;
+            }
+        }
+        for a in 0..(m * n) as u32 {
+            writeln!(c, "2 {:x} 0", REGION_WEIGHTS << 28 | a)?;
+        }
+        writeln!(c, "2 22 0")?; // input LFSR
+        writeln!(c, "2 20 0")?; // step count
+        writeln!(c, "5 0 0")?;
+        c.flush()?;
+        Ok(cmd_path)
+    }
+
+    /// Run `stim` with the testbench printing only step ends (no checks): the speed of the
+    /// RTL simulation itself. Returns the wall time in seconds and the cycles simulated.
+    pub fn run_quiet(
+        &self,
+        params: &Network,
+        w0: &[u16],
+        stim: &Stimulus,
+    ) -> Result<(f64, u64), CosimError> {
+        let cmd_path = self.commands(params, w0, stim)?;
+        let start = Instant::now();
+        let out = Command::new(&self.bin)
+            .arg(format!("+cmd={}", cmd_path.display()))
+            .arg("+quiet")
+            .output()?;
+        let secs = start.elapsed().as_secs_f64();
+        let _ = std::fs::remove_file(&cmd_path);
+        let text = String::from_utf8_lossy(&out.stdout);
+        let cycles = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("S "))
+            .filter_map(|l| {
+                l.split_whitespace().nth(1).and_then(|c| u64::from_str_radix(c, 16).ok())
+            })
+            .sum();
+        if !text.lines().any(|l| l == "Q") {
+            return Err(CosimError::Protocol(format!(
+                "the quiet run did not finish ({})",
+                out.status
+            )));
+        }
+        Ok((secs, cycles))
+    }
+
     /// Run `stim` on the core with the parameters of `params` and initial raw weights `w0`
     /// (input-major, as [`FixedModel::weights_raw`]), beside the model; stop at the first
     /// mismatch. `vcd`: write the waveform there (needs a harness built with VCD support).
@@ -225,56 +315,8 @@ impl Harness {
                 "formats, rule choices or sizes differ from the built design".into(),
             ));
         }
+        let cmd_path = self.commands(params, w0, stim)?;
         let l = &self.layout;
-        let (m, n) = (l.inputs as usize, l.neurons as usize);
-        // The command file.
-        let cmd_path = self.dir.join(format!("commands-{}.txt", std::process::id()));
-        {
-            let mut c = std::io::BufWriter::new(std::fs::File::create(&cmd_path)?);
-            writeln!(c, "6 0 0")?;
-            for r in &Layout::new(params)?.regs {
-                writeln!(c, "1 {:x} {:x}", r.index, r.value & 0xffff_ffff)?;
-            }
-            writeln!(c, "1 0 1")?;
-            for j in 0..n {
-                for i in 0..m {
-                    writeln!(
-                        c,
-                        "1 {:x} {:x}",
-                        REGION_WEIGHTS << 28 | (j * m + i) as u32,
-                        w0[i * n + j]
-                    )?;
-                }
-            }
-            for t in 0..stim.steps() {
-                // Reversed, the first one twice: the core must sort and deduplicate.
-                let pre = stim.at(t);
-                for &i in pre.iter().rev() {
-                    writeln!(c, "3 {i:x} 0")?;
-                }
-                if let Some(&i) = pre.last() {
-                    writeln!(c, "3 {i:x} 0")?;
-                }
-                writeln!(c, "4 0 0")?;
-            }
-            for j in 0..n {
-                for f in 0..NEURON_FIELDS.len() as u32 {
-                    writeln!(c, "2 {:x} 0", REGION_NEURONS << 28 | (j as u32) << 4 | f)?;
-                }
-            }
-            for i in 0..m {
-                for f in 0..3u32 {
-                    writeln!(c, "2 {:x} 0", REGION_INPUTS << 28 | (i as u32) << 2 | f)?;
-                }
-            }
-            for a in 0..(m * n) as u32 {
-                writeln!(c, "2 {:x} 0", REGION_WEIGHTS << 28 | a)?;
-            }
-            writeln!(c, "2 22 0")?; // input LFSR
-            writeln!(c, "2 20 0")?; // step count
-            writeln!(c, "5 0 0")?;
-            c.flush()?;
-        }
         let mut cmd = Command::new(&self.bin);
         cmd.arg(format!("+cmd={}", cmd_path.display()));
         if let Some(p) = vcd {

@@ -88,6 +88,9 @@ pub struct Reg {
     pub what: &'static str,
     /// The value for the config it was generated from.
     pub value: u64,
+    /// Whether this design has it (a register its rule choices never read is not built;
+    /// writes to it are ignored and reads return 0).
+    pub built: bool,
 }
 
 /// Widths and layouts of one generated core.
@@ -189,12 +192,22 @@ impl Layout {
         ]);
         let k = &net.k;
         let h = &net.cfg.homeostasis;
-        let reg = |index, name, width, what, value: i64| Reg {
+        let built = |name: &str| match name {
+            "param_decay_theta" | "param_theta_step" => h.adaptive_threshold,
+            "param_decay_x2" | "param_decay_y2" | "param_inc_x2" | "param_inc_y2"
+            | "param_a3_plus" | "param_a3_minus" => triplet,
+            "param_a2_plus" | "param_a2_minus" => plastic,
+            "param_scale_target" | "param_scale_gain" | "param_scale_period" => h.scaling,
+            "param_w_min" | "param_w_max" => plastic || h.scaling,
+            _ => true,
+        };
+        let reg = |index, name: &'static str, width, what, value: i64| Reg {
             index,
             name,
             width,
             what,
             value: value as u64,
+            built: built(name),
         };
         let regs = vec![
             reg(

@@ -72,3 +72,39 @@ pub fn manifest(net: &Network, d: &Design, hash: &str) -> Value {
         "cycles": {"formula": CYCLE_FORMULA, "synapses_per_clock": 1},
     })
 }
+
+/// The register map and word layouts of `d` as Markdown tables (written as `layout.md` by
+/// `synforge gen`; `docs/rtl.md` holds the default network's, checked equal by a test).
+pub fn layout_markdown(d: &Design) -> String {
+    use std::fmt::Write;
+    let l = &d.layout;
+    let mut s = String::new();
+    writeln!(s, "Ports of `{}` ({} inputs x {} neurons):\n", crate::TOP, l.inputs, l.neurons)
+        .unwrap();
+    s.push_str("| port | dir | bits | meaning |\n|---|---|---|---|\n");
+    for (name, dir, width, what) in ports(d) {
+        writeln!(s, "| `{name}` | {dir} | {width} | {what} |").unwrap();
+    }
+    s.push_str("\nRegisters (region 0; reset to the generated config's values):\n\n");
+    s.push_str("| index | name | bits | meaning | generated value |\n|---|---|---|---|---|\n");
+    s.push_str("| 0 | `ctrl` | 1 | write 1: init (clear every state, seed every LFSR from `param_seed`) | - |\n");
+    for r in &l.regs {
+        let value = if r.built { r.value.to_string() } else { "not built in this design".into() };
+        writeln!(s, "| {} | `{}` | {} | {} | {value} |", r.index, r.name, r.width, r.what).unwrap();
+    }
+    for (i, n) in STATUS_REGS {
+        writeln!(s, "| {i} | `{n}` | 32 | read-only | - |").unwrap();
+    }
+    for (title, w) in [
+        ("Neuron word (`nram`, one per neuron; region 2 reads its fields)", &l.neuron_word),
+        ("Input word (`xram`, one per input; region 3)", &l.input_word),
+        ("Synapse word (`wram`, address `j * inputs + i`; region 1)", &l.synapse_word),
+    ] {
+        writeln!(s, "\n{title}:\n\n| bits | field | meaning |\n|---|---|---|").unwrap();
+        for f in &w.fields {
+            writeln!(s, "| {}:{} | `{}` | {} |", f.lsb + f.width - 1, f.lsb, f.name, f.what)
+                .unwrap();
+        }
+    }
+    s
+}

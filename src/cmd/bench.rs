@@ -41,6 +41,75 @@ pub struct BenchArgs {
     /// Least wall time of every measurement, seconds (at least 0.5).
     #[arg(long, default_value_t = 1.0)]
     min_secs: f64,
+    /// Instead: the generated core's Verilator simulation beside the bit-accurate model on the
+    /// same networks (the default network and 256 x 256), as a ratio.
+    #[arg(long)]
+    rtl: bool,
+}
+
+/// `synforge bench --rtl`: RTL simulation speed (Verilator, no checking) against the model's
+/// (one thread) on the same network and stimulus.
+fn rtl(a: &BenchArgs) -> Result<ExitCode> {
+    use synforge_rtl::cosim::Harness;
+    let tools = synforge_rtl::tools::Tools::locate()?;
+    let mut big = Config::builtin_default();
+    big.network.name = "n256x256".into();
+    big.network.inputs = 256;
+    big.network.neurons = 256;
+    big.neuron.threshold = 4.0;
+    big.stimulus.pattern = None;
+    big.stimulus.rate_hz = a.rate_hz;
+    let cases = [(Config::builtin_default(), 20_000u32), (big, 2_000)];
+    println!(
+        "{:<10} {:>7} {:>8} {:>12} {:>12} {:>12} {:>12} {:>8} {:>14}",
+        "network",
+        "steps",
+        "cyc/step",
+        "model st/s",
+        "model ev/s",
+        "RTL st/s",
+        "RTL ev/s",
+        "ratio",
+        "core@32MHz st/s"
+    );
+    for (cfg, steps) in cases {
+        let net = cfg.build().map_err(usage)?;
+        let mut spec = net.cfg.stimulus.clone();
+        spec.steps = steps;
+        let stim = spec.generate(&net.cfg).map_err(usage)?;
+        let dir = std::path::PathBuf::from("build/bench").join(&net.cfg.network.name);
+        let h = Harness::build(&net, &dir, false, &tools)?;
+        let w0 = FixedModel::new(&net).weights_raw();
+        let mut model = FixedModel::with_weights(&net, &w0);
+        let (mut ins, mut outs) = (0u64, 0u64);
+        let t0 = Instant::now();
+        for t in 0..stim.steps() {
+            ins += stim.at(t).len() as u64;
+            outs += model.step(stim.at(t)).len() as u64;
+        }
+        let model_s = t0.elapsed().as_secs_f64();
+        let (rtl_s, cycles) = h.run_quiet(&net, &w0, &stim)?;
+        let events = (ins * net.neurons() as u64 + outs * net.inputs() as u64) as f64;
+        let st = steps as f64;
+        let cps = cycles as f64 / st;
+        println!(
+            "{:<10} {:>7} {:>8.0} {:>12.0} {:>12.3e} {:>12.0} {:>12.3e} {:>7.0}x {:>14.0}",
+            net.cfg.network.name,
+            steps,
+            cps,
+            st / model_s,
+            events / model_s,
+            st / rtl_s,
+            events / rtl_s,
+            rtl_s / model_s,
+            32e6 / cps
+        );
+    }
+    println!(
+        "events = input spikes x neurons + output spikes x inputs; ratio = RTL time / model time;"
+    );
+    println!("RTL = Verilator, command file to step ends (includes loading the weights); model = one thread");
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Steps of stimulus generated after the warm-up; the timed runs replay them in a loop.
@@ -218,6 +287,9 @@ fn gbs(bytes_per_s: f64) -> String {
 
 /// `synforge bench`.
 pub fn run(a: BenchArgs) -> Result<ExitCode> {
+    if a.rtl {
+        return rtl(&a);
+    }
     if a.neurons.is_empty() {
         return Err(UsageError("--neurons needs at least one count".into()).into());
     }

@@ -71,7 +71,7 @@ pub fn cosimulate(
         r.synapse_updates,
         r.seconds,
         r.steps as f64 / s,
-        (r.synapse_updates + r.events * net.neurons() as u64) as f64 / s
+        (r.events * net.neurons() as u64 + r.spikes * net.inputs() as u64) as f64 / s
     );
     match &r.mismatch {
         None => println!("  RTL == bit-accurate model: zero mismatches in values and cycles"),

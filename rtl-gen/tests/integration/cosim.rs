@@ -79,3 +79,17 @@ fn random_configs_match() {
     assert!(runs >= 200);
     assert!(spikes > 1000 && updates > 10_000, "the random configs must exercise the core");
 }
+
+/// The size the issue names: 256 inputs x 256 neurons (65,536 plastic synapses).
+#[test]
+fn network_256_by_256_matches() {
+    let mut cfg = Config::builtin_default();
+    cfg.network.inputs = 256;
+    cfg.network.neurons = 256;
+    cfg.neuron.threshold = 4.0;
+    cfg.stimulus.pattern = None;
+    let net = cfg.build().unwrap();
+    let r = run(&net, "n256", 300);
+    assert_eq!(r.mismatch, None);
+    assert!(r.spikes > 100 && r.synapse_updates > 100_000, "{r:?}");
+}
