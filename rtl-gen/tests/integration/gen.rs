@@ -60,3 +60,18 @@ fn a_network_no_device_holds_is_refused() {
          ECP5-85F); use fewer inputs or neurons"
     );
 }
+
+#[test]
+fn docs_show_the_generated_layout_of_the_default_network() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/rtl.md")).unwrap();
+    let begin = "<!-- layout:begin -->\n";
+    let a = doc.find(begin).expect("begin marker") + begin.len();
+    let b = doc.find("<!-- layout:end -->").expect("end marker");
+    let net = Config::builtin_default().build().unwrap();
+    let d = synforge_rtl::generate(&net, "h").unwrap();
+    assert_eq!(
+        &doc[a..b],
+        synforge_rtl::manifest::layout_markdown(&d),
+        "docs/rtl.md §6 is out of date: paste the layout.md that `synforge gen` writes"
+    );
+}
