@@ -6,6 +6,7 @@
 //! `core.rs` is the top and its controller, `mem.rs` the memories.
 #![deny(missing_docs)]
 
+pub mod controller;
 pub mod core;
 pub mod cosim;
 pub mod cycles;
