@@ -63,7 +63,8 @@ fn a_network_no_device_holds_is_refused() {
 
 #[test]
 fn docs_show_the_generated_layout_of_the_default_network() {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/rtl.md")).unwrap();
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/rtl.md")).unwrap();
     let begin = "<!-- layout:begin -->\n";
     let a = doc.find(begin).expect("begin marker") + begin.len();
     let b = doc.find("<!-- layout:end -->").expect("end marker");

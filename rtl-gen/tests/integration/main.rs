@@ -1,6 +1,7 @@
 //! synforge-rtl's integration tests: generation, lint, structural checks and co-simulation
 //! against the bit-accurate model, all with the real pinned tools (`scripts/tools`).
 
+mod blocks;
 mod cosim;
 mod gen;
 mod random;
