@@ -73,6 +73,10 @@ enum Command {
     Gen(cmd::gen::GenArgs),
     /// Co-simulate the generated core in Verilator against the bit-accurate model.
     Cosim(cmd::cosim::CosimArgs),
+    /// Drive a board (or the Verilator model of its top) over UART, beside the model.
+    Run(cmd::run::RunArgs),
+    /// Synthesize the board top for a board: bitstream and resource/timing report.
+    Synth(cmd::synth::SynthArgs),
 }
 
 fn main() -> ExitCode {
@@ -105,6 +109,8 @@ fn main() -> ExitCode {
         Command::Bench(a) => cmd::bench::run(a),
         Command::Gen(a) => cmd::gen::run(a),
         Command::Cosim(a) => cmd::cosim::run(a),
+        Command::Run(a) => cmd::run::run(a),
+        Command::Synth(a) => cmd::synth::run(a),
     };
     match result {
         Ok(code) => code,

@@ -108,7 +108,10 @@ pub fn module(net: &Network, l: &Layout) -> String {
         ("pflag", 1, iw, "f"),
     ];
     for (name, width, aw, _) in mems {
-        writeln!(v, "    reg  {name}_we;\n    reg  [{}:0] {name}_wa;\n    reg  [{}:0] {name}_wd;\n    reg  [{}:0] {name}_ra;\n    wire [{}:0] {name}_rd;", aw - 1, width - 1, aw - 1, width - 1).unwrap();
+        // The write ports keep their names through synthesis: the co-simulation watches them,
+        // in the RTL and in the gate-level netlist alike.
+        let keep = if matches!(name, "wram" | "nram" | "xram") { "(* keep *) " } else { "" };
+        writeln!(v, "    {keep}reg  {name}_we;\n    {keep}reg  [{}:0] {name}_wa;\n    {keep}reg  [{}:0] {name}_wd;\n    reg  [{}:0] {name}_ra;\n    wire [{}:0] {name}_rd;", aw - 1, width - 1, aw - 1, width - 1).unwrap();
         writeln!(v, "    sf_ram_{name} u_{name} (.clk(clk), .we({name}_we), .wa({name}_wa), .wd({name}_wd), .ra({name}_ra), .rd({name}_rd));").unwrap();
     }
 

@@ -205,6 +205,67 @@ impl Harness {
         })
     }
 
+    /// Like [`Harness::build`], but the core is the gate-level netlist Yosys synthesizes for
+    /// `family` (`synth_ice40 -device u -dsp` or `synth_ecp5`), simulated with the vendor cell
+    /// models: the check that sees synthesis/simulation disagreements. The netlist is
+    /// `dir/netlist.v`, Yosys's log `dir/synth-netlist.log`.
+    pub fn build_gate_level(
+        net: &Network,
+        dir: &Path,
+        family: crate::board::Family,
+        tools: &Tools,
+    ) -> Result<Self, CosimError> {
+        let design = generate(net, &crate::config_hash(&net.cfg))?;
+        std::fs::create_dir_all(dir)?;
+        let mut rtl = Vec::new();
+        for (name, text) in &design.files {
+            write_if_changed(&dir.join(name), text)?;
+            rtl.push(name.clone());
+        }
+        let synth = match family {
+            crate::board::Family::Ice40 => "synth_ice40 -device u -dsp",
+            crate::board::Family::Ecp5 => "synth_ecp5",
+        };
+        let script = format!(
+            "read_verilog -sv {}\n{synth} -top {}\nwrite_verilog -noattr netlist.v\nstat\n",
+            rtl.join(" "),
+            crate::TOP
+        );
+        let fresh = std::fs::read_to_string(dir.join("synth-netlist.ys")).ok().as_deref()
+            == Some(script.as_str())
+            && dir.join("netlist.v").exists();
+        if !fresh {
+            std::fs::write(dir.join("synth-netlist.ys"), &script)?;
+            tools.yosys(
+                &["-q", "-s", "synth-netlist.ys"],
+                dir,
+                &dir.join("synth-netlist.log"),
+                "gate-level synthesis",
+            )?;
+        }
+        let cells = crate::synth::gate_level_cells(family, tools);
+        let cells = cells.to_string_lossy().into_owned();
+        write_if_changed(&dir.join("tb.v"), &testbench(&design.layout, net))?;
+        write_if_changed(&dir.join("main.cpp"), MAIN_CPP)?;
+        let inc = format!(
+            "-I{}",
+            std::path::Path::new(&cells)
+                .parent()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        );
+        let srcs = ["netlist.v", cells.as_str(), "tb.v", "main.cpp"];
+        let extra = ["-Wno-lint", "-Wno-style", "--no-timing", "-Wno-MULTIDRIVEN", inc.as_str()];
+        let bin = build_sim(tools, dir, &srcs, "tb", "sim_gates", &extra)?;
+        Ok(Harness {
+            dir: dir.to_path_buf(),
+            bin,
+            key: structure_key(net),
+            layout: design.layout.clone(),
+            design,
+        })
+    }
+
     /// The generated design.
     pub fn design(&self) -> &Design {
         &self.design

@@ -6,6 +6,9 @@
 //! `core.rs` is the top and its controller, `mem.rs` the memories.
 #![deny(missing_docs)]
 
+pub mod board;
+pub mod board_top;
+pub mod bridge;
 pub mod controller;
 pub mod core;
 pub mod cosim;
@@ -16,6 +19,9 @@ pub mod manifest;
 pub mod mem;
 pub mod neuron;
 pub mod plasticity;
+pub mod protocol;
+pub mod simboard;
+pub mod synth;
 pub mod tools;
 pub mod trace;
 pub mod verilog;

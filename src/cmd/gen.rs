@@ -47,6 +47,10 @@ pub fn write_design(net: &Network, out: &Path) -> Result<synforge_rtl::Design> {
     let manifest = synforge_rtl::manifest::manifest(net, &design, &hash);
     s.write("manifest.json", (serde_json::to_string_pretty(&manifest)? + "\n").as_bytes())?;
     s.write("layout.md", synforge_rtl::manifest::layout_markdown(&design).as_bytes())?;
+    s.write(
+        "synforge_core.core",
+        synforge_rtl::manifest::fusesoc_core(&design, &net.cfg.network.name).as_bytes(),
+    )?;
     s.commit()?;
     Ok(design)
 }
@@ -58,7 +62,7 @@ pub fn run(a: GenArgs) -> Result<ExitCode> {
     let design = write_design(&net, &out)?;
     let l = &design.layout;
     println!(
-        "generated {} ({} inputs x {} neurons, {} synapses) in {}: {} Verilog files, manifest.json, layout.md",
+        "generated {} ({} inputs x {} neurons, {} synapses) in {}: {} Verilog files, manifest.json, layout.md, synforge_core.core (FuseSoC)",
         synforge_rtl::TOP,
         l.inputs,
         l.neurons,

@@ -5,8 +5,10 @@ pub mod cosim;
 pub mod demo;
 pub mod gen;
 pub mod params;
+pub mod run;
 pub mod sim;
 pub mod stimulus;
+pub mod synth;
 
 use anyhow::Result;
 use synforge_sim::{Config, Network, Stimulus};

@@ -2,7 +2,9 @@
 //! against the bit-accurate model, all with the real pinned tools (`scripts/tools`).
 
 mod blocks;
+mod board;
 mod cosim;
+mod gates;
 mod gen;
 mod random;
 

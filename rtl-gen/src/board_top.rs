@@ -1,0 +1,167 @@
+//! The board top, `synforge_board_top`: a PLL where the core's clock differs from the board's,
+//! a power-on reset, the UART host bridge (`bridge.rs`) and the core. Ports: `clk` (the board
+//! clock), `uart_rx`, `uart_tx`, `led[k]` (led 0: heartbeat, led 1: a refused frame was seen).
+//! No twin in `sim/`: it moves bytes; `protocol.rs` is its host side.
+
+use std::fmt::Write;
+
+use crate::bridge::{self, BridgeSpec};
+use crate::Design;
+
+pub use crate::board::Family;
+
+/// How to build the top.
+#[derive(Clone, Debug)]
+pub struct TopSpec {
+    /// The PLL's family; `None`: no PLL, the core runs on the board clock (simulation).
+    pub pll: Option<Family>,
+    /// Board clock, Hz.
+    pub board_hz: f64,
+    /// Wanted core clock, Hz.
+    pub core_hz: f64,
+    /// UART baud rate.
+    pub baud: f64,
+    /// One entry per LED: active low.
+    pub leds: Vec<bool>,
+}
+
+/// A PLL setting and the clock it gives.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pll {
+    /// The Verilog instance.
+    pub instance: String,
+    /// Output frequency, Hz.
+    pub hz: f64,
+}
+
+/// iCE40 `SB_PLL40_CORE` settings for `fin` -> nearest to `fout` (the search `icepll` does).
+pub fn ice40_pll(fin: f64, fout: f64) -> Option<Pll> {
+    let mut best: Option<(f64, u32, u32, u32, f64)> = None;
+    for divr in 0..16u32 {
+        let pfd = fin / (divr + 1) as f64;
+        if !(10e6..=133e6).contains(&pfd) {
+            continue;
+        }
+        for divf in 0..128u32 {
+            let vco = pfd * (divf + 1) as f64;
+            if !(533e6..=1066e6).contains(&vco) {
+                continue;
+            }
+            for divq in 1..7u32 {
+                let f = vco / (1u32 << divq) as f64;
+                let err = (f - fout).abs();
+                if best.is_none_or(|b| err < b.0) {
+                    best = Some((err, divr, divf, divq, f));
+                }
+            }
+        }
+    }
+    let (_, divr, divf, divq, f) = best?;
+    let pfd = fin / (divr + 1) as f64 / 1e6;
+    let filter = [17.0, 26.0, 44.0, 66.0, 101.0].iter().position(|&x| pfd < x).map_or(6, |k| k + 1);
+    let instance = format!(
+        "    SB_PLL40_CORE #(\n        .FEEDBACK_PATH(\"SIMPLE\"),\n        .DIVR(4'd{divr}),\n        .DIVF(7'd{divf}),\n        .DIVQ(3'd{divq}),\n        .FILTER_RANGE(3'd{filter})\n    ) u_pll (\n        .REFERENCECLK(clk),\n        .PLLOUTGLOBAL(core_clk),\n        .BYPASS(1'b0),\n        .RESETB(1'b1),\n        .LOCK(pll_lock)\n    );\n"
+    );
+    Some(Pll { instance, hz: f })
+}
+
+/// ECP5 `EHXPLLL` settings for `fin` -> nearest to `fout` (the search `ecppll` does).
+pub fn ecp5_pll(fin: f64, fout: f64) -> Option<Pll> {
+    let mut best: Option<(f64, u32, u32, u32, f64)> = None;
+    for clki in 1..=128u32 {
+        let pfd = fin / clki as f64;
+        if !(3.125e6..=400e6).contains(&pfd) {
+            continue;
+        }
+        for clkfb in 1..=80u32 {
+            let f = pfd * clkfb as f64;
+            for clkop in 1..=128u32 {
+                let vco = f * clkop as f64;
+                if !(400e6..=800e6).contains(&vco) {
+                    continue;
+                }
+                let err = (f - fout).abs();
+                if best.is_none_or(|b| err < b.0) {
+                    best = Some((err, clki, clkfb, clkop, f));
+                }
+            }
+        }
+    }
+    let (_, clki, clkfb, clkop, f) = best?;
+    let instance = format!(
+        "    (* FREQUENCY_PIN_CLKI=\"{:.3}\", FREQUENCY_PIN_CLKOP=\"{:.3}\", ICP_CURRENT=\"12\", LPF_RESISTOR=\"8\", MFG_ENABLE_FILTEROPAMP=\"1\", MFG_GMCREF_SEL=\"2\" *)\n    EHXPLLL #(\n        .PLLRST_ENA(\"DISABLED\"),\n        .INTFB_WAKE(\"DISABLED\"),\n        .STDBY_ENABLE(\"DISABLED\"),\n        .DPHASE_SOURCE(\"DISABLED\"),\n        .OUTDIVIDER_MUXA(\"DIVA\"),\n        .CLKOP_ENABLE(\"ENABLED\"),\n        .CLKOP_DIV({clkop}),\n        .CLKOP_CPHASE({}),\n        .CLKOP_FPHASE(0),\n        .FEEDBK_PATH(\"CLKOP\"),\n        .CLKI_DIV({clki}),\n        .CLKFB_DIV({clkfb})\n    ) u_pll (\n        .RST(1'b0),\n        .STDBY(1'b0),\n        .CLKI(clk),\n        .CLKOP(core_clk),\n        .CLKFB(core_clk),\n        .CLKINTFB(),\n        .PHASESEL0(1'b0),\n        .PHASESEL1(1'b0),\n        .PHASEDIR(1'b1),\n        .PHASESTEP(1'b1),\n        .PHASELOADREG(1'b1),\n        .PLLWAKESYNC(1'b0),\n        .ENCLKOP(1'b0),\n        .LOCK(pll_lock)\n    );\n",
+        fin / 1e6,
+        f / 1e6,
+        clkop - 1
+    );
+    Some(Pll { instance, hz: f })
+}
+
+/// The top's modules (bridge included) for `design`, and the core clock it runs at, Hz.
+pub fn generate(
+    design: &Design,
+    spec: &TopSpec,
+    config_hash: &str,
+) -> (Vec<(String, String)>, f64) {
+    let l = &design.layout;
+    let (pll, hz) = match spec.pll {
+        None => (None, spec.board_hz),
+        Some(Family::Ice40) => {
+            let p = ice40_pll(spec.board_hz, spec.core_hz).expect("an iCE40 PLL setting");
+            let hz = p.hz;
+            (Some(p), hz)
+        }
+        Some(Family::Ecp5) => {
+            let p = ecp5_pll(spec.board_hz, spec.core_hz).expect("an ECP5 PLL setting");
+            let hz = p.hz;
+            (Some(p), hz)
+        }
+    };
+    let divisor = (hz / spec.baud).round() as u32;
+    let bspec = BridgeSpec { divisor, iw: l.iw, jw: l.jw, inputs: l.inputs, neurons: l.neurons };
+    let mut files = bridge::modules(&bspec);
+    let nled = spec.leds.len().max(1);
+    let mut v = String::new();
+    writeln!(
+        v,
+        "// synforge_board_top: core clock {:.3} MHz, UART {} baud ({divisor} clocks per bit).",
+        hz / 1e6,
+        spec.baud
+    )
+    .unwrap();
+    writeln!(v, "module synforge_board_top (\n    input  wire clk,\n    input  wire uart_rx,\n    output wire uart_tx,\n    output wire [{}:0] led\n);", nled - 1).unwrap();
+    v.push_str("    wire core_clk;\n    wire pll_lock;\n");
+    match &pll {
+        Some(p) => v.push_str(&p.instance),
+        None => v.push_str("    assign core_clk = clk;\n    assign pll_lock = 1'b1;\n"),
+    }
+    v.push_str("    // Power-on reset: 15 clocks after the PLL locks.\n    reg [3:0] por = 4'd0;\n    always @(posedge core_clk) if (pll_lock && !(&por)) por <= por + 4'd1;\n    wire rst = !(&por);\n");
+    writeln!(v, "    wire in_valid, in_ready, step, busy, done, out_valid, out_ready, mm_we, mm_re, mm_rvalid, error_seen;\n    wire [{}:0] in_index;\n    wire [{}:0] out_index;\n    wire [31:0] mm_addr, mm_wdata, mm_rdata;", l.iw - 1, l.jw - 1).unwrap();
+    v.push_str("    sf_bridge u_bridge (\n        .clk(core_clk), .rst(rst), .uart_rx(uart_rx), .uart_tx(uart_tx),\n        .in_valid(in_valid), .in_index(in_index), .step(step), .busy(busy), .done(done),\n        .out_valid(out_valid), .out_ready(out_ready), .out_index(out_index),\n        .mm_addr(mm_addr), .mm_wdata(mm_wdata), .mm_we(mm_we), .mm_re(mm_re), .mm_rdata(mm_rdata), .mm_rvalid(mm_rvalid),\n        .error_seen(error_seen)\n    );\n");
+    v.push_str("    synforge_core u_core (\n        .clk(core_clk), .rst(rst),\n        .in_valid(in_valid), .in_ready(in_ready), .in_index(in_index),\n        .step(step), .busy(busy), .done(done),\n        .out_valid(out_valid), .out_ready(out_ready), .out_index(out_index),\n        .mm_addr(mm_addr), .mm_wdata(mm_wdata), .mm_we(mm_we), .mm_re(mm_re), .mm_rdata(mm_rdata), .mm_rvalid(mm_rvalid)\n    );\n");
+    v.push_str(
+        "    reg [25:0] beat = 26'd0;\n    always @(posedge core_clk) beat <= beat + 26'd1;\n",
+    );
+    v.push_str("    /* verilator lint_off UNUSEDSIGNAL */ // the bridge never offers an event the core is not ready for\n    wire unused_ok = &{1'b0, in_ready};\n    /* verilator lint_on UNUSEDSIGNAL */\n");
+    let mut lights = vec!["beat[25]".to_string(), "error_seen".to_string()];
+    lights.truncate(nled);
+    while lights.len() < nled {
+        lights.push("1'b0".into());
+    }
+    for (k, (on, &low)) in lights.iter().zip(&spec.leds).enumerate() {
+        writeln!(v, "    assign led[{k}] = {}{on};", if low { "~" } else { "" }).unwrap();
+    }
+    if spec.leds.is_empty() {
+        v.push_str("    assign led[0] = beat[25];\n");
+    }
+    v.push_str("endmodule\n");
+    files.push(("synforge_board_top".to_string(), v));
+    let files = files
+        .into_iter()
+        .map(|(name, text)| {
+            let head = crate::verilog::header("//", config_hash, &format!("Module {name}."));
+            (format!("{name}.v"), format!("{head}\n{text}"))
+        })
+        .collect();
+    (files, hz)
+}

@@ -1,0 +1,229 @@
+//! The UART host bridge of the board top: framed commands from a host (`docs/protocol.md`)
+//! to the core's event, step and memory-mapped ports, and framed responses back.
+//! Its host-side twin is `protocol.rs` (the same frames, encoded and decoded in Rust).
+//!
+//! A frame is buffered whole and its CRC checked before anything happens, so a corrupt or
+//! truncated frame is answered with an error and changes no state.
+
+use std::fmt::Write;
+
+use crate::verilog::bits_for;
+
+/// Sizes the bridge is generated for.
+#[derive(Clone, Copy, Debug)]
+pub struct BridgeSpec {
+    /// Clock cycles per UART bit (clock / baud).
+    pub divisor: u32,
+    /// Bits of an input index.
+    pub iw: u32,
+    /// Bits of a neuron index.
+    pub jw: u32,
+    /// Inputs (a step frame carries at most one index per input).
+    pub inputs: u32,
+    /// Neurons (a step's response carries at most one index per neuron).
+    pub neurons: u32,
+}
+
+impl BridgeSpec {
+    /// Bytes the frame buffer holds: the longest payload, a step with every input.
+    pub fn buffer_bytes(&self) -> u32 {
+        (2 * self.inputs).max(8).next_power_of_two()
+    }
+}
+
+/// `sf_uart_rx`, `sf_uart_tx`, `sf_bridge`, and their RAMs: one string per module.
+pub fn modules(s: &BridgeSpec) -> Vec<(String, String)> {
+    let d = s.divisor;
+    assert!(d >= 4, "the UART needs at least 4 clocks per bit");
+    let cw = bits_for(d as u64);
+    let bb = s.buffer_bytes();
+    let baw = bits_for(bb as u64 - 1);
+    let faw = bits_for(s.neurons.saturating_sub(1) as u64);
+    let mut out = Vec::new();
+
+    let mut rx = String::new();
+    writeln!(rx, "// sf_uart_rx: 8N1 receiver, {d} clocks per bit, sampling mid-bit; a framing error drops the byte.").unwrap();
+    rx.push_str("module sf_uart_rx (\n    input  wire clk,\n    input  wire rst,\n    input  wire rx,\n    output reg  valid,\n    output reg  [7:0] data\n);\n");
+    rx.push_str("    reg [1:0] sync = 2'b11;\n    reg busy = 1'b0;\n    reg [3:0] n = 4'd0;\n    reg [7:0] sh = 8'd0;\n");
+    writeln!(rx, "    reg [{}:0] cnt = {cw}'d0;", cw - 1).unwrap();
+    rx.push_str(
+        "    always @(posedge clk) begin\n        sync <= {sync[0], rx};\n        valid <= 1'b0;\n",
+    );
+    rx.push_str(
+        "        if (rst) begin\n            busy <= 1'b0;\n        end else if (!busy) begin\n",
+    );
+    writeln!(
+        rx,
+        "            if (!sync[1]) begin busy <= 1'b1; n <= 4'd0; cnt <= {cw}'d{}; end",
+        d / 2 - 1
+    )
+    .unwrap();
+    writeln!(rx, "        end else if (cnt != {cw}'d0) begin\n            cnt <= cnt - {cw}'d1;\n        end else begin\n            cnt <= {cw}'d{};", d - 1).unwrap();
+    rx.push_str("            if (n == 4'd0) begin\n                if (sync[1]) busy <= 1'b0; // a glitch, not a start bit\n                n <= 4'd1;\n");
+    rx.push_str("            end else if (n != 4'd9) begin\n                sh <= {sync[1], sh[7:1]};\n                n <= n + 4'd1;\n");
+    rx.push_str("            end else begin\n                busy <= 1'b0;\n                if (sync[1]) begin valid <= 1'b1; data <= sh; end\n            end\n        end\n    end\nendmodule\n");
+    out.push(("sf_uart_rx".to_string(), rx));
+
+    let mut tx = String::new();
+    writeln!(
+        tx,
+        "// sf_uart_tx: 8N1 transmitter, {d} clocks per bit. `start` with `data` while not `busy`."
+    )
+    .unwrap();
+    tx.push_str("module sf_uart_tx (\n    input  wire clk,\n    input  wire rst,\n    input  wire start,\n    input  wire [7:0] data,\n    output wire tx,\n    output wire busy\n);\n");
+    tx.push_str("    reg [9:0] sh = 10'h3ff;\n    reg [3:0] n = 4'd0;\n");
+    writeln!(tx, "    reg [{}:0] cnt = {cw}'d0;", cw - 1).unwrap();
+    tx.push_str("    assign busy = n != 4'd0;\n    assign tx = busy ? sh[0] : 1'b1;\n");
+    tx.push_str(
+        "    always @(posedge clk) begin\n        if (rst) begin\n            n <= 4'd0;\n",
+    );
+    writeln!(tx, "        end else if (!busy) begin\n            if (start) begin sh <= {{1'b1, data, 1'b0}}; n <= 4'd10; cnt <= {cw}'d{}; end", d - 1).unwrap();
+    writeln!(tx, "        end else if (cnt != {cw}'d0) begin\n            cnt <= cnt - {cw}'d1;\n        end else begin\n            sh <= {{1'b1, sh[9:1]}};\n            n <= n - 4'd1;\n            cnt <= {cw}'d{};\n        end\n    end\nendmodule\n", d - 1).unwrap();
+    out.push(("sf_uart_tx".to_string(), tx));
+
+    out.push(("sf_ram_frame".into(), crate::mem::ram_module("sf_ram_frame", 8, bb)));
+    out.push(("sf_ram_spikes".into(), crate::mem::ram_module("sf_ram_spikes", s.jw, s.neurons)));
+    out.push(("sf_bridge".to_string(), bridge(s, baw, faw)));
+    out
+}
+
+fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
+    let (iw, jw) = (s.iw, s.jw);
+    let bb = s.buffer_bytes();
+    // Inter-byte timeout inside a frame: 64 byte times.
+    let timeout = 64u64 * 10 * s.divisor as u64;
+    let tw = bits_for(timeout);
+    let mut v = String::new();
+    v.push_str("// sf_bridge: framed host commands (docs/protocol.md) to the core's ports.\n");
+    v.push_str("module sf_bridge (\n    input  wire clk,\n    input  wire rst,\n    input  wire uart_rx,\n    output wire uart_tx,\n");
+    writeln!(v, "    output reg  in_valid,\n    output reg  [{}:0] in_index,\n    output reg  step,\n    input  wire busy,\n    input  wire done,", iw - 1).unwrap();
+    writeln!(
+        v,
+        "    input  wire out_valid,\n    output wire out_ready,\n    input  wire [{}:0] out_index,",
+        jw - 1
+    )
+    .unwrap();
+    v.push_str("    output reg  [31:0] mm_addr,\n    output reg  [31:0] mm_wdata,\n    output reg  mm_we,\n    output reg  mm_re,\n    input  wire [31:0] mm_rdata,\n    input  wire mm_rvalid,\n");
+    v.push_str("    output reg  error_seen\n);\n");
+    v.push_str(
+        "    function [7:0] crc8; // CRC-8/SMBUS: polynomial 0x07, init 0, no reflection\n        input [7:0] c;\n        input [7:0] b;\n        integer k;\n        reg [7:0] x;\n        begin\n            x = c ^ b;\n            for (k = 0; k < 8; k = k + 1) x = x[7] ? ((x << 1) ^ 8'h07) : (x << 1);\n            crc8 = x;\n        end\n    endfunction\n\n",
+    );
+    v.push_str("    wire rx_valid;\n    wire [7:0] rx_data;\n    sf_uart_rx u_rx (.clk(clk), .rst(rst), .rx(uart_rx), .valid(rx_valid), .data(rx_data));\n");
+    v.push_str("    reg tx_start;\n    reg [7:0] tx_data;\n    wire tx_busy;\n    sf_uart_tx u_tx (.clk(clk), .rst(rst), .start(tx_start), .data(tx_data), .tx(uart_tx), .busy(tx_busy));\n");
+    writeln!(v, "    reg fb_we;\n    reg [{0}:0] fb_wa, fb_ra;\n    reg [7:0] fb_wd;\n    wire [7:0] fb_rd;", baw - 1).unwrap();
+    v.push_str("    sf_ram_frame u_frame (.clk(clk), .we(fb_we), .wa(fb_wa), .wd(fb_wd), .ra(fb_ra), .rd(fb_rd));\n");
+    writeln!(
+        v,
+        "    reg sp_we;\n    reg [{0}:0] sp_wa, sp_ra;\n    wire [{1}:0] sp_rd;",
+        faw - 1,
+        jw - 1
+    )
+    .unwrap();
+    v.push_str("    sf_ram_spikes u_spikes (.clk(clk), .we(sp_we), .wa(sp_wa), .wd(out_index), .ra(sp_ra), .rd(sp_rd));\n");
+    v.push_str("    assign out_ready = 1'b1;\n\n");
+    // States.
+    let states = [
+        "SYNC", "CMD", "LEN0", "LEN1", "PAY", "CRC", "EXEC", "RD", "RD_WAIT", "EV", "EV_HI",
+        "STEP", "RESP", "T_LOAD", "T_WAIT", "T_SEND", "T_BUSY",
+    ];
+    for (k, st) in states.iter().enumerate() {
+        writeln!(v, "    localparam [4:0] B_{st} = 5'd{k};").unwrap();
+    }
+    v.push_str("    reg [4:0] state;\n    reg [7:0] cmd, crc, status;\n    reg [15:0] len, k;\n    reg [31:0] cycles;\n");
+    writeln!(v, "    reg [{}:0] idle_cnt;", tw - 1).unwrap();
+    writeln!(
+        v,
+        "    reg [15:0] n_spk;\n    reg [15:0] resp_len;\n    reg [15:0] tk;\n    reg [7:0] lo;"
+    )
+    .unwrap();
+    v.push_str("    reg [63:0] word; // assembled payload bytes, little-endian\n\n");
+    // The response byte at position tk: 0x5A, status, len lo, len hi, payload, crc.
+    v.push_str("    reg [7:0] resp_byte;\n    always @(*) begin\n        if (tk == 16'd0) resp_byte = 8'h5a;\n");
+    v.push_str("        else if (tk == 16'd1) resp_byte = status;\n        else if (tk == 16'd2) resp_byte = resp_len[7:0];\n        else if (tk == 16'd3) resp_byte = resp_len[15:8];\n");
+    v.push_str("        else if (tk == resp_len + 16'd4) resp_byte = crc;\n");
+    v.push_str("        else if (status == 8'h83 && tk >= 16'd8) resp_byte = tk[0] ? ");
+    if jw > 8 {
+        writeln!(
+            v,
+            "{}: sp_rd[7:0];",
+            crate::verilog::zx(&format!("sp_rd[{}:8]", jw - 1), jw - 8, 8)
+        )
+        .unwrap();
+    } else {
+        writeln!(v, "8'd0 : {};", crate::verilog::zx("sp_rd", jw, 8)).unwrap();
+    }
+    v.push_str("        else case (tk[2:0])\n            3'd4: resp_byte = word[7:0];\n            3'd5: resp_byte = word[15:8];\n            3'd6: resp_byte = word[23:16];\n            3'd7: resp_byte = word[31:24];\n            default: resp_byte = 8'd0;\n        endcase\n    end\n\n");
+
+    v.push_str("    always @(posedge clk) begin\n        fb_we <= 1'b0;\n        sp_we <= 1'b0;\n        in_valid <= 1'b0;\n        step <= 1'b0;\n        mm_we <= 1'b0;\n        mm_re <= 1'b0;\n        tx_start <= 1'b0;\n");
+    v.push_str(
+        "        if (rst) begin\n            state <= B_SYNC;\n            error_seen <= 1'b0;\n",
+    );
+    writeln!(v, "            idle_cnt <= {tw}'d0;").unwrap();
+    v.push_str("        end else begin\n");
+    // Inter-byte timeout while a frame is being received.
+    writeln!(v, "            if (state == B_CMD || state == B_LEN0 || state == B_LEN1 || state == B_PAY || state == B_CRC) begin").unwrap();
+    writeln!(v, "                if (rx_valid) idle_cnt <= {tw}'d0;").unwrap();
+    writeln!(v, "                else if (idle_cnt == {tw}'d{timeout}) begin status <= 8'he2; state <= B_RESP; end").unwrap();
+    writeln!(v, "                else idle_cnt <= idle_cnt + {tw}'d1;\n            end").unwrap();
+    v.push_str("            case (state)\n");
+    v.push_str(&format!("            B_SYNC: begin\n                idle_cnt <= {tw}'d0;\n                if (rx_valid && rx_data == 8'ha5) begin crc <= 8'd0; state <= B_CMD; end\n            end\n"));
+    v.push_str("            B_CMD: if (rx_valid) begin cmd <= rx_data; crc <= crc8(crc, rx_data); state <= B_LEN0; end\n");
+    v.push_str("            B_LEN0: if (rx_valid) begin len[7:0] <= rx_data; crc <= crc8(crc, rx_data); state <= B_LEN1; end\n");
+    writeln!(v, "            B_LEN1: if (rx_valid) begin\n                len[15:8] <= rx_data; crc <= crc8(crc, rx_data); k <= 16'd0;\n                if ({{rx_data, len[7:0]}} > 16'd{bb}) begin status <= 8'he4; state <= B_RESP; end\n                else state <= ({{rx_data, len[7:0]}} == 16'd0) ? B_CRC : B_PAY;\n            end").unwrap();
+    writeln!(v, "            B_PAY: if (rx_valid) begin\n                fb_we <= 1'b1; fb_wa <= k[{}:0]; fb_wd <= rx_data; crc <= crc8(crc, rx_data);\n                k <= k + 16'd1;\n                if (k + 16'd1 == len) state <= B_CRC;\n            end", baw - 1).unwrap();
+    v.push_str("            B_CRC: if (rx_valid) begin\n                if (rx_data != crc) begin status <= 8'he1; state <= B_RESP; end\n                else begin k <= 16'd0; word <= 64'd0; state <= B_EXEC; end\n            end\n");
+    // EXEC: gather the fixed-size payloads (write 8 bytes, read 4) into `word`, then act.
+    writeln!(v, "            B_EXEC: if (!busy) begin // the core may still be in its init")
+        .unwrap();
+    v.push_str("                case (cmd)\n");
+    v.push_str("                8'h00: begin status <= 8'h80; state <= B_RESP; end\n");
+    writeln!(v, "                8'h01, 8'h02: begin\n                    if (len != ((cmd == 8'h01) ? 16'd8 : 16'd4)) begin status <= 8'he4; state <= B_RESP; end\n                    else begin fb_ra <= {}; k <= 16'd0; state <= B_RD; end\n                end", crate::verilog::lit(baw, 0)).unwrap();
+    writeln!(v, "                8'h03: begin\n                    if (len[0] || len > 16'd{}) begin status <= 8'he4; state <= B_RESP; end\n                    else begin fb_ra <= {}; k <= 16'd0; state <= B_EV; end\n                end", 2 * s.inputs, crate::verilog::lit(baw, 0)).unwrap();
+    v.push_str("                default: begin status <= 8'he3; state <= B_RESP; end\n                endcase\n            end\n");
+    // RD: one byte per two clocks into word (read latency 1).
+    writeln!(v, "            B_RD: begin\n                state <= B_RD_WAIT;\n            end")
+        .unwrap();
+    writeln!(v, "            B_RD_WAIT: begin\n                word <= {{fb_rd, word[63:8]}};\n                k <= k + 16'd1;\n                if (k + 16'd1 == len) begin").unwrap();
+    v.push_str("                    k <= 16'd0;\n                    state <= B_STEP; // also the state that performs a read or a write\n");
+    writeln!(v, "                end else begin\n                    fb_ra <= fb_ra + {};\n                    state <= B_RD;\n                end\n            end", crate::verilog::lit(baw, 1)).unwrap();
+    // EV: two bytes per index.
+    writeln!(v, "            B_EV: begin\n                if (k == len) begin step <= 1'b1; cycles <= 32'd0; n_spk <= 16'd0; state <= B_STEP; end\n                else state <= B_EV_HI;\n            end").unwrap();
+    writeln!(v, "            B_EV_HI: begin\n                if (k[0] == 1'b0) lo <= fb_rd;\n                else begin in_valid <= 1'b1; in_index <= {}; end\n                k <= k + 16'd1;\n                fb_ra <= fb_ra + {};\n                state <= B_EV;\n            end", if iw > 8 { format!("{{fb_rd[{}:0], lo}}", iw - 9) } else { format!("lo[{}:0]", iw - 1) }, crate::verilog::lit(baw, 1)).unwrap();
+    // STEP/act.
+    v.push_str("            B_STEP: begin\n");
+    v.push_str("                if (cmd == 8'h01) begin mm_we <= 1'b1; mm_addr <= word[31:0]; mm_wdata <= word[63:32]; status <= 8'h81; state <= B_RESP; end\n");
+    v.push_str("                else if (cmd == 8'h02) begin\n                    if (!mm_re && !mm_rvalid && word[63:32] != 32'hffffffff) begin mm_re <= 1'b1; mm_addr <= word[63:32]; word[63:32] <= 32'hffffffff; end\n");
+    v.push_str("                    if (mm_rvalid) begin word <= {32'd0, mm_rdata}; status <= 8'h82; state <= B_RESP; end\n                end\n");
+    writeln!(v, "                else begin\n                    cycles <= cycles + 32'd1;\n                    if (out_valid) begin sp_we <= 1'b1; sp_wa <= n_spk[{}:0]; n_spk <= n_spk + 16'd1; end", faw - 1).unwrap();
+    v.push_str("                    if (done) begin word <= {32'd0, cycles}; status <= 8'h83; state <= B_RESP; end\n                end\n            end\n");
+    // RESP: set up the response, then send byte by byte, CRC over status, length, payload.
+    v.push_str(
+        "            B_RESP: begin\n                if (status[7:4] == 4'he) error_seen <= 1'b1;\n",
+    );
+    v.push_str("                resp_len <= (status == 8'h82) ? 16'd4 : (status == 8'h83) ? (16'd4 + {n_spk[14:0], 1'b0}) : (status == 8'h80) ? 16'd4 : 16'd0;\n");
+    writeln!(
+        v,
+        "                if (status == 8'h80) word <= {{32'd0, 16'd{}, 16'd{}}};",
+        s.neurons, s.inputs
+    )
+    .unwrap();
+    writeln!(v, "                tk <= 16'd0;\n                crc <= 8'd0;\n                sp_ra <= {};\n                state <= B_T_LOAD;\n            end", crate::verilog::lit(faw, 0)).unwrap();
+    v.push_str("            B_T_LOAD: state <= B_T_WAIT; // spike RAM read latency\n");
+    v.push_str("            B_T_WAIT: if (!tx_busy) state <= B_T_SEND;\n");
+    v.push_str("            B_T_SEND: begin\n                tx_start <= 1'b1;\n                tx_data <= resp_byte;\n");
+    v.push_str(
+        "                if (tk != 16'd0 && tk != resp_len + 16'd4) crc <= crc8(crc, resp_byte);\n",
+    );
+    v.push_str("                state <= B_T_BUSY;\n            end\n");
+    v.push_str("            B_T_BUSY: if (!tx_start && !tx_busy) begin\n");
+    v.push_str("                if (tk == resp_len + 16'd4) state <= B_SYNC;\n                else begin\n                    tk <= tk + 16'd1;\n");
+    writeln!(
+        v,
+        "                    if (status == 8'h83 && tk >= 16'd8 && tk[0]) sp_ra <= sp_ra + {};",
+        crate::verilog::lit(faw, 1)
+    )
+    .unwrap();
+    v.push_str("                    state <= B_T_LOAD;\n                end\n            end\n");
+    v.push_str("            default: state <= B_SYNC;\n            endcase\n        end\n    end\nendmodule\n");
+    v
+}

@@ -1,0 +1,280 @@
+//! The host side of the UART protocol (`docs/protocol.md`): frames encoded and decoded in
+//! Rust, twin of `bridge.rs`. `synforge run` drives a board with it, and the tests drive the
+//! Verilator model of the same board top with it, byte for byte.
+//!
+//! Frame: `sync, code, len lo, len hi, payload[len], crc` with sync `0xA5` from the host and
+//! `0x5A` from the board, and `crc` the CRC-8/SMBUS of `code, len, payload`.
+
+use std::io::{Read, Write};
+
+use crc::{Crc, CRC_8_SMBUS};
+
+const CRC8: Crc<u8> = Crc::<u8>::new(&CRC_8_SMBUS);
+
+/// Host to board.
+pub const SYNC_HOST: u8 = 0xA5;
+/// Board to host.
+pub const SYNC_BOARD: u8 = 0x5A;
+
+/// A command from the host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Ask for the core's size.
+    Ping,
+    /// Memory-mapped write.
+    Write {
+        /// Address (region in bits 31:28).
+        addr: u32,
+        /// Data.
+        data: u32,
+    },
+    /// Memory-mapped read.
+    Read {
+        /// Address.
+        addr: u32,
+    },
+    /// One timestep: these input spike events, then the step strobe.
+    Step {
+        /// Input indices (any order; duplicates are one spike).
+        inputs: Vec<u16>,
+    },
+}
+
+/// Why the board refused a frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The CRC did not match: a corrupt frame.
+    Crc,
+    /// The frame stopped mid-way (64 byte times without a byte).
+    Truncated,
+    /// An unknown command code.
+    UnknownCommand,
+    /// A payload length the command does not take.
+    BadLength,
+}
+
+/// A response from the board.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Response {
+    /// The core's size.
+    Info {
+        /// Inputs.
+        inputs: u16,
+        /// Neurons.
+        neurons: u16,
+    },
+    /// A write was done.
+    Ack,
+    /// Read data.
+    Data(u32),
+    /// A step was done: its cycle count and output spikes, ascending neuron.
+    Stepped {
+        /// Cycles from the step strobe to `done`.
+        cycles: u32,
+        /// Neurons that spiked.
+        spikes: Vec<u16>,
+    },
+    /// The frame was refused; nothing changed.
+    Refused(Refusal),
+}
+
+/// A protocol failure on the host side.
+#[derive(Debug, thiserror::Error)]
+pub enum ProtocolError {
+    /// The link failed or timed out.
+    #[error("link: {0}")]
+    Io(#[from] std::io::Error),
+    /// The board sent a frame this host does not understand.
+    #[error("bad response frame: {0}")]
+    Bad(String),
+    /// The board refused a frame.
+    #[error("the board refused the frame: {0:?}")]
+    Refused(Refusal),
+    /// The board answered something else than the command calls for.
+    #[error("unexpected response {got:?} to {to:?}")]
+    Unexpected {
+        /// The command.
+        to: Command,
+        /// The response.
+        got: Response,
+    },
+}
+
+fn frame(sync: u8, code: u8, payload: &[u8]) -> Vec<u8> {
+    let len = payload.len() as u16;
+    let mut f = vec![sync, code, len as u8, (len >> 8) as u8];
+    f.extend_from_slice(payload);
+    f.push(CRC8.checksum(&f[1..]));
+    f
+}
+
+impl Command {
+    /// The frame of this command.
+    pub fn encode(&self) -> Vec<u8> {
+        match self {
+            Command::Ping => frame(SYNC_HOST, 0x00, &[]),
+            Command::Write { addr, data } => {
+                let mut p = addr.to_le_bytes().to_vec();
+                p.extend_from_slice(&data.to_le_bytes());
+                frame(SYNC_HOST, 0x01, &p)
+            }
+            Command::Read { addr } => frame(SYNC_HOST, 0x02, &addr.to_le_bytes()),
+            Command::Step { inputs } => {
+                let p: Vec<u8> = inputs.iter().flat_map(|i| i.to_le_bytes()).collect();
+                frame(SYNC_HOST, 0x03, &p)
+            }
+        }
+    }
+}
+
+/// Read one response frame from `r` (skipping bytes before the sync byte).
+pub fn read_response(r: &mut impl Read) -> Result<Response, ProtocolError> {
+    let mut b = [0u8; 1];
+    loop {
+        r.read_exact(&mut b)?;
+        if b[0] == SYNC_BOARD {
+            break;
+        }
+    }
+    let mut head = [0u8; 3];
+    r.read_exact(&mut head)?;
+    let len = u16::from_le_bytes([head[1], head[2]]) as usize;
+    let mut payload = vec![0u8; len + 1];
+    r.read_exact(&mut payload)?;
+    let crc = payload.pop().expect("crc byte");
+    let mut body = head.to_vec();
+    body.extend_from_slice(&payload);
+    if CRC8.checksum(&body) != crc {
+        return Err(ProtocolError::Bad(format!(
+            "CRC mismatch in a response with code {:#04x}",
+            head[0]
+        )));
+    }
+    let word =
+        |k: usize| u32::from_le_bytes([payload[k], payload[k + 1], payload[k + 2], payload[k + 3]]);
+    let need = |n: usize| {
+        if len == n || (head[0] == 0x83 && len >= 4 && len % 2 == 0) {
+            Ok(())
+        } else {
+            Err(ProtocolError::Bad(format!("code {:#04x} with {len} payload bytes", head[0])))
+        }
+    };
+    Ok(match head[0] {
+        0x80 => {
+            need(4)?;
+            Response::Info {
+                inputs: u16::from_le_bytes([payload[0], payload[1]]),
+                neurons: u16::from_le_bytes([payload[2], payload[3]]),
+            }
+        }
+        0x81 => {
+            need(0)?;
+            Response::Ack
+        }
+        0x82 => {
+            need(4)?;
+            Response::Data(word(0))
+        }
+        0x83 => {
+            need(4)?;
+            let spikes = payload[4..].chunks(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+            Response::Stepped { cycles: word(0), spikes }
+        }
+        0xE1 => Response::Refused(Refusal::Crc),
+        0xE2 => Response::Refused(Refusal::Truncated),
+        0xE3 => Response::Refused(Refusal::UnknownCommand),
+        0xE4 => Response::Refused(Refusal::BadLength),
+        c => return Err(ProtocolError::Bad(format!("unknown response code {c:#04x}"))),
+    })
+}
+
+/// A host talking to one board (or its simulation) over a byte link.
+pub struct Host<L: Read + Write> {
+    link: L,
+}
+
+impl<L: Read + Write> Host<L> {
+    /// Talk over `link`.
+    pub fn new(link: L) -> Self {
+        Host { link }
+    }
+
+    /// Send raw bytes (for tests of corrupt and truncated frames).
+    pub fn send_raw(&mut self, bytes: &[u8]) -> Result<(), ProtocolError> {
+        self.link.write_all(bytes)?;
+        self.link.flush()?;
+        Ok(())
+    }
+
+    /// Read one response.
+    pub fn receive(&mut self) -> Result<Response, ProtocolError> {
+        read_response(&mut self.link)
+    }
+
+    /// Send `cmd` and return the board's response (refusals included).
+    pub fn transact(&mut self, cmd: &Command) -> Result<Response, ProtocolError> {
+        self.send_raw(&cmd.encode())?;
+        self.receive()
+    }
+
+    fn expect<T>(
+        &mut self,
+        cmd: Command,
+        f: impl Fn(&Response) -> Option<T>,
+    ) -> Result<T, ProtocolError> {
+        let r = self.transact(&cmd)?;
+        if let Response::Refused(why) = r {
+            return Err(ProtocolError::Refused(why));
+        }
+        f(&r).ok_or(ProtocolError::Unexpected { to: cmd, got: r })
+    }
+
+    /// `(inputs, neurons)` of the core.
+    pub fn ping(&mut self) -> Result<(u16, u16), ProtocolError> {
+        self.expect(Command::Ping, |r| match r {
+            Response::Info { inputs, neurons } => Some((*inputs, *neurons)),
+            _ => None,
+        })
+    }
+
+    /// Memory-mapped write.
+    pub fn write(&mut self, addr: u32, data: u32) -> Result<(), ProtocolError> {
+        self.expect(Command::Write { addr, data }, |r| matches!(r, Response::Ack).then_some(()))
+    }
+
+    /// Memory-mapped read.
+    pub fn read(&mut self, addr: u32) -> Result<u32, ProtocolError> {
+        self.expect(Command::Read { addr }, |r| match r {
+            Response::Data(d) => Some(*d),
+            _ => None,
+        })
+    }
+
+    /// One timestep; returns its cycles and output spikes.
+    pub fn step(&mut self, inputs: &[u32]) -> Result<(u32, Vec<u16>), ProtocolError> {
+        let inputs = inputs.iter().map(|&i| i as u16).collect();
+        self.expect(Command::Step { inputs }, |r| match r {
+            Response::Stepped { cycles, spikes } => Some((*cycles, spikes.clone())),
+            _ => None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_round_trip_and_carry_their_crc() {
+        let f = Command::Write { addr: 0x1000_0003, data: 0xdead_beef }.encode();
+        assert_eq!(&f[..4], &[0xA5, 0x01, 8, 0]);
+        assert_eq!(CRC8.checksum(&f[1..f.len() - 1]), *f.last().unwrap());
+        let mut resp = frame(SYNC_BOARD, 0x83, &[5, 0, 0, 0, 3, 0, 7, 1]);
+        resp.insert(0, 0x00); // noise before the sync byte is skipped
+        let r = read_response(&mut resp.as_slice()).unwrap();
+        assert_eq!(r, Response::Stepped { cycles: 5, spikes: vec![3, 263] });
+        let mut bad = frame(SYNC_BOARD, 0x82, &[1, 2, 3, 4]);
+        bad[5] ^= 1;
+        assert!(matches!(read_response(&mut bad.as_slice()), Err(ProtocolError::Bad(_))));
+    }
+}

@@ -1,0 +1,79 @@
+//! The board top in Verilator, driven through the host protocol code that drives a real
+//! board: parameters, init, weights, steps (spikes and cycles against the model), and frames
+//! that must be refused without changing anything.
+
+use synforge_rtl::core::REGION_WEIGHTS;
+use synforge_rtl::cycles::{self, Shape};
+use synforge_rtl::protocol::{Command, Refusal, Response};
+use synforge_rtl::simboard::SimBoard;
+use synforge_rtl::Layout;
+use synforge_sim::model::{FixedModel, Model};
+use synforge_sim::Config;
+
+use crate::{build_dir, tools};
+
+#[test]
+fn the_board_top_runs_steps_like_the_model_and_refuses_bad_frames() {
+    let net = Config::builtin_default().build().unwrap();
+    let board = SimBoard::build(&net, &build_dir("board-default"), &tools())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut host = board.connect().unwrap();
+    assert_eq!(host.ping().unwrap(), (64, 16));
+    for r in Layout::new(&net).unwrap().regs {
+        host.write(r.index, r.value as u32).unwrap();
+    }
+    host.write(0, 1).unwrap(); // init
+    let w0 = FixedModel::new(&net).weights_raw();
+    let (m, n) = (net.inputs(), net.neurons());
+    for j in 0..n {
+        for i in 0..m {
+            host.write(REGION_WEIGHTS << 28 | (j * m + i) as u32, w0[i * n + j] as u32).unwrap();
+        }
+    }
+    assert_eq!(host.read(REGION_WEIGHTS << 28 | 5).unwrap(), w0[5 * n] as u32);
+
+    // Refused frames change nothing.
+    let addr = REGION_WEIGHTS << 28 | 7;
+    let before = host.read(addr).unwrap();
+    let mut corrupt = Command::Write { addr, data: before ^ 1 }.encode();
+    corrupt[6] ^= 0x10;
+    host.send_raw(&corrupt).unwrap();
+    assert_eq!(host.receive().unwrap(), Response::Refused(Refusal::Crc));
+    let truncated = Command::Write { addr, data: before ^ 1 }.encode();
+    host.send_raw(&truncated[..6]).unwrap();
+    assert_eq!(host.receive().unwrap(), Response::Refused(Refusal::Truncated));
+    let mut unknown = Command::Ping.encode();
+    unknown[1] = 0x7f;
+    let crc = crc::Crc::<u8>::new(&crc::CRC_8_SMBUS).checksum(&unknown[1..4]);
+    unknown[4] = crc;
+    host.send_raw(&unknown).unwrap();
+    assert_eq!(host.receive().unwrap(), Response::Refused(Refusal::UnknownCommand));
+    assert_eq!(host.read(addr).unwrap(), before, "a refused frame changed a weight");
+
+    // Steps: spikes and cycles as the model and the cycle model say.
+    let mut spec = net.cfg.stimulus.clone();
+    spec.steps = 300;
+    let stim = spec.generate(&net.cfg).unwrap();
+    let mut model = FixedModel::with_weights(&net, &w0);
+    let shape = Shape { inputs: m as u64, neurons: n as u64, plastic: true };
+    let mut spikes = 0;
+    for t in 0..stim.steps() {
+        let (cyc, got) = host.step(stim.at(t)).unwrap();
+        let want: Vec<u16> = model.step(stim.at(t)).iter().map(|&j| j as u16).collect();
+        assert_eq!(got, want, "step {t}: output spikes");
+        let c = cycles::step(shape, stim.at(t).len() as u64, &model_spikes(&want), false);
+        assert_eq!(cyc as u64, c.done, "step {t}: cycles");
+        spikes += want.len();
+    }
+    assert!(spikes > 10);
+    let w = model.weights_raw();
+    for (a, (i, j)) in
+        [(0usize, 0usize), (3, 2), (63, 15)].iter().map(|&(i, j)| (j * m + i, (i, j)))
+    {
+        assert_eq!(host.read(REGION_WEIGHTS << 28 | a as u32).unwrap(), w[i * n + j] as u32);
+    }
+}
+
+fn model_spikes(s: &[u16]) -> Vec<u32> {
+    s.iter().map(|&j| j as u32).collect()
+}

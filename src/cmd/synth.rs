@@ -1,0 +1,126 @@
+//! `synforge synth`: the board top (core, PLL, UART bridge) through Yosys, nextpnr and the
+//! packer, to a bitstream and a resource and timing report.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Args;
+use synforge_rtl::board::Board;
+use synforge_rtl::board_top::{self, TopSpec};
+use synforge_rtl::synth::{self, SynthReport, Target, Totals};
+use synforge_rtl::tools::Tools;
+use synforge_sim::Network;
+
+use crate::output::Staged;
+use crate::UsageError;
+
+/// Arguments of `synforge synth`.
+#[derive(Args)]
+pub struct SynthArgs {
+    /// Board: a name under boards/ (icebreaker, alchitry-cu, ulx3s-12f/25f/45f/85f,
+    /// orangecrab-r0.2).
+    #[arg(long, short)]
+    board: String,
+    /// Network config (TOML); the built-in default without it.
+    #[arg(long, short)]
+    config: Option<PathBuf>,
+    /// Core clock in MHz (a PLL makes it from the board clock) [default: the board clock].
+    #[arg(long)]
+    freq: Option<f64>,
+    /// UART baud rate of the host bridge.
+    #[arg(long, default_value_t = 115_200)]
+    baud: u32,
+    /// Build folder [default: build/<board>/<network>].
+    #[arg(long, short)]
+    out: Option<PathBuf>,
+}
+
+/// Generate the top of `net` for `board` at `freq_mhz` into `out`, synthesize, place, route
+/// and pack it. Returns the report (also `out/report.json`).
+pub fn synthesize(
+    net: &Network,
+    board: &Board,
+    freq_mhz: Option<f64>,
+    baud: u32,
+    out: &Path,
+) -> Result<SynthReport> {
+    crate::output::check_out_dir(out)?;
+    let hash = synforge_rtl::config_hash(&net.cfg);
+    let design = synforge_rtl::generate(net, &hash).map_err(|e| UsageError(e.to_string()))?;
+    let board_hz = board.clock.hz as f64;
+    let want_hz = freq_mhz.map_or(board_hz, |f| f * 1e6);
+    let spec = TopSpec {
+        pll: if (want_hz - board_hz).abs() < 1.0 { None } else { Some(board.family) },
+        board_hz,
+        core_hz: want_hz,
+        baud: baud as f64,
+        leds: board.led.iter().map(|l| l.active_low).collect(),
+    };
+    let (top, core_hz) = board_top::generate(&design, &spec, &hash);
+    let (cname, ctext) = board.constraints();
+    let mut s = Staged::new(out)?;
+    let mut files = Vec::new();
+    for (name, text) in design.files.iter().chain(&top) {
+        s.write(name, text.as_bytes())?;
+        files.push(name.clone());
+    }
+    s.write(&cname, ctext.as_bytes())?;
+    let manifest = synforge_rtl::manifest::manifest(net, &design, &hash);
+    s.write("manifest.json", (serde_json::to_string_pretty(&manifest)? + "\n").as_bytes())?;
+    s.write(
+        "synforge_core.core",
+        synforge_rtl::manifest::fusesoc_core(&design, &net.cfg.network.name).as_bytes(),
+    )?;
+    s.commit()?;
+    let r = &board.resources;
+    let target = Target {
+        family: board.family,
+        device: board.device.clone(),
+        package: board.package.clone(),
+        speed: board.speed.map(u32::from),
+        freq_mhz: core_hz / 1e6,
+        constraints: PathBuf::from(&cname),
+        totals: Totals {
+            luts: r.luts as u64,
+            ffs: r.ffs as u64,
+            bram: r.bram as u64,
+            spram: r.spram as u64,
+            dsp: r.dsp as u64,
+            io: r.io as u64,
+        },
+    };
+    let tools = Tools::locate()?;
+    let names: Vec<&str> = files.iter().map(String::as_str).collect();
+    eprintln!(
+        "synth {} for {} ({} {} {}), core clock {:.3} MHz{}",
+        net.cfg.network.name,
+        board.name,
+        board.family.as_str(),
+        board.device,
+        board.package,
+        core_hz / 1e6,
+        if spec.pll.is_some() { " from the PLL" } else { "" }
+    );
+    Ok(synth::synthesize(&tools, out, &names, "synforge_board_top", &target)?)
+}
+
+/// `synforge synth`.
+pub fn run(a: SynthArgs) -> Result<ExitCode> {
+    let board = Board::builtin(&a.board).map_err(|e| UsageError(e.to_string()))?;
+    if let Some(f) = a.freq {
+        if !(f.is_finite() && (1.0..=400.0).contains(&f)) {
+            return Err(UsageError(format!(
+                "--freq: {f} MHz is not a clock this flow can make; give 1 to 400"
+            ))
+            .into());
+        }
+    }
+    let net = super::gen::network(a.config.as_deref())?;
+    let out =
+        a.out.unwrap_or_else(|| PathBuf::from("build").join(&a.board).join(&net.cfg.network.name));
+    let r = synthesize(&net, &board, a.freq, a.baud, &out)?;
+    print!("{}", synth::print_table(&r));
+    println!("build folder {} (report.json, logs, bitstream)", out.display());
+    Ok(if r.pass { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
