@@ -224,7 +224,12 @@ impl Harness {
         }
         let synth = match family {
             crate::board::Family::Ice40 => "synth_ice40 -device u -dsp",
-            crate::board::Family::Ecp5 => "synth_ecp5",
+            // Yosys ships no behavioural model of the ECP5 multiplier (MULT18X18D is only a
+            // black box in cells_bb.v) nor of the block RAM (DP16KD in cells_sim.v has ports
+            // and parameters but no body: it reads 0). So the ECP5 netlist checked here maps
+            // multiplies to LUT logic and memories to LUT RAM (TRELLIS_DPR16X4, modelled);
+            // everything else is the netlist the board gets.
+            crate::board::Family::Ecp5 => "synth_ecp5 -nodsp -nobram",
         };
         let script = format!(
             "read_verilog -sv {}\n{synth} -top {}\nwrite_verilog -noattr netlist.v\nstat\n",
@@ -380,6 +385,17 @@ impl Harness {
         let l = &self.layout;
         let mut cmd = Command::new(&self.bin);
         cmd.arg(format!("+cmd={}", cmd_path.display()));
+        // A step never takes more than its worst case (every neuron spiking, scaling): give
+        // it twice that before calling it stuck.
+        let (m, n) = (l.inputs as u64, l.neurons as u64);
+        let worst = cycles::step(
+            Shape { inputs: m, neurons: n, plastic: true },
+            m,
+            &(0..n as u32).collect::<Vec<_>>(),
+            true,
+        )
+        .done;
+        cmd.arg(format!("+maxcyc={}", 2 * worst + 1000));
         if let Some(p) = vcd {
             cmd.arg(format!("+vcd={}", p.display()));
         }
@@ -411,9 +427,14 @@ impl Harness {
         let _ = child.kill();
         let status = child.wait()?;
         let seconds = start.elapsed().as_secs_f64();
-        let _ = std::fs::remove_file(&cmd_path);
+        // Kept after a mismatch, so the failing run can be replayed (`+cmd=<file>`).
+        let keep = check.mismatch.is_some();
+        if !keep {
+            let _ = std::fs::remove_file(&cmd_path);
+        }
         result?;
         if check.mismatch.is_none() && !check.finished {
+            // (a stuck step is a mismatch, reported above)
             let mut err = String::new();
             if let Some(mut e) = child.stderr.take() {
                 use std::io::Read;
@@ -576,6 +597,18 @@ impl<'a> Checker<'a> {
                 let addr = num(a)? as u32;
                 let d = u64::from_str_radix(b.ok_or_else(bad)?, 16).map_err(|_| bad())?;
                 self.reads.push((addr, d));
+            }
+            "T" => {
+                let c = u64::from_str_radix(b.ok_or_else(bad)?, 16).map_err(|_| bad())?;
+                let want = "done".to_string();
+                self.differ(
+                    Some(self.t),
+                    "step".into(),
+                    "done",
+                    want,
+                    format!("still busy after {c} cycles"),
+                );
+                return Ok(false);
             }
             "Q" => {
                 self.final_readback();

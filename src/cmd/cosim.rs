@@ -25,6 +25,10 @@ pub struct CosimArgs {
     /// as in the model's VCD (neuron_<j>.state_v_mem, ...).
     #[arg(long)]
     vcd: Option<PathBuf>,
+    /// Simulate the gate-level netlist Yosys synthesizes for this family (ice40 or ecp5),
+    /// with the vendor cell models, instead of the RTL.
+    #[arg(long, value_parser = ["ice40", "ecp5"])]
+    gates: Option<String>,
 }
 
 /// Co-simulate `stim` on `net`'s core in `dir`; print the outcome.
@@ -33,6 +37,7 @@ pub fn cosimulate(
     stim: &Stimulus,
     dir: &std::path::Path,
     vcd: Option<&std::path::Path>,
+    gates: Option<synforge_rtl::board::Family>,
 ) -> Result<Report> {
     let tools = Tools::locate()?;
     crate::output::check_out_dir(dir)?;
@@ -46,7 +51,17 @@ pub fn cosimulate(
         }
     }
     let t0 = std::time::Instant::now();
-    let h = Harness::build(net, dir, vcd.is_some(), &tools).map_err(|e| match e {
+    if gates.is_some() && vcd.is_some() {
+        return Err(UsageError(
+            "--gates and --vcd exclude each other: the waveform is the RTL's".into(),
+        )
+        .into());
+    }
+    let built = match gates {
+        Some(f) => Harness::build_gate_level(net, dir, f, &tools),
+        None => Harness::build(net, dir, vcd.is_some(), &tools),
+    };
+    let h = built.map_err(|e| match e {
         synforge_rtl::cosim::CosimError::Gen(g) => anyhow::Error::new(UsageError(g.to_string())),
         e => e.into(),
     })?;
@@ -54,8 +69,12 @@ pub fn cosimulate(
     let w0 = FixedModel::new(net).weights_raw();
     let r = h.run(net, &w0, stim, vcd)?;
     println!(
-        "cosim {}: {} inputs x {} neurons, Verilator build {:.1} s (in {})",
+        "cosim {}{}: {} inputs x {} neurons, Verilator build {:.1} s (in {})",
         net.cfg.network.name,
+        match gates {
+            Some(f) => format!(" (gate-level {} netlist)", f.as_str()),
+            None => String::new(),
+        },
         net.inputs(),
         net.neurons(),
         build,
@@ -74,6 +93,9 @@ pub fn cosimulate(
         (r.events * net.neurons() as u64 + r.spikes * net.inputs() as u64) as f64 / s
     );
     match &r.mismatch {
+        None if gates.is_some() => {
+            println!("  netlist == bit-accurate model: zero mismatches in values and cycles")
+        }
         None => println!("  RTL == bit-accurate model: zero mismatches in values and cycles"),
         Some(m) => println!("  MISMATCH (first divergence): {m}"),
     }
@@ -87,6 +109,11 @@ pub fn cosimulate(
 pub fn run(a: CosimArgs) -> Result<ExitCode> {
     let (net, stim) = load(&a.src)?;
     let dir = a.out.unwrap_or_else(|| PathBuf::from("build/cosim").join(&net.cfg.network.name));
-    let r = cosimulate(&net, &stim, &dir, a.vcd.as_deref())?;
+    let gates = match a.gates.as_deref() {
+        Some("ice40") => Some(synforge_rtl::board::Family::Ice40),
+        Some(_) => Some(synforge_rtl::board::Family::Ecp5),
+        None => None,
+    };
+    let r = cosimulate(&net, &stim, &dir, a.vcd.as_deref(), gates)?;
     Ok(if r.mismatch.is_some() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

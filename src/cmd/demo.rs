@@ -77,7 +77,7 @@ pub fn run(a: DemoArgs) -> Result<ExitCode> {
         design.files.len(),
         rtl.display()
     );
-    let r = super::cosim::cosimulate(&net, &stim, &a.out.join("cosim"), None)?;
+    let r = super::cosim::cosimulate(&net, &stim, &a.out.join("cosim"), None, None)?;
     println!("outputs in {}", a.out.display());
     Ok(if r.mismatch.is_some() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

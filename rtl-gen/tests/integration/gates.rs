@@ -37,10 +37,10 @@ fn gate_level(family: Family, steps: u32) {
 
 #[test]
 fn ice40_netlist_matches_the_model() {
-    gate_level(Family::Ice40, 1000);
+    gate_level(Family::Ice40, 2000);
 }
 
 #[test]
 fn ecp5_netlist_matches_the_model() {
-    gate_level(Family::Ecp5, 1000);
+    gate_level(Family::Ecp5, 2000);
 }
