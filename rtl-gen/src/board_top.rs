@@ -15,6 +15,8 @@ pub use crate::board::Family;
 pub struct TopSpec {
     /// The PLL's family; `None`: no PLL, the core runs on the board clock (simulation).
     pub pll: Option<Family>,
+    /// iCE40: the board clock arrives on the PLL's pad (use `SB_PLL40_PAD`).
+    pub pll_pad: bool,
     /// Board clock, Hz.
     pub board_hz: f64,
     /// Wanted core clock, Hz.
@@ -34,8 +36,10 @@ pub struct Pll {
     pub hz: f64,
 }
 
-/// iCE40 `SB_PLL40_CORE` settings for `fin` -> nearest to `fout` (the search `icepll` does).
-pub fn ice40_pll(fin: f64, fout: f64) -> Option<Pll> {
+/// iCE40 PLL settings for `fin` -> nearest to `fout` (the search `icepll` does).
+/// `pad`: the clock pin is the PLL's own pad (the iCEBreaker's pin 35), so the PLL is an
+/// `SB_PLL40_PAD` fed from the package pin; otherwise an `SB_PLL40_CORE` after the buffer.
+pub fn ice40_pll(fin: f64, fout: f64, pad: bool) -> Option<Pll> {
     let mut best: Option<(f64, u32, u32, u32, f64)> = None;
     for divr in 0..16u32 {
         let pfd = fin / (divr + 1) as f64;
@@ -59,8 +63,10 @@ pub fn ice40_pll(fin: f64, fout: f64) -> Option<Pll> {
     let (_, divr, divf, divq, f) = best?;
     let pfd = fin / (divr + 1) as f64 / 1e6;
     let filter = [17.0, 26.0, 44.0, 66.0, 101.0].iter().position(|&x| pfd < x).map_or(6, |k| k + 1);
+    let (cell, input) =
+        if pad { ("SB_PLL40_PAD", "PACKAGEPIN") } else { ("SB_PLL40_CORE", "REFERENCECLK") };
     let instance = format!(
-        "    SB_PLL40_CORE #(\n        .FEEDBACK_PATH(\"SIMPLE\"),\n        .DIVR(4'd{divr}),\n        .DIVF(7'd{divf}),\n        .DIVQ(3'd{divq}),\n        .FILTER_RANGE(3'd{filter})\n    ) u_pll (\n        .REFERENCECLK(clk),\n        .PLLOUTGLOBAL(core_clk),\n        .BYPASS(1'b0),\n        .RESETB(1'b1),\n        .LOCK(pll_lock)\n    );\n"
+        "    {cell} #(\n        .FEEDBACK_PATH(\"SIMPLE\"),\n        .DIVR(4'd{divr}),\n        .DIVF(7'd{divf}),\n        .DIVQ(3'd{divq}),\n        .FILTER_RANGE(3'd{filter})\n    ) u_pll (\n        .{input}(clk),\n        .PLLOUTGLOBAL(core_clk),\n        .BYPASS(1'b0),\n        .RESETB(1'b1),\n        .LOCK(pll_lock)\n    );\n"
     );
     Some(Pll { instance, hz: f })
 }
@@ -107,7 +113,8 @@ pub fn generate(
     let (pll, hz) = match spec.pll {
         None => (None, spec.board_hz),
         Some(Family::Ice40) => {
-            let p = ice40_pll(spec.board_hz, spec.core_hz).expect("an iCE40 PLL setting");
+            let p =
+                ice40_pll(spec.board_hz, spec.core_hz, spec.pll_pad).expect("an iCE40 PLL setting");
             let hz = p.hz;
             (Some(p), hz)
         }

@@ -68,6 +68,7 @@ impl SimBoard {
         let design = crate::generate(net, &hash)?;
         let spec = TopSpec {
             pll: None,
+            pll_pad: false,
             board_hz: SIM_DIVISOR as f64,
             core_hz: SIM_DIVISOR as f64,
             baud: 1.0,

@@ -45,6 +45,92 @@ pub struct BenchArgs {
     /// same networks (the default network and 256 x 256), as a ratio.
     #[arg(long)]
     rtl: bool,
+    /// Instead: synthesize growing networks for each board and write the hardware table
+    /// (largest network that fits, resources, Fmax, synaptic updates per second) to this
+    /// Markdown file, e.g. BENCHMARKS.md.
+    #[arg(long)]
+    hardware: Option<std::path::PathBuf>,
+}
+
+/// Boards of the hardware table, with the clock each is measured against (MHz): the issue's
+/// targets for the iCEBreaker and the ULX3S-85F, the board clock elsewhere.
+const HW_BOARDS: &[(&str, f64)] = &[
+    ("icebreaker", 32.0),
+    ("alchitry-cu", 100.0),
+    ("ulx3s-12f", 25.0),
+    ("ulx3s-85f", 100.0),
+    ("orangecrab-r0.2", 48.0),
+];
+
+/// Network sizes tried, inputs x neurons, ascending.
+const HW_SIZES: &[(u32, u32)] =
+    &[(64, 16), (64, 64), (128, 64), (128, 128), (256, 128), (256, 256), (512, 256), (1024, 256)];
+
+/// `synforge bench --hardware FILE`.
+fn hardware(out_md: &std::path::Path) -> Result<ExitCode> {
+    use std::fmt::Write as _;
+    let mut md = String::from("# Hardware table\n\nProduced by `synforge bench --hardware BENCHMARKS.md` (Yosys 0.70, nextpnr 0.11, one\nseed). The network is the default one (pair STDP, additive, adaptive threshold, lateral\ninhibition; 16-bit synapse words) at growing sizes, inside the UART board top. For each board:\nthe largest size that fits, its resources and Fmax against the board's clock target, and\nwhat stops the next size. Synaptic updates per second = Fmax x updates per cycle of a step with\n2 % of the inputs and 2 % of the neurons spiking (the cycle formula of docs/rtl.md).\n\n");
+    md.push_str("| board | target MHz | largest that fits | LUT / LC | FF | block RAM | SPRAM | DSP | Fmax MHz | meets target | synaptic updates/s | next size stopped by |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for &(bname, mhz) in HW_BOARDS {
+        let board =
+            synforge_rtl::board::Board::builtin(bname).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut best: Option<((u32, u32), synforge_rtl::synth::SynthReport)> = None;
+        let mut stop = String::from("all sizes tried fit");
+        for &(m, n) in HW_SIZES {
+            let mut cfg = Config::builtin_default();
+            cfg.network.name = format!("n{m}x{n}");
+            cfg.network.inputs = m;
+            cfg.network.neurons = n;
+            cfg.stimulus.pattern = None;
+            let net = cfg.build().map_err(usage)?;
+            let dir =
+                std::path::PathBuf::from("build/bench-hw").join(bname).join(&net.cfg.network.name);
+            eprintln!("== {bname}: {m} x {n} at {mhz} MHz");
+            let r = match super::synth::synthesize(&net, &board, Some(mhz), 115_200, &dir) {
+                Ok(r) => r,
+                Err(e) => {
+                    stop = format!("{m} x {n}: {e}");
+                    break;
+                }
+            };
+            let fit_failed = r.failure.as_deref().is_some_and(|f| f.starts_with("fit"));
+            if fit_failed {
+                stop = format!("{m} x {n}: {}", r.failure.clone().unwrap_or_default());
+                break;
+            }
+            best = Some(((m, n), r));
+        }
+        let Some(((m, n), r)) = best else {
+            writeln!(md, "| {bname} | {mhz} | none | | | | | | | | | {stop} |")?;
+            continue;
+        };
+        let fmax = r.fmax_mhz.iter().map(|f| f.1).fold(f64::INFINITY, f64::min);
+        let shape =
+            synforge_rtl::cycles::Shape { inputs: m as u64, neurons: n as u64, plastic: true };
+        let pre = ((m as f64) * 0.02).round() as u64;
+        let fired: Vec<u32> = (0..((n as f64) * 0.02).round() as u32).collect();
+        let cyc = synforge_rtl::cycles::step(shape, pre, &fired, false).done as f64;
+        let upd = synforge_rtl::cycles::synapse_updates(shape, pre, fired.len() as u64) as f64;
+        let u =
+            |x: &synforge_rtl::synth::Use| format!("{} / {} ({:.0} %)", x.used, x.total, x.percent);
+        writeln!(
+            md,
+            "| {bname} | {mhz} | {m} x {n} ({} synapses) | {} | {} | {} | {} | {} | {fmax:.1} | {} | {:.2e} | {} |",
+            m * n,
+            u(&r.luts),
+            r.ffs.used,
+            u(&r.bram),
+            r.spram.used,
+            r.dsp.used,
+            if fmax >= mhz { "yes" } else { "no" },
+            fmax * 1e6 * upd / cyc,
+            stop.replace('|', "/")
+        )?;
+    }
+    md.push_str("\nTargets of the board issue: 256 x 256 with pair STDP and homeostasis on the iCEBreaker at\n32 MHz or better; at least 1024 x 256 on the ULX3S-85F at 100 MHz or better. See the notes\nbelow the table in the README for what limits them.\n");
+    crate::output::write_file(out_md, "BENCHMARKS.md", md.as_bytes())?;
+    print!("{md}");
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `synforge bench --rtl`: RTL simulation speed (Verilator, no checking) against the model's
@@ -289,6 +375,9 @@ fn gbs(bytes_per_s: f64) -> String {
 pub fn run(a: BenchArgs) -> Result<ExitCode> {
     if a.rtl {
         return rtl(&a);
+    }
+    if let Some(p) = &a.hardware {
+        return hardware(p);
     }
     if a.neurons.is_empty() {
         return Err(UsageError("--neurons needs at least one count".into()).into());

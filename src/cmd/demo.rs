@@ -78,6 +78,14 @@ pub fn run(a: DemoArgs) -> Result<ExitCode> {
         rtl.display()
     );
     let r = super::cosim::cosimulate(&net, &stim, &a.out.join("cosim"), None, None)?;
+    if r.mismatch.is_some() {
+        return Ok(ExitCode::FAILURE);
+    }
+    // And the board: the core, a UART bridge and a PLL for the iCEBreaker, to a bitstream.
+    let board =
+        synforge_rtl::board::Board::builtin("icebreaker").map_err(|e| anyhow::anyhow!("{e}"))?;
+    let report = super::synth::synthesize(&net, &board, None, 115_200, &a.out.join("icebreaker"))?;
+    print!("{}", synforge_rtl::synth::print_table(&report));
     println!("outputs in {}", a.out.display());
-    Ok(if r.mismatch.is_some() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if report.pass { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

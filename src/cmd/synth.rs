@@ -52,6 +52,9 @@ pub fn synthesize(
     let want_hz = freq_mhz.map_or(board_hz, |f| f * 1e6);
     let spec = TopSpec {
         pll: if (want_hz - board_hz).abs() < 1.0 { None } else { Some(board.family) },
+        // The UP5K's PLL sits on the iCEBreaker's clock pin (35); elsewhere the PLL follows
+        // the global buffer.
+        pll_pad: board.device == "up5k",
         board_hz,
         core_hz: want_hz,
         baud: baud as f64,

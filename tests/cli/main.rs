@@ -399,6 +399,35 @@ fn cosim_reports_zero_mismatches_and_writes_a_vcd_named_like_the_model() {
 }
 
 #[test]
+fn synth_refuses_an_unknown_board_naming_the_known_ones() {
+    let dir = tmp();
+    let out = synforge(dir.path(), &["synth", "-b", "nope", "-o", "s"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("unknown board `nope`")
+            && err.contains("icebreaker")
+            && err.contains("ulx3s-85f"),
+        "{err}"
+    );
+    assert!(!dir.path().join("s").exists());
+}
+
+#[test]
+fn run_drives_the_simulated_board_top_like_the_model() {
+    let dir = tmp();
+    let stdout = ok(dir.path(), &["run", "--sim", "--steps", "60", "-o", "r"]);
+    assert!(stdout.contains("board == bit-accurate model"), "{stdout}");
+    let steps = read(&dir.path().join("r/steps.csv"));
+    assert_eq!(steps.lines().count(), 61);
+    refused(
+        dir.path(),
+        &["run", "--steps", "5"],
+        "error: give --board B and --port /dev/ttyX, or --sim\n",
+    );
+}
+
+#[test]
 fn cosim_refuses_a_vcd_path_that_is_a_folder() {
     let dir = tmp();
     std::fs::create_dir(dir.path().join("w")).unwrap();
