@@ -176,7 +176,7 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
     let regs: Vec<_> = l.regs.iter().filter(|r| r.built).collect();
     let mut s = String::new();
     s.push_str("\n    // The controller's registers.\n    always @(posedge clk) begin\n");
-    s.push_str("        done <= 1'b0;\n        mm_rvalid <= 1'b0;\n");
+    s.push_str("        done <= 1'b0;\n        mm_rvalid <= 1'b0;\n        lfsr_next <= w_next;\n");
     s.push_str("        if (out_valid && out_ready) out_valid <= 1'b0;\n");
     s.push_str("        if (rst) begin\n");
     writeln!(s, "            state <= {};\n            out_valid <= 1'b0;", st("IDLE")).unwrap();
@@ -325,7 +325,7 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
         writeln!(s, "                if (s1_v) s2_i <= fired ? {} : plist_rd;", qi("s1_q"))
             .unwrap();
         if w_stoch {
-            s.push_str("                if (s2_v) lfsr <= w_draw;\n");
+            s.push_str("                if (s2_v) lfsr <= lfsr_next;\n");
         }
         writeln!(
             s,
@@ -386,7 +386,7 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
         writeln!(s, "                if (q_issue < q_len) q_issue <= q_issue + {one_q};").unwrap();
         s.push_str("                s1_v <= q_issue < q_len; s1_q <= q_issue;\n                if (s1_v) begin\n");
         if w_stoch {
-            s.push_str("                    lfsr <= w_draw;\n");
+            s.push_str("                    lfsr <= lfsr_next;\n");
         }
         writeln!(s, "                    if (s1_q == {}) state <= {};\n                end\n            end", lit(qw, m as u64 - 1), st("SC_WB")).unwrap();
         writeln!(s, "            {}: begin", st("SC_WB")).unwrap();

@@ -193,30 +193,35 @@ pub fn module(net: &Network, l: &Layout) -> String {
     }
     // Neuron side: membrane (if live), threshold, y1, y2 decays in contract order.
     let live_now = format!("(nram_rd{} == 16'd0)", nw.slice("refrac"));
-    v.push_str("    wire [31:0] n_d1, n_d2, n_d3, n_d4, n_l1, n_l2, n_l3, n_l4;\n");
-    writeln!(v, "    sf_lfsr_draw u_n_draw1 (.s({}), .d(n_d1));", nr("lfsr")).unwrap();
-    writeln!(
-        v,
-        "    assign n_l1 = {};",
-        if draws(net.rnd.v) { format!("{live_now} ? n_d1 : {}", nr("lfsr")) } else { nr("lfsr") }
-    )
-    .unwrap();
-    v.push_str("    sf_lfsr_draw u_n_draw2 (.s(n_l1), .d(n_d2));\n");
-    writeln!(
-        v,
-        "    assign n_l2 = {};",
-        if adaptive && draws(net.rnd.theta) { "n_d2" } else { "n_l1" }
-    )
-    .unwrap();
-    v.push_str("    sf_lfsr_draw u_n_draw3 (.s(n_l2), .d(n_d3));\n");
-    writeln!(v, "    assign n_l3 = {};", if draws(net.rnd.y1) { "n_d3" } else { "n_l2" }).unwrap();
-    v.push_str("    sf_lfsr_draw u_n_draw4 (.s(n_l3), .d(n_d4));\n");
-    writeln!(
-        v,
-        "    assign n_l4 = {};",
-        if triplet && draws(net.rnd.y2) { "n_d4" } else { "n_l3" }
-    )
-    .unwrap();
+    // The neuron's draws of this phase, in contract order (semantics 2.1): the membrane's only
+    // when the neuron is live. Each is a jump of 1 to 4 draws from the stored state, computed
+    // side by side (one XOR network each) instead of as a chain of draws.
+    v.push_str("    wire [31:0] n_j1, n_j2, n_j3, n_j4;\n");
+    writeln!(v, "    sf_lfsr_draw u_n_jump1 (.s({}), .d(n_j1));", nr("lfsr")).unwrap();
+    for k in 2..=4 {
+        writeln!(v, "    sf_lfsr_draw{k} u_n_jump{k} (.s({}), .d(n_j{k}));", nr("lfsr")).unwrap();
+    }
+    let jump = |k: u32| if k == 0 { nr("lfsr") } else { format!("n_j{k}") };
+    let v_draws = draws(net.rnd.v);
+    // `ahead`: draws already made by the quantities before, not counting the membrane's.
+    let pick = |ahead: u32| {
+        if v_draws {
+            format!("({live_now} ? {} : {})", jump(ahead + 1), jump(ahead))
+        } else {
+            jump(ahead)
+        }
+    };
+    let (th, y1, y2) = (
+        (adaptive && draws(net.rnd.theta)) as u32,
+        draws(net.rnd.y1) as u32,
+        (triplet && draws(net.rnd.y2)) as u32,
+    );
+    v.push_str("    wire [31:0] n_d1, n_d2, n_d3, n_d4, n_l4;\n");
+    v.push_str("    assign n_d1 = n_j1;\n");
+    writeln!(v, "    assign n_d2 = {};", pick(1)).unwrap();
+    writeln!(v, "    assign n_d3 = {};", pick(1 + th)).unwrap();
+    writeln!(v, "    assign n_d4 = {};", pick(1 + th + y1)).unwrap();
+    writeln!(v, "    assign n_l4 = {};", pick(th + y1 + y2)).unwrap();
     writeln!(v, "    wire [{}:0] v_dec;", wv - 1).unwrap();
     writeln!(
         v,
@@ -268,9 +273,21 @@ pub fn module(net: &Network, l: &Layout) -> String {
     writeln!(v, "    wire [{}:0] v_fire;\n    wire fire_now;", wv - 1).unwrap();
     v.push_str("    sf_lif_fire u_lif_fire (.live(live), .v(v_mem), .inh(param_inhibition), .others(others), .theta(theta_eff), .d(v_fire), .fire(fire_now));\n");
     // Plasticity.
-    v.push_str("    wire [31:0] w_draw;\n    sf_lfsr_draw u_w_draw (.s(lfsr), .d(w_draw));\n");
+    // The weight rounding's draw comes from a register, one draw ahead of `lfsr`, so the XOR
+    // network is not in the path from the weight read to the weight write.
+    let w_consume = match (draws(net.rnd.w), plastic, scaling) {
+        (false, _, _) | (true, false, false) => "1'b0".to_string(),
+        (true, true, false) => format!("(state == {} && s2_v)", st("N_PLAST")),
+        (true, false, true) => format!("(state == {} && s1_v)", st("SC_LOOP")),
+        (true, true, true) => format!(
+            "((state == {} && s2_v) || (state == {} && s1_v))",
+            st("N_PLAST"),
+            st("SC_LOOP")
+        ),
+    };
+    writeln!(v, "    reg [31:0] lfsr_next;       // one draw from lfsr, ready for the next weight rounding\n    wire [31:0] w_draw = lfsr_next;\n    wire w_consume = {w_consume};\n    wire [31:0] w_next;\n    sf_lfsr_draw u_w_draw (.s(w_consume ? lfsr_next : lfsr), .d(w_next));").unwrap();
     v.push_str("    /* verilator lint_off UNUSEDSIGNAL */ // address bits above the regions' fields; draws a config does not use\n");
-    v.push_str("    wire unused_ok = &{1'b0, mm_addr, in_d2, n_d2, n_d4, w_draw};\n    /* verilator lint_on UNUSEDSIGNAL */\n");
+    v.push_str("    wire unused_ok = &{1'b0, mm_addr, in_d2, n_d2, n_d3, n_d4, n_j1, n_j2, n_j3, n_j4, w_draw};\n    /* verilator lint_on UNUSEDSIGNAL */\n");
     if plastic {
         writeln!(
             v,

@@ -53,6 +53,9 @@ pub fn generate(net: &Network, config_hash: &str) -> Result<Design, GenError> {
     let mut mods: Vec<(String, String)> = Vec::new();
     let mut add = |name: &str, text: String| mods.push((name.to_string(), text));
     add("sf_lfsr_draw", lfsr::module());
+    for n in 2..=4 {
+        add(&format!("sf_lfsr_draw{n}"), lfsr::jump_module(n));
+    }
     add("sf_decay_v", trace::decay_module("sf_decay_v", f.v.width, true, r.v));
     if adaptive {
         add("sf_decay_theta", trace::decay_module("sf_decay_theta", f.theta.width, false, r.theta));
