@@ -313,15 +313,30 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
     }
     writeln!(s, "                    count <= (count == 16'hffff) ? count : count + 16'd1;\n                    out_valid <= 1'b1;\n                    out_index <= j;\n                    n_cur <= n_cur + {};\n                end", lit(cw, 1)).unwrap();
     if plastic {
-        writeln!(s, "                q_issue <= {zero_q}; q_len <= fire_now ? {} : {}; s1_v <= 1'b0; s2_v <= 1'b0;", lit(qw, m as u64), zx("np", cw, qw)).unwrap();
+        writeln!(s, "                q_issue <= {zero_q}; q_len <= fire_now ? {} : {}; s1_v <= 1'b0; s2_v <= 1'b0;{}", lit(qw, m as u64), zx("np", cw, qw), if l.single_port { " tog <= 1'b0;" } else { "" }).unwrap();
         writeln!(s, "                state <= {};", st("N_PLAST")).unwrap();
     } else {
         writeln!(s, "                state <= {};", st("N_WB")).unwrap();
     }
     s.push_str("            end\n");
+    // A single-port weight RAM: a new synapse every other clock, so that its read and the
+    // previous synapse's write never share a cycle.
+    let sp = l.single_port;
+    let gated_regs = |s: &mut String, stages: u32| {
+        writeln!(s, "                if (q_issue < q_len && !tog) q_issue <= q_issue + {one_q};")
+            .unwrap();
+        s.push_str("                s1_v <= q_issue < q_len && !tog; s1_q <= q_issue;\n                tog <= ~tog;\n");
+        if stages == 2 {
+            s.push_str("                s2_v <= s1_v; s2_q <= s1_q;\n");
+        }
+    };
     if plastic {
         writeln!(s, "            {}: begin", st("N_PLAST")).unwrap();
-        loop_regs(&mut s);
+        if sp {
+            gated_regs(&mut s, 2);
+        } else {
+            loop_regs(&mut s);
+        }
         writeln!(s, "                if (s1_v) s2_i <= fired ? {} : plist_rd;", qi("s1_q"))
             .unwrap();
         if w_stoch {
@@ -381,10 +396,16 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
             writeln!(s, "                trace_y2 <= {};", nr("trace_y2")).unwrap();
         }
         writeln!(s, "                refrac <= {};\n                count <= 16'd0;\n                fired <= {};", nr("refrac"), nr("spiked")).unwrap();
-        writeln!(s, "                q_issue <= {zero_q}; q_len <= {}; s1_v <= 1'b0;\n                state <= {};\n            end", lit(qw, m as u64), st("SC_LOOP")).unwrap();
+        writeln!(s, "                q_issue <= {zero_q}; q_len <= {}; s1_v <= 1'b0;{}\n                state <= {};\n            end", lit(qw, m as u64), if l.single_port { " tog <= 1'b0;" } else { "" }, st("SC_LOOP")).unwrap();
         writeln!(s, "            {}: begin", st("SC_LOOP")).unwrap();
-        writeln!(s, "                if (q_issue < q_len) q_issue <= q_issue + {one_q};").unwrap();
-        s.push_str("                s1_v <= q_issue < q_len; s1_q <= q_issue;\n                if (s1_v) begin\n");
+        if l.single_port {
+            gated_regs(&mut s, 1);
+        } else {
+            writeln!(s, "                if (q_issue < q_len) q_issue <= q_issue + {one_q};")
+                .unwrap();
+            s.push_str("                s1_v <= q_issue < q_len; s1_q <= q_issue;\n");
+        }
+        s.push_str("                if (s1_v) begin\n");
         if w_stoch {
             s.push_str("                    lfsr <= lfsr_next;\n");
         }

@@ -137,6 +137,11 @@ pub fn module(net: &Network, l: &Layout) -> String {
     if triplet {
         writeln!(v, "    reg [{}:0] trace_y2;", wy2 - 1).unwrap();
     }
+    if l.single_port {
+        v.push_str(
+            "    reg tog;               // single-port weight RAM: issue every other clock\n",
+        );
+    }
     v.push_str("    reg [15:0] refrac;\n    reg [15:0] count;\n    reg spiked_last;\n    reg fired;\n    reg live;\n    reg [31:0] lfsr;\n");
     if scaling {
         v.push_str("    reg [31:0] period;     // steps into the scaling period\n    reg [15:0] scale_s;    // this neuron's scaling factor, U2.14\n");

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use synforge_sim::config::{Network, Rule};
+use synforge_sim::config::Network;
 use synforge_sim::model::{FixedModel, Model, NeuronRaw};
 use synforge_sim::Stimulus;
 
@@ -98,7 +98,7 @@ pub struct Report {
 pub fn structure_key(net: &Network) -> String {
     let c = &net.cfg;
     format!(
-        "{:?} {:?} {:?} {:?} {:?} {:?} {} {} {} {}",
+        "{:?} {:?} {:?} {:?} {:?} {:?} {} {} {} {} {:?}",
         net.fmt,
         net.rnd,
         c.plasticity.rule,
@@ -108,7 +108,8 @@ pub fn structure_key(net: &Network) -> String {
         c.homeostasis.adaptive_threshold,
         c.homeostasis.scaling,
         c.network.inputs,
-        c.network.neurons
+        c.network.neurons,
+        c.hardware.weight_memory
     )
 }
 
@@ -223,7 +224,7 @@ impl Harness {
             rtl.push(name.clone());
         }
         let synth = match family {
-            crate::board::Family::Ice40 => "synth_ice40 -device u -dsp",
+            crate::board::Family::Ice40 => "synth_ice40 -device u -dsp -spram",
             // Yosys ships no behavioural model of the ECP5 multiplier (MULT18X18D is only a
             // black box in cells_bb.v) nor of the block RAM (DP16KD in cells_sim.v has ports
             // and parameters but no body: it reads 0). So the ECP5 netlist checked here maps
@@ -231,8 +232,17 @@ impl Harness {
             // everything else is the netlist the board gets.
             crate::board::Family::Ecp5 => "synth_ecp5 -nodsp -nobram",
         };
+        // The script names the RTL's hash, so a changed design is synthesized again.
+        let rtl_hash = {
+            use sha2::{Digest, Sha256};
+            let mut h = Sha256::new();
+            for (_, text) in &design.files {
+                h.update(text.as_bytes());
+            }
+            h.finalize().iter().map(|b| format!("{b:02x}")).collect::<String>()
+        };
         let script = format!(
-            "read_verilog -sv {}\n{synth} -top {}\nwrite_verilog -noattr netlist.v\nstat\n",
+            "# rtl {rtl_hash}\nread_verilog -sv {}\n{synth} -top {}\nwrite_verilog -noattr netlist.v\nstat\n",
             rtl.join(" "),
             crate::TOP
         );
@@ -389,7 +399,7 @@ impl Harness {
         // it twice that before calling it stuck.
         let (m, n) = (l.inputs as u64, l.neurons as u64);
         let worst = cycles::step(
-            Shape { inputs: m, neurons: n, plastic: true },
+            Shape { inputs: m, neurons: n, plastic: true, single_port: l.single_port },
             m,
             &(0..n as u32).collect::<Vec<_>>(),
             true,
@@ -521,11 +531,7 @@ impl<'a> Checker<'a> {
             l,
             net,
             model: FixedModel::with_weights(net, w0),
-            shape: Shape {
-                inputs: m as u64,
-                neurons: n as u64,
-                plastic: net.cfg.plasticity.rule != Rule::Off,
-            },
+            shape: Shape::of(net),
             t: 0,
             neurons: vec![String::new(); n],
             inputs: vec![String::new(); m],

@@ -10,11 +10,11 @@
 //! | per neuron: read, decay | `2` |
 //! | per neuron: synaptic input | `L(P)` |
 //! | per neuron: inhibition, threshold | `1` |
-//! | per neuron: plasticity (rule not off) | `L(M)` if it spiked, else `L(P)` |
+//! | per neuron: plasticity (rule not off) | `L(M)` if it spiked, else `L(P)` (single-port weight RAM: `2n + 1` for `n > 0`) |
 //! | per neuron: write-back | `1` |
 //! | pre-trace increments | `L(P)` |
 //! | bookkeeping | `1` |
-//! | synaptic scaling (scaling steps only) | `N * (M + 4)` |
+//! | synaptic scaling (scaling steps only) | `N * (M + 4)` (single-port: `N * (2M + 3)`) |
 //! | done | `1` |
 //!
 //! with `M` inputs, `N` neurons, `P` this step's distinct input spikes, and `L(n) = n + 2` for
@@ -49,6 +49,31 @@ pub struct Shape {
     pub neurons: u64,
     /// Plasticity on.
     pub plastic: bool,
+    /// Single-port weight RAM: a read-modify-write takes two clocks.
+    pub single_port: bool,
+}
+
+impl Shape {
+    /// The shape of `net`'s core.
+    pub fn of(net: &synforge_sim::Network) -> Self {
+        Shape {
+            inputs: net.cfg.network.inputs as u64,
+            neurons: net.cfg.network.neurons as u64,
+            plastic: net.cfg.plasticity.rule != synforge_sim::config::Rule::Off,
+            single_port: net.cfg.hardware.weight_memory
+                == synforge_sim::config::WeightMemory::SinglePort,
+        }
+    }
+}
+
+/// Cycles of a read-modify-write loop over `n` synapses: [`pipe`] on a dual-port RAM,
+/// `2n + 1` on a single-port one (`1` for none).
+pub fn rmw(n: u64, single_port: bool) -> u64 {
+    match (n, single_port) {
+        (0, _) => 1,
+        (n, true) => 2 * n + 1,
+        (n, false) => pipe(n),
+    }
 }
 
 /// Cycles of one step with `pre` distinct input spikes, output spikes `fired` (ascending),
@@ -69,13 +94,13 @@ pub fn step(shape: Shape, pre: u64, fired: &[u32], scaling_step: bool) -> StepCy
         }
         c = fire_cycle + 1;
         if shape.plastic {
-            c += pipe(if spiked { m } else { pre });
+            c += rmw(if spiked { m } else { pre }, shape.single_port);
         }
         c += 1;
     }
     c += pipe(pre) + 1;
     if scaling_step {
-        c += n * (m + 4);
+        c += n * if shape.single_port { 2 * m + 3 } else { m + 4 };
     }
     StepCycles { done: c + 1, spikes }
 }

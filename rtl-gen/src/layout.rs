@@ -134,6 +134,8 @@ pub struct Layout {
     pub triplet: bool,
     /// Plasticity on.
     pub plastic: bool,
+    /// The weight RAM has one port (`[hardware] weight_memory = "single-port"`).
+    pub single_port: bool,
 }
 
 fn unrealisable(field: &str, message: String) -> GenError {
@@ -293,6 +295,8 @@ impl Layout {
             regs,
             triplet,
             plastic,
+            single_port: net.cfg.hardware.weight_memory
+                == synforge_sim::config::WeightMemory::SinglePort,
         })
     }
 }

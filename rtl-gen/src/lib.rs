@@ -89,7 +89,11 @@ pub fn generate(net: &Network, config_hash: &str) -> Result<Design, GenError> {
     ];
     for (name, width, depth) in words {
         let m = format!("sf_ram_{name}");
-        add(&m, mem::ram_module(&m, width, depth));
+        if name == "wram" && l.single_port {
+            add(&m, mem::sp_ram_module(&m, width, depth));
+        } else {
+            add(&m, mem::ram_module(&m, width, depth));
+        }
     }
     add(TOP, core::module(net, &l));
     let files = mods

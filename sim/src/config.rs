@@ -32,6 +32,29 @@ pub struct Config {
     pub formats: FormatsSection,
     /// The default stimulus of this network.
     pub stimulus: StimulusSpec,
+    /// Hardware choices that change no number (docs/rtl.md), only the generated core.
+    pub hardware: HardwareSection,
+}
+
+/// `[hardware]`: how the core is built. No choice here changes a result, only cycle counts
+/// and which memories synthesis can use.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HardwareSection {
+    /// The weight RAM's ports.
+    pub weight_memory: WeightMemory,
+}
+
+/// Ports of the weight RAM.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WeightMemory {
+    /// A read port and a write port (iCE40 EBR, ECP5 DP16KD): one synapse update per clock.
+    #[default]
+    DualPort,
+    /// One port (the iCE40 UP5K's SPRAM, 4 x 256 Kbit): an update takes a read cycle and a
+    /// write cycle.
+    SinglePort,
 }
 
 impl Default for Config {
@@ -49,6 +72,7 @@ impl Default for Config {
                 pattern: Some(crate::stimulus::PatternSpec::default()),
                 ..StimulusSpec::default()
             },
+            hardware: HardwareSection::default(),
         }
     }
 }

@@ -66,6 +66,14 @@ const HW_BOARDS: &[(&str, f64)] = &[
 const HW_SIZES: &[(u32, u32)] =
     &[(64, 16), (64, 64), (128, 64), (128, 128), (256, 128), (256, 256), (512, 256), (1024, 256)];
 
+/// Whether the table builds the weights as a single-port RAM: on a device with SPRAM (the
+/// UP5K), once they outgrow a quarter of its block RAM.
+fn sp_weights(board: &synforge_rtl::board::Board, m: u32, n: u32) -> bool {
+    let bits = m as u64 * n as u64 * 16;
+    board.resources.spram > 0
+        && bits > board.resources.bram as u64 * board.resources.bram_bits as u64 / 4
+}
+
 /// `synforge bench --hardware FILE`.
 fn hardware(out_md: &std::path::Path) -> Result<ExitCode> {
     use std::fmt::Write as _;
@@ -105,8 +113,12 @@ fn hardware(out_md: &std::path::Path) -> Result<ExitCode> {
             continue;
         };
         let fmax = r.fmax_mhz.iter().map(|f| f.1).fold(f64::INFINITY, f64::min);
-        let shape =
-            synforge_rtl::cycles::Shape { inputs: m as u64, neurons: n as u64, plastic: true };
+        let shape = synforge_rtl::cycles::Shape {
+            inputs: m as u64,
+            neurons: n as u64,
+            plastic: true,
+            single_port: sp_weights(&board, m, n),
+        };
         let pre = ((m as f64) * 0.02).round() as u64;
         let fired: Vec<u32> = (0..((n as f64) * 0.02).round() as u32).collect();
         let cyc = synforge_rtl::cycles::step(shape, pre, &fired, false).done as f64;

@@ -97,11 +97,7 @@ fn drive<L: std::io::Read + std::io::Write>(
     }
     let load = t0.elapsed().as_secs_f64();
     let mut model = FixedModel::with_weights(net, &w0);
-    let shape = Shape {
-        inputs: m as u64,
-        neurons: n as u64,
-        plastic: net.cfg.plasticity.rule != synforge_sim::config::Rule::Off,
-    };
+    let shape = Shape::of(net);
     let h = &net.cfg.homeostasis;
     let mut spikes_csv = String::from("step,neuron\n");
     let mut steps_csv = String::from("step,cycles\n");

@@ -55,7 +55,7 @@ fn the_board_top_runs_steps_like_the_model_and_refuses_bad_frames() {
     spec.steps = 300;
     let stim = spec.generate(&net.cfg).unwrap();
     let mut model = FixedModel::with_weights(&net, &w0);
-    let shape = Shape { inputs: m as u64, neurons: n as u64, plastic: true };
+    let shape = Shape::of(&net);
     let mut spikes = 0;
     for t in 0..stim.steps() {
         let (cyc, got) = host.step(stim.at(t)).unwrap();

@@ -12,9 +12,13 @@ use synforge_sim::Config;
 use crate::{build_dir, tools};
 
 fn gate_level(family: Family, steps: u32) {
-    let net = Config::builtin_default().build().unwrap();
+    gate_level_of(Config::builtin_default(), family, steps, "")
+}
+
+fn gate_level_of(cfg: Config, family: Family, steps: u32, tag: &str) {
+    let net = cfg.build().unwrap();
     let t0 = Instant::now();
-    let dir = build_dir(&format!("gates-{}", family.as_str()));
+    let dir = build_dir(&format!("gates-{}{tag}", family.as_str()));
     let h =
         Harness::build_gate_level(&net, &dir, family, &tools()).unwrap_or_else(|e| panic!("{e}"));
     let built = t0.elapsed().as_secs_f64();
@@ -43,4 +47,16 @@ fn ice40_netlist_matches_the_model() {
 #[test]
 fn ecp5_netlist_matches_the_model() {
     gate_level(Family::Ecp5, 2000);
+}
+
+/// The single-port weight RAM as Yosys maps it to the UP5K's SPRAM (`-spram`), 256 x 64.
+#[test]
+fn ice40_netlist_with_spram_weights_matches_the_model() {
+    let mut cfg = Config::builtin_default();
+    cfg.network.inputs = 256;
+    cfg.network.neurons = 64;
+    cfg.neuron.threshold = 4.0;
+    cfg.stimulus.pattern = None;
+    cfg.hardware.weight_memory = synforge_sim::config::WeightMemory::SinglePort;
+    gate_level_of(cfg, Family::Ice40, 300, "-spram");
 }

@@ -3,7 +3,9 @@
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use synforge_sim::config::{Config, FormatSpec, Pairing, Reset, Rule, WeightDependence};
+use synforge_sim::config::{
+    Config, FormatSpec, Pairing, Reset, Rule, WeightDependence, WeightMemory,
+};
 use synforge_sim::format::{Decay, Rounding};
 use synforge_sim::stimulus::StimulusKind;
 use synforge_sim::Network;
@@ -42,6 +44,8 @@ pub fn structure(seed: u64) -> Config {
         };
         c.homeostasis.adaptive_threshold = rng.random();
         c.homeostasis.scaling = rng.random();
+        c.hardware.weight_memory =
+            if rng.random() { WeightMemory::SinglePort } else { WeightMemory::DualPort };
         let f = &mut c.formats;
         let ww: u32 = rng.random_range(4..=16);
         let wf = rng.random_range(ww.saturating_sub(3).max(1)..=ww);

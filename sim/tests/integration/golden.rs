@@ -155,6 +155,7 @@ fn pinned_default() -> Config {
             pairing: None,
             file: None,
         },
+        hardware: Default::default(),
     }
 }
 
