@@ -163,12 +163,5 @@ pub fn generate(
     }
     v.push_str("endmodule\n");
     files.push(("synforge_board_top".to_string(), v));
-    let files = files
-        .into_iter()
-        .map(|(name, text)| {
-            let head = crate::verilog::header("//", config_hash, &format!("Module {name}."));
-            (format!("{name}.v"), format!("{head}\n{text}"))
-        })
-        .collect();
-    (files, hz)
+    (crate::verilog::module_files(files, config_hash), hz)
 }

@@ -468,7 +468,8 @@ impl Harness {
     }
 }
 
-fn write_if_changed(path: &Path, text: &str) -> std::io::Result<()> {
+/// Write `text` to `path` unless it already holds it (keeps file times, so builds are reused).
+pub(crate) fn write_if_changed(path: &Path, text: &str) -> std::io::Result<()> {
     if std::fs::read_to_string(path).ok().as_deref() != Some(text) {
         std::fs::write(path, text)?;
     }

@@ -96,14 +96,7 @@ pub fn generate(net: &Network, config_hash: &str) -> Result<Design, GenError> {
         }
     }
     add(TOP, core::module(net, &l));
-    let files = mods
-        .into_iter()
-        .map(|(name, text)| {
-            let head = verilog::header("//", config_hash, &format!("Module {name}."));
-            (format!("{name}.v"), format!("{head}\n{text}"))
-        })
-        .collect();
-    Ok(Design { files, layout: l })
+    Ok(Design { files: verilog::module_files(mods, config_hash), layout: l })
 }
 
 /// SHA-256 of the config as TOML, hex: names the config in every generated file's header and

@@ -8,7 +8,7 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use synforge_sim::Network;
 
 use crate::board_top::{self, TopSpec};
-use crate::cosim::CosimError;
+use crate::cosim::{write_if_changed, CosimError};
 use crate::protocol::Host;
 use crate::tools::{build_sim, Tools};
 
@@ -78,14 +78,10 @@ impl SimBoard {
         std::fs::create_dir_all(dir)?;
         let mut sources = Vec::new();
         for (name, text) in design.files.iter().chain(&top) {
-            if std::fs::read_to_string(dir.join(name)).ok().as_deref() != Some(text) {
-                std::fs::write(dir.join(name), text)?;
-            }
+            write_if_changed(&dir.join(name), text)?;
             sources.push(name.clone());
         }
-        if std::fs::read_to_string(dir.join("uart_main.cpp")).ok().as_deref() != Some(UART_MAIN) {
-            std::fs::write(dir.join("uart_main.cpp"), UART_MAIN)?;
-        }
+        write_if_changed(&dir.join("uart_main.cpp"), UART_MAIN)?;
         sources.push("uart_main.cpp".into());
         let srcs: Vec<&str> = sources.iter().map(String::as_str).collect();
         let bin = build_sim(tools, dir, &srcs, "synforge_board_top", "board", &[])?;

@@ -67,3 +67,13 @@ pub fn sat_unsigned(name: &str, from: u32, to: u32) -> String {
     assert!(from > to);
     format!("(|{name}[{}:{to}] ? {} : {name}[{}:0])", from - 1, lit(to, ones(to)), to - 1)
 }
+
+/// Modules `(name, text)` as files `(name.v, header + text)`.
+pub fn module_files(mods: Vec<(String, String)>, config_hash: &str) -> Vec<(String, String)> {
+    mods.into_iter()
+        .map(|(name, text)| {
+            let head = header("//", config_hash, &format!("Module {name}."));
+            (format!("{name}.v"), format!("{head}\n{text}"))
+        })
+        .collect()
+}
