@@ -90,6 +90,9 @@ fn hardware(out_md: &std::path::Path) -> Result<ExitCode> {
             cfg.network.inputs = m;
             cfg.network.neurons = n;
             cfg.stimulus.pattern = None;
+            if sp_weights(&board, m, n) {
+                cfg.hardware.weight_memory = synforge_sim::config::WeightMemory::SinglePort;
+            }
             let net = cfg.build().map_err(usage)?;
             let dir =
                 std::path::PathBuf::from("build/bench-hw").join(bname).join(&net.cfg.network.name);
