@@ -181,13 +181,7 @@ impl Harness {
     /// Generate the core of `net` into `dir` and build it with its testbench in Verilator
     /// (with VCD support when `vcd`). A build already in `dir` with the same sources is reused.
     pub fn build(net: &Network, dir: &Path, vcd: bool, tools: &Tools) -> Result<Self, CosimError> {
-        let design = generate(net, &crate::config_hash(&net.cfg))?;
-        std::fs::create_dir_all(dir)?;
-        let mut sources = Vec::new();
-        for (name, text) in &design.files {
-            write_if_changed(&dir.join(name), text)?;
-            sources.push(name.clone());
-        }
+        let (design, mut sources) = write_design(net, dir)?;
         write_if_changed(&dir.join("tb.v"), &testbench(&design.layout, net))?;
         write_if_changed(&dir.join("tb_clock.v"), TB_CLOCK)?;
         write_if_changed(&dir.join("main.cpp"), MAIN_CPP)?;
@@ -216,13 +210,7 @@ impl Harness {
         family: crate::board::Family,
         tools: &Tools,
     ) -> Result<Self, CosimError> {
-        let design = generate(net, &crate::config_hash(&net.cfg))?;
-        std::fs::create_dir_all(dir)?;
-        let mut rtl = Vec::new();
-        for (name, text) in &design.files {
-            write_if_changed(&dir.join(name), text)?;
-            rtl.push(name.clone());
-        }
+        let (design, rtl) = write_design(net, dir)?;
         let synth = match family {
             crate::board::Family::Ice40 => "synth_ice40 -device u -dsp -spram",
             // Yosys ships no behavioural model of the ECP5 multiplier (MULT18X18D is only a
@@ -466,6 +454,18 @@ impl Harness {
             mismatch: check.mismatch,
         })
     }
+}
+
+/// Generate `net`'s core into `dir` (files rewritten only where they changed); returns the
+/// design and its file names.
+fn write_design(net: &Network, dir: &Path) -> Result<(Design, Vec<String>), CosimError> {
+    let design = generate(net, &crate::config_hash(&net.cfg))?;
+    std::fs::create_dir_all(dir)?;
+    for (name, text) in &design.files {
+        write_if_changed(&dir.join(name), text)?;
+    }
+    let names = design.files.iter().map(|(n, _)| n.clone()).collect();
+    Ok((design, names))
 }
 
 /// Write `text` to `path` unless it already holds it (keeps file times, so builds are reused).

@@ -742,21 +742,10 @@ fn mhz(f: f64) -> String {
 mod tests {
     use super::*;
 
-    /// The installed tools; a missing install fails the test with the NotInstalled message.
-    fn tools() -> Tools {
-        Tools::locate().unwrap_or_else(|e| panic!("{e}"))
-    }
+    use crate::tools::testutil::tools;
 
-    /// A fresh scratch directory holding `files` (name, contents).
     fn scratch(test: &str, files: &[(&str, &str)]) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("synforge-synth-{}-{test}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        for (name, text) in files {
-            fs::write(dir.join(name), text).unwrap();
-        }
-        dir
+        crate::tools::testutil::scratch("synth", test, files)
     }
 
     /// A 24-bit counter on the LEDs and a shift register from RX to TX.

@@ -398,25 +398,40 @@ fn tail(log: &Path) -> String {
     lines[lines.len().saturating_sub(TAIL_LINES)..].join("\n")
 }
 
+/// Helpers of the unit tests that run the real tools (here and in `synth.rs`).
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod testutil {
+    use std::fs;
+    use std::path::PathBuf;
+
+    use super::Tools;
 
     /// The installed tools; a missing install fails the test with the NotInstalled message.
-    fn tools() -> Tools {
+    pub(crate) fn tools() -> Tools {
         Tools::locate().unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// A fresh scratch directory holding `files` (name, contents).
-    fn scratch(test: &str, files: &[(&str, &str)]) -> PathBuf {
+    /// A fresh scratch directory `synforge-<module>-<pid>-<test>` holding `files`.
+    pub(crate) fn scratch(module: &str, test: &str, files: &[(&str, &str)]) -> PathBuf {
         let dir =
-            std::env::temp_dir().join(format!("synforge-tools-{}-{test}", std::process::id()));
+            std::env::temp_dir().join(format!("synforge-{module}-{}-{test}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).unwrap();
         for (name, text) in files {
             fs::write(dir.join(name), text).unwrap();
         }
         dir
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use testutil::tools;
+
+    fn scratch(test: &str, files: &[(&str, &str)]) -> PathBuf {
+        testutil::scratch("tools", test, files)
     }
 
     const AND2: &str = "module and2 (input logic a, input logic b, output logic y);\n  assign y = a & b;\nendmodule\n";
