@@ -178,6 +178,16 @@ pub fn testbench(l: &Layout, net: &Network) -> String {
 }
 
 impl Harness {
+    fn of(net: &Network, dir: &Path, bin: PathBuf, design: Design) -> Self {
+        Harness {
+            dir: dir.to_path_buf(),
+            bin,
+            key: structure_key(net),
+            layout: design.layout.clone(),
+            design,
+        }
+    }
+
     /// Generate the core of `net` into `dir` and build it with its testbench in Verilator
     /// (with VCD support when `vcd`). A build already in `dir` with the same sources is reused.
     pub fn build(net: &Network, dir: &Path, vcd: bool, tools: &Tools) -> Result<Self, CosimError> {
@@ -191,13 +201,7 @@ impl Harness {
         let (name, extra): (&str, &[&str]) =
             if vcd { ("sim_vcd", &["--trace", "+define+SF_VCD"]) } else { ("sim", &[]) };
         let bin = build_sim(tools, dir, &srcs, "tb", name, extra)?;
-        Ok(Harness {
-            dir: dir.to_path_buf(),
-            bin,
-            key: structure_key(net),
-            layout: design.layout.clone(),
-            design,
-        })
+        Ok(Harness::of(net, dir, bin, design))
     }
 
     /// Like [`Harness::build`], but the core is the gate-level netlist Yosys synthesizes for
@@ -260,13 +264,7 @@ impl Harness {
         let srcs = ["netlist.v", cells.as_str(), "tb.v", "main.cpp"];
         let extra = ["-Wno-lint", "-Wno-style", "--no-timing", "-Wno-MULTIDRIVEN", inc.as_str()];
         let bin = build_sim(tools, dir, &srcs, "tb", "sim_gates", &extra)?;
-        Ok(Harness {
-            dir: dir.to_path_buf(),
-            bin,
-            key: structure_key(net),
-            layout: design.layout.clone(),
-            design,
-        })
+        Ok(Harness::of(net, dir, bin, design))
     }
 
     /// The generated design.

@@ -4,9 +4,6 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Args;
-use synforge_sim::Config;
-
-use crate::usage;
 
 /// Arguments of `synforge params`.
 #[derive(Args)]
@@ -21,11 +18,7 @@ pub struct ParamsArgs {
 
 /// `synforge params`.
 pub fn run(a: ParamsArgs) -> Result<ExitCode> {
-    let cfg = match &a.config {
-        Some(p) => Config::load(p).map_err(usage)?,
-        None => Config::builtin_default(),
-    };
-    let net = cfg.build().map_err(usage)?;
+    let net = super::gen::network(a.config.as_deref())?;
     if a.json {
         let j = serde_json::json!({
             "formats": net.fmt, "roundings": net.rnd, "constants": net.k,
