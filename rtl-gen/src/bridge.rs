@@ -138,6 +138,7 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
     .unwrap();
     v.push_str("    reg [63:0] word; // assembled payload bytes, little-endian\n\n");
     // The response byte at position tk: 0x5A, status, len lo, len hi, payload, crc.
+    v.push_str("    // The byte to send and whether it is the last, registered while waiting for the\n    // transmitter (the spike RAM's read data is valid by then).\n    reg [7:0] resp_q;\n    reg tk_end;\n");
     v.push_str("    reg [7:0] resp_byte;\n    always @(*) begin\n        if (tk == 16'd0) resp_byte = 8'h5a;\n");
     v.push_str("        else if (tk == 16'd1) resp_byte = status;\n        else if (tk == 16'd2) resp_byte = resp_len[7:0];\n        else if (tk == 16'd3) resp_byte = resp_len[15:8];\n");
     v.push_str("        else if (tk == resp_len + 16'd4) resp_byte = crc;\n");
@@ -209,14 +210,12 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
     .unwrap();
     writeln!(v, "                tk <= 16'd0;\n                crc <= 8'd0;\n                sp_ra <= {};\n                state <= B_T_LOAD;\n            end", crate::verilog::lit(faw, 0)).unwrap();
     v.push_str("            B_T_LOAD: state <= B_T_WAIT; // spike RAM read latency\n");
-    v.push_str("            B_T_WAIT: if (!tx_busy) state <= B_T_SEND;\n");
-    v.push_str("            B_T_SEND: begin\n                tx_start <= 1'b1;\n                tx_data <= resp_byte;\n");
-    v.push_str(
-        "                if (tk != 16'd0 && tk != resp_len + 16'd4) crc <= crc8(crc, resp_byte);\n",
-    );
+    v.push_str("            B_T_WAIT: begin\n                resp_q <= resp_byte;\n                tk_end <= tk == resp_len + 16'd4;\n                if (!tx_busy) state <= B_T_SEND;\n            end\n");
+    v.push_str("            B_T_SEND: begin\n                tx_start <= 1'b1;\n                tx_data <= resp_q;\n");
+    v.push_str("                if (tk != 16'd0 && !tk_end) crc <= crc8(crc, resp_q);\n");
     v.push_str("                state <= B_T_BUSY;\n            end\n");
     v.push_str("            B_T_BUSY: if (!tx_start && !tx_busy) begin\n");
-    v.push_str("                if (tk == resp_len + 16'd4) state <= B_SYNC;\n                else begin\n                    tk <= tk + 16'd1;\n");
+    v.push_str("                if (tk_end) state <= B_SYNC;\n                else begin\n                    tk <= tk + 16'd1;\n");
     writeln!(
         v,
         "                    if (status == 8'h83 && tk >= 16'd8 && tk[0]) sp_ra <= sp_ra + {};",

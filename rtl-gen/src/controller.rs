@@ -31,7 +31,8 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
     let live_now = format!("(nram_rd{} == 16'd0)", nw.slice("refrac"));
     let one_q = lit(qw, 1);
     let zero_q = lit(qw, 0);
-    let last = |len: &str| format!("(s2_v && s2_q == {len} - {one_q})");
+    // A loop's last item: a flag that travels with it down the stages.
+    let last = "(s2_v && s2_l)";
     let qi = |e: &str| format!("{e}[{}:0]", iw - 1);
     let word = |w: &crate::layout::Word, pick: &dyn Fn(&str) -> &'static str| {
         let parts: Vec<&str> = w.fields.iter().rev().map(|f| pick(f.name)).collect();
@@ -101,13 +102,7 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
         )
         .unwrap();
         writeln!(c, "            xram_ra = fired ? {} : plist_rd;", qi("s1_q")).unwrap();
-        writeln!(
-            c,
-            "            if (s2_v) begin wram_we = 1'b1; wram_wa = wbase + {}; wram_wd = {}; end",
-            zx("s2_i", iw, waw),
-            keep_reserved("w_stdp")
-        )
-        .unwrap();
+
         c.push_str("        end\n");
     }
     writeln!(c, "        {}: begin nram_we = 1'b1; nram_wa = j; nram_wd = n_word; end", st("N_WB"))
@@ -146,7 +141,15 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
         )
         .unwrap();
     }
-    c.push_str("        default: ;\n        endcase\n    end\n");
+    c.push_str("        default: ;\n        endcase\n");
+    if plastic {
+        // The plasticity write (stage 6) comes from registers set in stage 5, outside the
+        // state decode: it happens only in N_PLAST, and its enable is one flip-flop.
+        c.push_str(
+            "        if (pl_we) begin wram_we = 1'b1; wram_wa = pl_wa; wram_wd = pl_wd; end\n",
+        );
+    }
+    c.push_str("    end\n");
     v.push_str(&c);
 
     // mm read data: registers now, memory words from the read data one clock later.
@@ -177,6 +180,9 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
     let mut s = String::new();
     s.push_str("\n    // The controller's registers.\n    always @(posedge clk) begin\n");
     s.push_str("        done <= 1'b0;\n        mm_rvalid <= 1'b0;\n        lfsr_next <= w_next;\n");
+    if plastic {
+        s.push_str("        pl_we <= 1'b0;\n");
+    }
     s.push_str("        if (out_valid && out_ready) out_valid <= 1'b0;\n");
     s.push_str("        if (rst) begin\n");
     writeln!(s, "            state <= {};\n            out_valid <= 1'b0;", st("IDLE")).unwrap();
@@ -282,23 +288,32 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
     writeln!(s, "                count <= {};\n                spiked_last <= {};\n                lfsr <= n_l4;", nr("count"), nr("spiked")).unwrap();
     writeln!(
         s,
-        "                q_issue <= {zero_q}; q_len <= {}; s1_v <= 1'b0; s2_v <= 1'b0;",
+        "                q_issue <= {zero_q}; q_len <= {}; s1_v <= 1'b0; s2_v <= 1'b0; s3_v <= 1'b0;",
         zx("np", cw, qw)
     )
     .unwrap();
     writeln!(s, "                state <= {};\n            end", st("N_ACC")).unwrap();
     let loop_regs = |s: &mut String| {
         writeln!(s, "                if (q_issue < q_len) q_issue <= q_issue + {one_q};").unwrap();
-        s.push_str("                s1_v <= q_issue < q_len; s1_q <= q_issue;\n                s2_v <= s1_v; s2_q <= s1_q;\n");
+        writeln!(s, "                s1_v <= q_issue < q_len; s1_q <= q_issue; s1_l <= q_issue + {one_q} == q_len;\n                s2_v <= s1_v; s2_l <= s1_l;").unwrap();
     };
     // N_ACC
     writeln!(s, "            {}: begin", st("N_ACC")).unwrap();
     loop_regs(&mut s);
-    s.push_str("                if (s2_v && live) v_mem <= v_acc;\n");
+    // The weight read is registered (`wram_q`) before it is added: stage 3.
+    s.push_str("                s3_v <= s2_v; s3_l <= s2_l;\n");
+    s.push_str("                if (s3_v && live) v_mem <= v_acc;\n");
     writeln!(
         s,
-        "                if (q_len == {zero_q} || {}) state <= {};\n            end",
-        last("q_len"),
+        "                if (q_len == {zero_q} || (s3_v && s3_l)) state <= {};\n            end",
+        st("N_INH")
+    )
+    .unwrap();
+    // N_INH: the inhibition, a clock of its own before the threshold.
+    writeln!(
+        s,
+        "            {}: begin v_mem <= v_inh; state <= {}; end",
+        st("N_INH"),
         st("N_FIRE")
     )
     .unwrap();
@@ -313,7 +328,7 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
     }
     writeln!(s, "                    count <= (count == 16'hffff) ? count : count + 16'd1;\n                    out_valid <= 1'b1;\n                    out_index <= j;\n                    n_cur <= n_cur + {};\n                end", lit(cw, 1)).unwrap();
     if plastic {
-        writeln!(s, "                q_issue <= {zero_q}; q_len <= fire_now ? {} : {}; s1_v <= 1'b0; s2_v <= 1'b0;{}", lit(qw, m as u64), zx("np", cw, qw), if l.single_port { " tog <= 1'b0;" } else { "" }).unwrap();
+        writeln!(s, "                q_issue <= {zero_q}; q_len <= fire_now ? {} : {}; s1_v <= 1'b0; s2_v <= 1'b0; s3_v <= 1'b0; s4_v <= 1'b0; s5_v <= 1'b0; s6_v <= 1'b0;{}", lit(qw, m as u64), zx("np", cw, qw), if l.single_port { " tog <= 1'b0;" } else { "" }).unwrap();
         writeln!(s, "                state <= {};", st("N_PLAST")).unwrap();
     } else {
         writeln!(s, "                state <= {};", st("N_WB")).unwrap();
@@ -325,9 +340,9 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
     let gated_regs = |s: &mut String, stages: u32| {
         writeln!(s, "                if (q_issue < q_len && !tog) q_issue <= q_issue + {one_q};")
             .unwrap();
-        s.push_str("                s1_v <= q_issue < q_len && !tog; s1_q <= q_issue;\n                tog <= ~tog;\n");
+        writeln!(s, "                s1_v <= q_issue < q_len && !tog; s1_q <= q_issue; s1_l <= q_issue + {one_q} == q_len;\n                tog <= ~tog;").unwrap();
         if stages == 2 {
-            s.push_str("                s2_v <= s1_v; s2_q <= s1_q;\n");
+            s.push_str("                s2_v <= s1_v; s2_l <= s1_l;\n");
         }
     };
     if plastic {
@@ -339,13 +354,19 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
         }
         writeln!(s, "                if (s1_v) s2_i <= fired ? {} : plist_rd;", qi("s1_q"))
             .unwrap();
+        writeln!(s, "                pl_we <= s5_v; pl_wa <= wbase + {};", zx("s5_i", iw, waw))
+            .unwrap();
+        for k in 3..=6 {
+            // The input index is needed up to stage 5, which computes the write address.
+            let i = if k < 6 { format!(" s{k}_i <= s{}_i;", k - 1) } else { String::new() };
+            writeln!(s, "                s{k}_v <= s{0}_v; s{k}_l <= s{0}_l;{i}", k - 1).unwrap();
+        }
         if w_stoch {
-            s.push_str("                if (s2_v) lfsr <= lfsr_next;\n");
+            s.push_str("                if (s4_v) lfsr <= lfsr_next;\n");
         }
         writeln!(
             s,
-            "                if (q_len == {zero_q} || {}) state <= {};\n            end",
-            last("q_len"),
+            "                if (q_len == {zero_q} || (s6_v && s6_l)) state <= {};\n            end",
             st("N_WB")
         )
         .unwrap();
@@ -362,7 +383,7 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
     writeln!(
         s,
         "                if (q_len == {zero_q} || {}) state <= {};\n            end",
-        last("q_len"),
+        last,
         st("BOOK")
     )
     .unwrap();

@@ -12,8 +12,8 @@ use crate::verilog::{lit, zx};
 
 /// Controller states, in the order of a step. The values are what the VCD shows in `state`.
 pub const STATES: &[&str] = &[
-    "IDLE", "INIT", "PRE", "N_READ", "N_DECAY", "N_ACC", "N_FIRE", "N_PLAST", "N_WB", "X_BUMP",
-    "BOOK", "SC_READ", "SC_LOAD", "SC_LOOP", "SC_WB", "DONE",
+    "IDLE", "INIT", "PRE", "N_READ", "N_DECAY", "N_ACC", "N_INH", "N_FIRE", "N_PLAST", "N_WB",
+    "X_BUMP", "BOOK", "SC_READ", "SC_LOAD", "SC_LOOP", "SC_WB", "DONE",
 ];
 
 /// Region of the memory-mapped port (address bits 31:28).
@@ -85,7 +85,7 @@ pub fn module(net: &Network, l: &Layout) -> String {
                 .unwrap();
         }
     }
-    writeln!(v, "    reg [{}:0] state;", sb - 1).unwrap();
+    writeln!(v, "    (* fsm_encoding = \"one-hot\" *) reg [{}:0] state; // one-hot in synthesis: shallower decodes", sb - 1).unwrap();
     writeln!(v, "    assign busy = state != {};", st("IDLE")).unwrap();
     writeln!(v, "    assign in_ready = state == {};", st("IDLE")).unwrap();
 
@@ -121,8 +121,11 @@ pub fn module(net: &Network, l: &Layout) -> String {
     writeln!(v, "    reg [{}:0] wbase;      // j * inputs", waw - 1).unwrap();
     writeln!(v, "    reg [{}:0] q_issue;    // loop index being issued", qw - 1).unwrap();
     writeln!(v, "    reg [{}:0] q_len;      // loop length", qw - 1).unwrap();
-    writeln!(v, "    reg s1_v, s2_v;        // pipeline stage valid\n    reg [{0}:0] s1_q, s2_q;  // their loop index", qw - 1).unwrap();
+    writeln!(v, "    reg s1_v, s2_v, s3_v;  // pipeline stage valid\n    reg s1_l, s2_l, s3_l;  // and holding the loop's last item\n    reg [{0}:0] s1_q;      // stage 1's loop index", qw - 1).unwrap();
     writeln!(v, "    reg [{}:0] s2_i;       // stage 2's input index", iw - 1).unwrap();
+    if plastic {
+        writeln!(v, "    reg s4_v, s5_v, s6_v;  // plasticity stages 4 to 6\n    reg s4_l, s5_l, s6_l;\n    reg [{}:0] s3_i, s4_i, s5_i;", iw - 1).unwrap();
+    }
     writeln!(v, "    reg [{}:0] np;         // input spikes this step (|P|)", cw - 1).unwrap();
     writeln!(v, "    reg [{}:0] n_cur;      // output spikes this step", cw - 1).unwrap();
     writeln!(v, "    reg [{}:0] n_prev;     // output spikes last step", cw - 1).unwrap();
@@ -262,30 +265,56 @@ pub fn module(net: &Network, l: &Layout) -> String {
     }
     // Membrane input, inhibition and threshold.
     writeln!(v, "    wire [{}:0] v_acc;", wv - 1).unwrap();
-    writeln!(v, "    sf_lif_acc u_lif_acc (.v(v_mem), .w(wram_rd[{}:0]), .d(v_acc));", ww - 1)
+    // The weight RAM's read data, one clock later: the whole word when plasticity writes it
+    // back, the weight alone otherwise.
+    let qb = if plastic { 16 } else { ww };
+    writeln!(v, "    reg [{0}:0] wram_q;     // the weight RAM's read data, one clock later\n    always @(posedge clk) wram_q <= wram_rd[{0}:0];", qb - 1).unwrap();
+    writeln!(v, "    sf_lif_acc u_lif_acc (.v(v_mem), .w(wram_q[{}:0]), .d(v_acc));", ww - 1)
         .unwrap();
     writeln!(v, "    wire [{}:0] theta_eff;", wth - 1).unwrap();
     if adaptive {
         v.push_str(
             "    sf_theta_add u_theta_eff (.a(param_theta0), .b(theta_a), .d(theta_eff));\n",
         );
+        // Registered: theta_a settles in N_DECAY, two clocks or more before N_FIRE reads it.
+        writeln!(
+            v,
+            "    reg [{}:0] theta_thr;\n    always @(posedge clk) theta_thr <= theta_eff;",
+            wth - 1
+        )
+        .unwrap();
         writeln!(v, "    wire [{}:0] theta_bumped;", wth - 1).unwrap();
         v.push_str("    sf_theta_add u_theta_bump (.a(theta_a), .b(param_theta_step), .d(theta_bumped));\n");
     } else {
-        v.push_str("    assign theta_eff = param_theta0;\n");
+        writeln!(
+            v,
+            "    assign theta_eff = param_theta0;\n    wire [{}:0] theta_thr = theta_eff;",
+            wth - 1
+        )
+        .unwrap();
     }
     writeln!(v, "    wire [{}:0] others = n_prev - {};", cw - 1, zx("spiked_last", 1, cw)).unwrap();
     writeln!(v, "    wire [{}:0] v_fire;\n    wire fire_now;", wv - 1).unwrap();
-    v.push_str("    sf_lif_fire u_lif_fire (.live(live), .v(v_mem), .inh(param_inhibition), .others(others), .theta(theta_eff), .d(v_fire), .fire(fire_now));\n");
+    // The inhibition product is registered: `others` is settled from N_DECAY on, and N_ACC
+    // takes at least one clock, so the register holds this neuron's product in N_FIRE.
+    let pw = crate::neuron::lif::inh_width(l);
+    writeln!(v, "    wire [{}:0] inh_now;\n    reg [{}:0] inh_prod;", pw - 1, pw - 1).unwrap();
+    v.push_str(
+        "    sf_lif_inh u_lif_inh (.inh(param_inhibition), .others(others), .prod(inh_now));\n",
+    );
+    v.push_str("    always @(posedge clk) inh_prod <= inh_now;\n");
+    writeln!(v, "    wire [{}:0] v_inh;", wv - 1).unwrap();
+    v.push_str("    sf_lif_sub u_lif_sub (.live(live), .v(v_mem), .prod(inh_prod), .v1(v_inh));\n");
+    v.push_str("    sf_lif_thresh u_lif_thresh (.live(live), .v1(v_mem), .theta(theta_thr), .d(v_fire), .fire(fire_now));\n");
     // Plasticity.
     // The weight rounding's draw comes from a register, one draw ahead of `lfsr`, so the XOR
     // network is not in the path from the weight read to the weight write.
     let w_consume = match (draws(net.rnd.w), plastic, scaling) {
         (false, _, _) | (true, false, false) => "1'b0".to_string(),
-        (true, true, false) => format!("(state == {} && s2_v)", st("N_PLAST")),
+        (true, true, false) => format!("(state == {} && s4_v)", st("N_PLAST")),
         (true, false, true) => format!("(state == {} && s1_v)", st("SC_LOOP")),
         (true, true, true) => format!(
-            "((state == {} && s2_v) || (state == {} && s1_v))",
+            "((state == {} && s4_v) || (state == {} && s1_v))",
             st("N_PLAST"),
             st("SC_LOOP")
         ),
@@ -302,21 +331,58 @@ pub fn module(net: &Network, l: &Layout) -> String {
             xr("trace_x1")
         )
         .unwrap();
-        writeln!(v, "    wire [{}:0] w_stdp;", ww - 1).unwrap();
-        let mut p = "    sf_stdp u_stdp (.x1(x1_seen), ".to_string();
+        // The update runs over four clocks after the reads (docs/rtl.md §2): stage 2
+        // registers the memories' words (with this step's x1 increment), stage 3 the two trace
+        // products, stage 4 the rounded step, stage 5 the clamped word; stage 6 writes it.
+        let (potw, depw) = crate::plasticity::stdp::product_widths(net, l);
+        let tw = crate::plasticity::stdp::step_width(net, l);
+        writeln!(v, "    reg [{}:0] pl_x1;      // stage 3: x1 as potentiation reads it", wx1 - 1)
+            .unwrap();
         if triplet {
-            write!(p, ".x2({}), ", xr("trace_x2")).unwrap();
+            writeln!(v, "    reg [{}:0] pl_x2;", wx2 - 1).unwrap();
+        }
+        v.push_str("    reg pl_pre;\n    reg [15:0] pl_w4, pl_w5; // the synapse word, stages 4 and 5 (stage 3: wram_q)\n");
+        writeln!(
+            v,
+            "    reg [{}:0] pl_pot;     // stage 4: the products\n    reg [{}:0] pl_dep;",
+            potw - 1,
+            depw - 1
+        )
+        .unwrap();
+        writeln!(v, "    reg [{}:0] pl_dw;      // stage 5: the rounded step", tw - 1).unwrap();
+        v.push_str("    reg [15:0] pl_wd;      // stage 6: the word written\n    reg pl_we;             // stage 6: write it\n");
+        writeln!(v, "    reg [{}:0] pl_wa;      // stage 6: at this address", waw - 1).unwrap();
+        writeln!(v, "    wire [{}:0] stdp_pot;\n    wire [{}:0] stdp_dep;\n    wire [{}:0] stdp_dw;\n    wire [{}:0] w_stdp;", potw - 1, depw - 1, tw - 1, ww - 1).unwrap();
+        let mut p = "    sf_stdp_prod u_stdp_prod (.x1(pl_x1), ".to_string();
+        if triplet {
+            p.push_str(".x2(pl_x2), ");
         }
         p.push_str(".y1(trace_y1), ");
         if triplet {
             p.push_str(".y2(trace_y2), ");
         }
-        write!(p, ".post(fired), .pre({}), .w(wram_rd[{}:0]), .r(w_draw), .a2p(param_a2_plus), .a2m(param_a2_minus), ", xr("pre"), ww - 1).unwrap();
+        p.push_str(".post(fired), .pre(pl_pre), .a2p(param_a2_plus), .a2m(param_a2_minus), ");
         if triplet {
             p.push_str(".a3p(param_a3_plus), .a3m(param_a3_minus), ");
         }
-        p.push_str(".w_min(param_w_min), .w_max(param_w_max), .d(w_stdp));\n");
+        p.push_str(".pot(stdp_pot), .dep(stdp_dep));\n");
         v.push_str(&p);
+        writeln!(v, "    sf_stdp_round u_stdp_round (.pot(pl_pot), .dep(pl_dep), .w(pl_w4[{0}:0]), .r(w_draw), .w_min(param_w_min), .w_max(param_w_max), .dw(stdp_dw));", ww - 1).unwrap();
+        writeln!(v, "    sf_stdp_clamp u_stdp_clamp (.dw(pl_dw), .w(pl_w5[{0}:0]), .w_min(param_w_min), .w_max(param_w_max), .d(w_stdp));", ww - 1).unwrap();
+        let word =
+            if ww < 16 { format!("{{pl_w5[15:{ww}], w_stdp}}") } else { "w_stdp".to_string() };
+        v.push_str("    always @(posedge clk) begin\n");
+        v.push_str("        pl_x1 <= x1_seen;\n");
+        if triplet {
+            writeln!(v, "        pl_x2 <= {};", xr("trace_x2")).unwrap();
+        }
+        writeln!(
+            v,
+            "        pl_pre <= {};\n        pl_w4 <= wram_q;\n        pl_w5 <= pl_w4;",
+            xr("pre")
+        )
+        .unwrap();
+        writeln!(v, "        pl_pot <= stdp_pot;\n        pl_dep <= stdp_dep;\n        pl_dw <= stdp_dw;\n        pl_wd <= {word};\n    end").unwrap();
     }
     if scaling {
         v.push_str("    wire [15:0] scale_now;\n");

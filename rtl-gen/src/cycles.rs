@@ -8,9 +8,9 @@
 //! |---|---|
 //! | pre-trace decay and input scan | `M + 1` |
 //! | per neuron: read, decay | `2` |
-//! | per neuron: synaptic input | `L(P)` |
-//! | per neuron: inhibition, threshold | `1` |
-//! | per neuron: plasticity (rule not off) | `L(M)` if it spiked, else `L(P)` (single-port weight RAM: `2n + 1` for `n > 0`) |
+//! | per neuron: synaptic input | `A(P)`, `A(n) = n + 3` for `n > 0`, `A(0) = 1` |
+//! | per neuron: inhibition, then threshold | `2` |
+//! | per neuron: plasticity (rule not off) | `R(M)` if it spiked, else `R(P)`, with `R(n) = n + 6` (single-port weight RAM: `2n + 5`) for `n > 0`, `R(0) = 1` |
 //! | per neuron: write-back | `1` |
 //! | pre-trace increments | `L(P)` |
 //! | bookkeeping | `1` |
@@ -18,7 +18,8 @@
 //! | done | `1` |
 //!
 //! with `M` inputs, `N` neurons, `P` this step's distinct input spikes, and `L(n) = n + 2` for
-//! `n > 0` (a two-read pipeline, one synapse per clock), `L(0) = 1`. `done` is high in the
+//! `n > 0` (a two-read pipeline, one synapse per clock), `L(0) = 1`; `A` and `R` add the
+//! registered stages of the synaptic-input and plasticity loops (see [`acc`], [`plast`]). `done` is high in the
 //! cycle after the last phase. Neuron `j`'s spike leaves (`out_valid` high) in the cycle
 //! after its inhibition-and-threshold cycle. All of this assumes `out_ready` stays high.
 
@@ -28,6 +29,16 @@ pub fn pipe(n: u64) -> u64 {
         1
     } else {
         n + 2
+    }
+}
+
+/// Cycles of the synaptic-input loop over `n` synapses: two chained reads, the weight
+/// registered, then added.
+pub fn acc(n: u64) -> u64 {
+    if n == 0 {
+        1
+    } else {
+        n + 3
     }
 }
 
@@ -66,13 +77,14 @@ impl Shape {
     }
 }
 
-/// Cycles of a read-modify-write loop over `n` synapses: [`pipe`] on a dual-port RAM,
-/// `2n + 1` on a single-port one (`1` for none).
-pub fn rmw(n: u64, single_port: bool) -> u64 {
+/// Cycles of the plasticity loop over `n` synapses: two chained reads, then the update's
+/// four stages (products, rounding, clamp, write), `n + 6` on a dual-port weight RAM and
+/// `2n + 5` on a single-port one (`1` for none).
+pub fn plast(n: u64, single_port: bool) -> u64 {
     match (n, single_port) {
         (0, _) => 1,
-        (n, true) => 2 * n + 1,
-        (n, false) => pipe(n),
+        (n, true) => 2 * n + 5,
+        (n, false) => n + 6,
     }
 }
 
@@ -88,13 +100,13 @@ pub fn step(shape: Shape, pre: u64, fired: &[u32], scaling_step: bool) -> StepCy
         if spiked {
             next.next();
         }
-        let fire_cycle = c + 2 + pipe(pre);
+        let fire_cycle = c + 3 + acc(pre);
         if spiked {
             spikes.push((j, fire_cycle + 1));
         }
         c = fire_cycle + 1;
         if shape.plastic {
-            c += rmw(if spiked { m } else { pre }, shape.single_port);
+            c += plast(if spiked { m } else { pre }, shape.single_port);
         }
         c += 1;
     }

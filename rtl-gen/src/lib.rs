@@ -72,9 +72,13 @@ pub fn generate(net: &Network, config_hash: &str) -> Result<Design, GenError> {
         add("sf_bump_y2", trace::bump_module("sf_bump_y2", f.y2.width, p));
     }
     add("sf_lif_acc", neuron::lif::acc_module(net, &l));
-    add("sf_lif_fire", neuron::lif::fire_module(net, &l));
+    add("sf_lif_inh", neuron::lif::inh_module(&l));
+    add("sf_lif_sub", neuron::lif::sub_module(&l));
+    add("sf_lif_thresh", neuron::lif::thresh_module(net, &l));
     if l.plastic {
-        add("sf_stdp", plasticity::stdp::module(net, &l));
+        add("sf_stdp_prod", plasticity::stdp::prod_module(net, &l));
+        add("sf_stdp_round", plasticity::stdp::round_module(net, &l));
+        add("sf_stdp_clamp", plasticity::stdp::clamp_module(net, &l));
     }
     if net.cfg.homeostasis.scaling {
         add("sf_scale_factor", plasticity::homeostasis::factor_module());
