@@ -18,7 +18,7 @@ use crate::verilog::{lit, zx};
 pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
     let (m, n) = (l.inputs, l.neurons);
     let (iw, jw, waw, cw) = (l.iw, l.jw, l.waw, l.cw);
-    let ww = l.ww;
+    let (ww, sw) = (l.ww, l.sw);
     let h = &net.cfg.homeostasis;
     let (adaptive, scaling, triplet, plastic) =
         (h.adaptive_threshold, h.scaling, l.triplet, l.plastic);
@@ -38,14 +38,19 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
         let parts: Vec<&str> = w.fields.iter().rev().map(|f| pick(f.name)).collect();
         format!("{{{}}}", parts.join(", "))
     };
-    let keep_reserved =
-        |new: &str| if ww < 16 { format!("{{wram_rd[15:{ww}], {new}}}") } else { new.to_string() };
+    let keep_reserved = |new: &str| {
+        if ww < sw {
+            format!("{{wram_rd[{}:{ww}], {new}}}", sw - 1)
+        } else {
+            new.to_string()
+        }
+    };
 
     // Combinational: memory ports.
     let mut c = String::new();
     c.push_str("\n    // Memory ports, from the state (combinational).\n    always @(*) begin\n");
     for (name, aw, dw) in [
-        ("wram", waw, 16),
+        ("wram", waw, sw),
         ("nram", jw, nw.width),
         ("xram", iw, xw.width),
         ("plist", iw, iw),
@@ -65,7 +70,7 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
     writeln!(c, "        {}: begin", st("IDLE")).unwrap();
     c.push_str("            if (in_valid) begin pflag_we = 1'b1; pflag_wa = in_index; pflag_wd = 1'b1; end\n");
     writeln!(c, "            wram_ra = mm_addr[{}:0];\n            nram_ra = mm_addr[{}:4];\n            xram_ra = mm_addr[{}:2];", waw - 1, jw + 3, iw + 1).unwrap();
-    writeln!(c, "            if (mm_we && mm_addr[31:28] == 4'd1) begin wram_we = 1'b1; wram_wa = mm_addr[{}:0]; wram_wd = mm_wdata[15:0]; end", waw - 1).unwrap();
+    writeln!(c, "            if (mm_we && mm_addr[31:28] == 4'd1) begin wram_we = 1'b1; wram_wa = mm_addr[{}:0]; wram_wd = mm_wdata[{}:0]; end", waw - 1, sw - 1).unwrap();
     c.push_str("        end\n");
     // INIT
     writeln!(c, "        {}: begin", st("INIT")).unwrap();
@@ -155,7 +160,7 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
     // mm read data: registers now, memory words from the read data one clock later.
     v.push_str("\n    // Memory-mapped read data: one clock after mm_re.\n");
     v.push_str("    reg [31:0] mm_ram_rdata;\n    always @(*) begin\n        case (mm_region)\n");
-    v.push_str("        4'd1: mm_ram_rdata = {16'd0, wram_rd};\n");
+    writeln!(v, "        4'd1: mm_ram_rdata = {};", zx("wram_rd", sw, 32)).unwrap();
     v.push_str("        4'd2: case (mm_field)\n");
     for (k, name) in NEURON_FIELDS.iter().enumerate() {
         if let Some(f) = nw.fields.iter().find(|f| f.name == *name) {

@@ -101,7 +101,7 @@ pub fn module(net: &Network, l: &Layout) -> String {
     // Memories.
     v.push_str("\n    // Memories.\n");
     let mems = [
-        ("wram", 16u32, waw, "w"),
+        ("wram", l.sw, waw, "w"),
         ("nram", nw.width, jw, "n"),
         ("xram", xw.width, iw, "x"),
         ("plist", iw, iw, "p"),
@@ -267,7 +267,7 @@ pub fn module(net: &Network, l: &Layout) -> String {
     writeln!(v, "    wire [{}:0] v_acc;", wv - 1).unwrap();
     // The weight RAM's read data, one clock later: the whole word when plasticity writes it
     // back, the weight alone otherwise.
-    let qb = if plastic { 16 } else { ww };
+    let qb = if plastic { l.sw } else { ww };
     writeln!(v, "    reg [{0}:0] wram_q;     // the weight RAM's read data, one clock later\n    always @(posedge clk) wram_q <= wram_rd[{0}:0];", qb - 1).unwrap();
     writeln!(v, "    sf_lif_acc u_lif_acc (.v(v_mem), .w(wram_q[{}:0]), .d(v_acc));", ww - 1)
         .unwrap();
@@ -341,7 +341,7 @@ pub fn module(net: &Network, l: &Layout) -> String {
         if triplet {
             writeln!(v, "    reg [{}:0] pl_x2;", wx2 - 1).unwrap();
         }
-        v.push_str("    reg pl_pre;\n    reg [15:0] pl_w4, pl_w5; // the synapse word, stages 4 and 5 (stage 3: wram_q)\n");
+        writeln!(v, "    reg pl_pre;\n    reg [{}:0] pl_w4, pl_w5; // the synapse word, stages 4 and 5 (stage 3: wram_q)", l.sw - 1).unwrap();
         writeln!(
             v,
             "    reg [{}:0] pl_pot;     // stage 4: the products\n    reg [{}:0] pl_dep;",
@@ -350,7 +350,7 @@ pub fn module(net: &Network, l: &Layout) -> String {
         )
         .unwrap();
         writeln!(v, "    reg [{}:0] pl_dw;      // stage 5: the rounded step", tw - 1).unwrap();
-        v.push_str("    reg [15:0] pl_wd;      // stage 6: the word written\n    reg pl_we;             // stage 6: write it\n");
+        writeln!(v, "    reg [{}:0] pl_wd;      // stage 6: the word written\n    reg pl_we;             // stage 6: write it", l.sw - 1).unwrap();
         writeln!(v, "    reg [{}:0] pl_wa;      // stage 6: at this address", waw - 1).unwrap();
         writeln!(v, "    wire [{}:0] stdp_pot;\n    wire [{}:0] stdp_dep;\n    wire [{}:0] stdp_dw;\n    wire [{}:0] w_stdp;", potw - 1, depw - 1, tw - 1, ww - 1).unwrap();
         let mut p = "    sf_stdp_prod u_stdp_prod (.x1(pl_x1), ".to_string();
@@ -369,8 +369,11 @@ pub fn module(net: &Network, l: &Layout) -> String {
         v.push_str(&p);
         writeln!(v, "    sf_stdp_round u_stdp_round (.pot(pl_pot), .dep(pl_dep), .w(pl_w4[{0}:0]), .r(w_draw), .w_min(param_w_min), .w_max(param_w_max), .dw(stdp_dw));", ww - 1).unwrap();
         writeln!(v, "    sf_stdp_clamp u_stdp_clamp (.dw(pl_dw), .w(pl_w5[{0}:0]), .w_min(param_w_min), .w_max(param_w_max), .d(w_stdp));", ww - 1).unwrap();
-        let word =
-            if ww < 16 { format!("{{pl_w5[15:{ww}], w_stdp}}") } else { "w_stdp".to_string() };
+        let word = if ww < l.sw {
+            format!("{{pl_w5[{}:{ww}], w_stdp}}", l.sw - 1)
+        } else {
+            "w_stdp".to_string()
+        };
         v.push_str("    always @(posedge clk) begin\n");
         v.push_str("        pl_x1 <= x1_seen;\n");
         if triplet {

@@ -98,7 +98,7 @@ pub struct Report {
 pub fn structure_key(net: &Network) -> String {
     let c = &net.cfg;
     format!(
-        "{:?} {:?} {:?} {:?} {:?} {:?} {} {} {} {} {:?}",
+        "{:?} {:?} {:?} {:?} {:?} {:?} {} {} {} {} {:?} {}",
         net.fmt,
         net.rnd,
         c.plasticity.rule,
@@ -109,7 +109,8 @@ pub fn structure_key(net: &Network) -> String {
         c.homeostasis.scaling,
         c.network.inputs,
         c.network.neurons,
-        c.hardware.weight_memory
+        c.hardware.weight_memory,
+        c.hardware.synapse_bits
     )
 }
 

@@ -7,13 +7,22 @@ use synforge_sim::format::Rounding;
 
 use crate::verilog::bits_for;
 
-/// Weight-RAM bits of the largest supported device (ECP5-85F: 208 DP16KD x 18 Kbit of which
-/// 16 Kbit hold data at width 16): no design with more synapse bits can be placed anywhere.
-pub const MAX_WEIGHT_RAM_BITS: u64 = 208 * 16 * 1024;
+/// DP16KD blocks of the largest supported device (ECP5-85F): no design whose weight RAM needs
+/// more can be placed anywhere.
+pub const MAX_WEIGHT_RAM_BLOCKS: u64 = 208;
 
-/// Bits of one synapse word: the weight in the low bits, the rest reserved (read as written)
-/// for the per-synapse state of later rules (an eligibility trace, a consolidation level).
-pub const SYNAPSE_WORD: u32 = 16;
+/// ECP5 DP16KD blocks (18 Kbit each) that `words` synapse words of `bits` bits take: a block
+/// is 16K x 1, 8K x 2, 4K x 4, 2K x 9 or 1K x 18, wider words take several side by side.
+pub fn dp16kd_blocks(words: u64, bits: u32) -> u64 {
+    let depth = match bits {
+        1 => 16 * 1024,
+        2 => 8 * 1024,
+        3..=4 => 4 * 1024,
+        5..=9 => 2 * 1024,
+        _ => 1024,
+    };
+    words.div_ceil(depth) * u64::from(bits.div_ceil(18))
+}
 
 /// Why a config cannot be realised as hardware.
 #[derive(Debug, thiserror::Error)]
@@ -136,6 +145,9 @@ pub struct Layout {
     pub plastic: bool,
     /// The weight RAM has one port (`[hardware] weight_memory = "single-port"`).
     pub single_port: bool,
+    /// Bits of one synapse word (`[hardware] synapse_bits`): the weight in the low bits, the
+    /// rest reserved (read as written) for the per-synapse state of later rules.
+    pub sw: u32,
 }
 
 fn unrealisable(field: &str, message: String) -> GenError {
@@ -146,14 +158,16 @@ impl Layout {
     /// Derive the layout, refusing what no supported device can hold.
     pub fn new(net: &Network) -> Result<Self, GenError> {
         let (m, n) = (net.cfg.network.inputs, net.cfg.network.neurons);
-        let bits = m as u64 * n as u64 * SYNAPSE_WORD as u64;
-        if bits > MAX_WEIGHT_RAM_BITS {
+        let sw = net.cfg.hardware.synapse_bits;
+        let blocks = dp16kd_blocks(m as u64 * n as u64, sw);
+        if blocks > MAX_WEIGHT_RAM_BLOCKS {
             return Err(unrealisable(
                 "network.inputs",
                 format!(
-                    "{m} inputs x {n} neurons need {bits} bits of weight RAM ({SYNAPSE_WORD}-bit \
-                     synapse words), more than the largest supported device holds \
-                     ({MAX_WEIGHT_RAM_BITS} bits, ECP5-85F); use fewer inputs or neurons"
+                    "{m} inputs x {n} neurons of {sw}-bit synapse words need {blocks} block RAMs \
+                     (DP16KD), more than the largest supported device has \
+                     ({MAX_WEIGHT_RAM_BLOCKS}, ECP5-85F); use fewer inputs or neurons, or \
+                     narrower synapse words (hardware.synapse_bits = 9 fits 2K words a block)"
                 ),
             ));
         }
@@ -190,7 +204,7 @@ impl Layout {
         ]);
         let synapse_word = Word::new(&[
             ("weight", f.w.width, format!("weight, {}", q(&f.w))),
-            ("reserved", SYNAPSE_WORD - f.w.width, "reserved for later per-synapse state".into()),
+            ("reserved", sw - f.w.width, "reserved for later per-synapse state".into()),
         ]);
         let k = &net.k;
         let h = &net.cfg.homeostasis;
@@ -295,6 +309,7 @@ impl Layout {
             regs,
             triplet,
             plastic,
+            sw,
             single_port: net.cfg.hardware.weight_memory
                 == synforge_sim::config::WeightMemory::SinglePort,
         })

@@ -85,7 +85,7 @@ pub fn generate(net: &Network, config_hash: &str) -> Result<Design, GenError> {
         add("sf_scale_weight", plasticity::homeostasis::scale_module(f.w.width, r.w));
     }
     let words = [
-        ("wram", layout::SYNAPSE_WORD, l.inputs * l.neurons),
+        ("wram", l.sw, l.inputs * l.neurons),
         ("nram", l.neuron_word.width, l.neurons),
         ("xram", l.input_word.width, l.inputs),
         ("plist", l.iw, l.inputs),

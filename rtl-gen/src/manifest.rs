@@ -60,7 +60,7 @@ pub fn manifest(net: &Network, d: &Design, hash: &str) -> Value {
         },
         "words": {"neuron": l.neuron_word, "input": l.input_word, "synapse": l.synapse_word},
         "memories": [
-            {"name": "wram", "width": crate::layout::SYNAPSE_WORD, "depth": l.inputs * l.neurons},
+            {"name": "wram", "width": l.sw, "depth": l.inputs * l.neurons},
             {"name": "nram", "width": l.neuron_word.width, "depth": l.neurons},
             {"name": "xram", "width": l.input_word.width, "depth": l.inputs},
             {"name": "plist", "width": l.iw, "depth": l.inputs},

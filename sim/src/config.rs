@@ -38,11 +38,21 @@ pub struct Config {
 
 /// `[hardware]`: how the core is built. No choice here changes a result, only cycle counts
 /// and which memories synthesis can use.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HardwareSection {
     /// The weight RAM's ports.
     pub weight_memory: WeightMemory,
+    /// Bits per synapse word in the weight RAM: the weight in the low bits, the rest reserved
+    /// for later per-synapse state. From the weight width to 16; 16 by default. 9 packs two
+    /// thousand words into an ECP5 DP16KD (2K x 9) instead of one thousand (1K x 18).
+    pub synapse_bits: u32,
+}
+
+impl Default for HardwareSection {
+    fn default() -> Self {
+        HardwareSection { weight_memory: WeightMemory::default(), synapse_bits: 16 }
+    }
 }
 
 /// Ports of the weight RAM.
@@ -669,6 +679,13 @@ impl Network {
         };
         spec_check(&f.membrane, "membrane", 4, 32)?;
         spec_check(&f.weight, "weight", 2, 16)?;
+        let sb = cfg.hardware.synapse_bits;
+        check(sb >= f.weight.width && sb <= 16, "hardware.synapse_bits", || {
+            format!(
+                "a synapse word holds the {}-bit weight and at most 16 bits in all, got {sb}; use {} to 16",
+                f.weight.width, f.weight.width
+            )
+        })?;
         spec_check(&f.threshold, "threshold", 2, 32)?;
         for (s, name) in [
             (&f.trace_x1, "trace_x1"),

@@ -63,22 +63,43 @@ const HW_BOARDS: &[(&str, f64)] = &[
 ];
 
 /// Network sizes tried, inputs x neurons, ascending.
-const HW_SIZES: &[(u32, u32)] =
-    &[(64, 16), (64, 64), (128, 64), (128, 128), (256, 128), (256, 256), (512, 256), (1024, 256)];
+const HW_SIZES: &[(u32, u32)] = &[
+    (64, 16),
+    (64, 64),
+    (128, 64),
+    (128, 128),
+    (256, 128),
+    (256, 256),
+    (512, 256),
+    (1024, 256),
+    (2048, 256),
+];
 
-/// Whether the table builds the weights as a single-port RAM: on a device with SPRAM (the
-/// UP5K), once they outgrow a quarter of its block RAM.
-fn sp_weights(board: &synforge_rtl::board::Board, m: u32, n: u32) -> bool {
+/// How the table builds the weight RAM of an `m x n` network on `board`: `(single-port,
+/// synapse word bits)`. On a device with SPRAM (the UP5K), single-port 16-bit words once they
+/// outgrow a quarter of its block RAM. Elsewhere, once 16-bit words outgrow three quarters of
+/// it, words as narrow as its block RAM packs densely (iCE40: 512 x 8, ECP5: 2K x 9) holding
+/// a weight of that width.
+fn weight_ram(board: &synforge_rtl::board::Board, m: u32, n: u32) -> (bool, u32) {
     let bits = m as u64 * n as u64 * 16;
-    board.resources.spram > 0
-        && bits > board.resources.bram as u64 * board.resources.bram_bits as u64 / 4
+    let bram = board.resources.bram as u64 * board.resources.bram_bits as u64;
+    if board.resources.spram > 0 {
+        (bits > bram / 4, 16)
+    } else if bits > bram * 3 / 4 {
+        match board.family {
+            synforge_rtl::board::Family::Ice40 => (false, 8),
+            synforge_rtl::board::Family::Ecp5 => (false, 9),
+        }
+    } else {
+        (false, 16)
+    }
 }
 
 /// `synforge bench --hardware FILE`.
 fn hardware(out_md: &std::path::Path) -> Result<ExitCode> {
     use std::fmt::Write as _;
-    let mut md = String::from("# Hardware table\n\nProduced by `synforge bench --hardware BENCHMARKS.md` (Yosys 0.70, nextpnr 0.11, one\nseed). The network is the default one (pair STDP, additive, adaptive threshold, lateral\ninhibition; 16-bit synapse words) at growing sizes, inside the UART board top. For each board:\nthe largest size that fits, its resources and Fmax against the board's clock target, and\nwhat stops the next size. Synaptic updates per second = Fmax x updates per cycle of a step with\n2 % of the inputs and 2 % of the neurons spiking (the cycle formula of docs/rtl.md).\n\n");
-    md.push_str("| board | target MHz | largest that fits | LUT / LC | FF | block RAM | SPRAM | DSP | Fmax MHz | meets target | synaptic updates/s | next size stopped by |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    let mut md = String::from("# Hardware table\n\nProduced by `synforge bench --hardware BENCHMARKS.md` (Yosys 0.70, nextpnr 0.11, one\nseed). The network is the default one (pair STDP, additive, adaptive threshold, lateral\ninhibition) at growing sizes, inside the UART board top. Its weights are 10-bit in 16-bit\nsynapse words until these outgrow the block RAM; then the UP5K puts them in SPRAM, and the\nother devices take words as narrow as their block RAM packs densely (iCE40 8 bits, ECP5 9\nbits, holding a weight of that width). For each board: the largest size that fits, its\nresources and Fmax against the board's clock target, and what stops the next size. Synaptic updates per second = Fmax x updates per cycle of a step with\n2 % of the inputs and 2 % of the neurons spiking (the cycle formula of docs/rtl.md).\n\n");
+    md.push_str("| board | target MHz | largest that fits | synapse words | LUT / LC | FF | block RAM | SPRAM | DSP | Fmax MHz | meets target | synaptic updates/s | next size stopped by |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for &(bname, mhz) in HW_BOARDS {
         let board =
             synforge_rtl::board::Board::builtin(bname).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -90,8 +111,14 @@ fn hardware(out_md: &std::path::Path) -> Result<ExitCode> {
             cfg.network.inputs = m;
             cfg.network.neurons = n;
             cfg.stimulus.pattern = None;
-            if sp_weights(&board, m, n) {
+            let (single_port, word) = weight_ram(&board, m, n);
+            if single_port {
                 cfg.hardware.weight_memory = synforge_sim::config::WeightMemory::SinglePort;
+            }
+            if word < 16 {
+                cfg.formats.weight.width = word;
+                cfg.formats.weight.frac = word;
+                cfg.hardware.synapse_bits = word;
             }
             let net = cfg.build().map_err(usage)?;
             let dir =
@@ -112,7 +139,7 @@ fn hardware(out_md: &std::path::Path) -> Result<ExitCode> {
             best = Some(((m, n), r));
         }
         let Some(((m, n), r)) = best else {
-            writeln!(md, "| {bname} | {mhz} | none | | | | | | | | | {stop} |")?;
+            writeln!(md, "| {bname} | {mhz} | none | | | | | | | | | | {stop} |")?;
             continue;
         };
         let fmax = r.fmax_mhz.iter().map(|f| f.1).fold(f64::INFINITY, f64::min);
@@ -120,7 +147,7 @@ fn hardware(out_md: &std::path::Path) -> Result<ExitCode> {
             inputs: m as u64,
             neurons: n as u64,
             plastic: true,
-            single_port: sp_weights(&board, m, n),
+            single_port: weight_ram(&board, m, n).0,
         };
         let pre = ((m as f64) * 0.02).round() as u64;
         let fired: Vec<u32> = (0..((n as f64) * 0.02).round() as u32).collect();
@@ -130,8 +157,13 @@ fn hardware(out_md: &std::path::Path) -> Result<ExitCode> {
             |x: &synforge_rtl::synth::Use| format!("{} / {} ({:.0} %)", x.used, x.total, x.percent);
         writeln!(
             md,
-            "| {bname} | {mhz} | {m} x {n} ({} synapses) | {} | {} | {} | {} | {} | {fmax:.1} | {} | {:.2e} | {} |",
+            "| {bname} | {mhz} | {m} x {n} ({} synapses) | {} | {} | {} | {} | {} | {} | {fmax:.1} | {} | {:.2e} | {} |",
             m * n,
+            match weight_ram(&board, m, n) {
+                (true, b) => format!("{b}-bit, SPRAM"),
+                (false, 16) => "16-bit".to_string(),
+                (false, b) => format!("{b}-bit (uQ0.{b} weights)"),
+            },
             u(&r.luts),
             r.ffs.used,
             u(&r.bram),

@@ -374,9 +374,22 @@ fn gen_refuses_a_network_no_device_holds() {
     refused(
         dir.path(),
         &["gen", "-c", "big.toml", "-o", "out"],
-        "error: network.inputs: 2048 inputs x 2048 neurons need 67108864 bits of weight RAM \
-         (16-bit synapse words), more than the largest supported device holds (3407872 bits, \
-         ECP5-85F); use fewer inputs or neurons\n",
+        "error: network.inputs: 2048 inputs x 2048 neurons of 16-bit synapse words need 4096 \
+         block RAMs (DP16KD), more than the largest supported device has (208, ECP5-85F); use \
+         fewer inputs or neurons, or narrower synapse words (hardware.synapse_bits = 9 fits 2K \
+         words a block)\n",
+    );
+}
+
+#[test]
+fn a_synapse_word_narrower_than_its_weight_is_refused() {
+    let dir = tmp();
+    write(dir.path(), "narrow.toml", "[hardware]\nsynapse_bits = 8\n");
+    refused(
+        dir.path(),
+        &["gen", "-c", "narrow.toml", "-o", "out"],
+        "error: config field `hardware.synapse_bits`: a synapse word holds the 10-bit weight and \
+         at most 16 bits in all, got 8; use 10 to 16\n",
     );
 }
 

@@ -55,9 +55,10 @@ fn a_network_no_device_holds_is_refused() {
     let e = synforge_rtl::generate(&net, "h").unwrap_err().to_string();
     assert_eq!(
         e,
-        "network.inputs: 2048 inputs x 2048 neurons need 67108864 bits of weight RAM (16-bit \
-         synapse words), more than the largest supported device holds (3407872 bits, \
-         ECP5-85F); use fewer inputs or neurons"
+        "network.inputs: 2048 inputs x 2048 neurons of 16-bit synapse words need 4096 block \
+         RAMs (DP16KD), more than the largest supported device has (208, ECP5-85F); use fewer \
+         inputs or neurons, or narrower synapse words (hardware.synapse_bits = 9 fits 2K words \
+         a block)"
     );
 }
 

@@ -61,6 +61,7 @@ pub fn structure(seed: u64) -> Config {
         f.trace_y1 = trace(&mut rng);
         f.trace_y2 = trace(&mut rng);
         c.plasticity.amplitude_frac = Some(rng.random_range(wf.max(8)..=wf.max(8) + 10).min(32));
+        c.hardware.synapse_bits = rng.random_range(ww..=16);
         parameters(&mut c, &mut rng);
         if c.build().is_ok() {
             return c;
