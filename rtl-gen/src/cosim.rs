@@ -28,6 +28,7 @@ use crate::{generate, Design, GenError};
 const TB_TEMPLATE: &str = include_str!("../../testbenches/tb.v.in");
 const MAIN_CPP: &str = include_str!("../../testbenches/main.cpp");
 const TB_CLOCK: &str = include_str!("../../testbenches/tb_clock.v");
+const ECP5_MODELS: &str = include_str!("../../testbenches/ecp5_models.v");
 
 /// What can go wrong in a co-simulation (a mismatch is not an error: see [`Report`]).
 #[derive(Debug, thiserror::Error)]
@@ -218,12 +219,11 @@ impl Harness {
         let (design, rtl) = write_design(net, dir)?;
         let synth = match family {
             crate::board::Family::Ice40 => "synth_ice40 -device u -dsp -spram",
-            // Yosys ships no behavioural model of the ECP5 multiplier (MULT18X18D is only a
-            // black box in cells_bb.v) nor of the block RAM (DP16KD in cells_sim.v has ports
-            // and parameters but no body: it reads 0). So the ECP5 netlist checked here maps
-            // multiplies to LUT logic and memories to LUT RAM (TRELLIS_DPR16X4, modelled);
-            // everything else is the netlist the board gets.
-            crate::board::Family::Ecp5 => "synth_ecp5 -nodsp -nobram",
+            // The netlist the board gets. Yosys ships no behavioural model of the ECP5
+            // multiplier (MULT18X18D is only a black box in cells_bb.v) nor of the block RAM
+            // (DP16KD in cells_sim.v is a black box too): testbenches/ecp5_models.v has
+            // synforge's, and the copy of cells_sim.v compiled with it leaves DP16KD out.
+            crate::board::Family::Ecp5 => "synth_ecp5",
         };
         // The script names the RTL's hash, so a changed design is synthesized again.
         let rtl_hash = {
@@ -251,18 +251,25 @@ impl Harness {
                 "gate-level synthesis",
             )?;
         }
-        let cells = crate::synth::gate_level_cells(family, tools);
-        let cells = cells.to_string_lossy().into_owned();
+        let cells_path = crate::synth::gate_level_cells(family, tools);
+        let mut cells = cells_path.to_string_lossy().into_owned();
+        let mut models: Vec<String> = Vec::new();
+        if family == crate::board::Family::Ecp5 {
+            let text = std::fs::read_to_string(&cells_path)?;
+            write_if_changed(&dir.join("ecp5_cells_sim.v"), &without_module(&text, "DP16KD")?)?;
+            write_if_changed(&dir.join("ecp5_models.v"), ECP5_MODELS)?;
+            cells = "ecp5_cells_sim.v".into();
+            models.push("ecp5_models.v".into());
+        }
         write_if_changed(&dir.join("tb.v"), &testbench(&design.layout, net))?;
         write_if_changed(&dir.join("main.cpp"), MAIN_CPP)?;
         let inc = format!(
             "-I{}",
-            std::path::Path::new(&cells)
-                .parent()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default()
+            cells_path.parent().map(|p| p.display().to_string()).unwrap_or_default()
         );
-        let srcs = ["netlist.v", cells.as_str(), "tb.v", "main.cpp"];
+        let mut srcs = vec!["netlist.v", cells.as_str()];
+        srcs.extend(models.iter().map(String::as_str));
+        srcs.extend(["tb.v", "main.cpp"]);
         let extra = ["-Wno-lint", "-Wno-style", "--no-timing", "-Wno-MULTIDRIVEN", inc.as_str()];
         let bin = build_sim(tools, dir, &srcs, "tb", "sim_gates", &extra)?;
         Ok(Harness::of(net, dir, bin, design))
@@ -465,6 +472,24 @@ fn write_design(net: &Network, dir: &Path) -> Result<(Design, Vec<String>), Cosi
     }
     let names = design.files.iter().map(|(n, _)| n.clone()).collect();
     Ok((design, names))
+}
+
+/// `text` (a Verilog library) without `module <name> ... endmodule` and the attribute line
+/// just before it: to replace a cell library's black box with a model.
+fn without_module(text: &str, name: &str) -> Result<String, CosimError> {
+    let head = format!("module {name}(");
+    let start = text.find(&head).ok_or_else(|| {
+        CosimError::Io(std::io::Error::other(format!("the cell library has no `{head}`")))
+    })?;
+    let end = start
+        + text[start..].find("endmodule").ok_or_else(|| {
+            CosimError::Io(std::io::Error::other(format!("`{head}` has no endmodule")))
+        })?
+        + "endmodule".len();
+    // The `(* blackbox *)` line before it goes too.
+    let line_start = text[..start].trim_end().rfind('\n').map_or(0, |i| i + 1);
+    let cut = if text[line_start..start].trim().starts_with("(*") { line_start } else { start };
+    Ok(format!("{}{}", &text[..cut], &text[end..]))
 }
 
 /// Write `text` to `path` unless it already holds it (keeps file times, so builds are reused).

@@ -1,6 +1,7 @@
 //! The gate-level check: the netlist Yosys synthesizes, simulated with the vendor cell models
 //! in Verilator, against the bit-accurate model. This is the only check that sees a synthesis
-//! and simulation disagreement (such as rust-hdl's signed-localparam trap).
+//! and simulation disagreement (such as rust-hdl's signed-localparam trap). The ECP5 block RAM
+//! and multiplier have no model in Yosys; synforge's are `testbenches/ecp5_models.v`.
 
 use std::time::Instant;
 
@@ -59,4 +60,19 @@ fn ice40_netlist_with_spram_weights_matches_the_model() {
     cfg.stimulus.pattern = None;
     cfg.hardware.weight_memory = synforge_sim::config::WeightMemory::SinglePort;
     gate_level_of(cfg, Family::Ice40, 300, "-spram");
+}
+
+/// ECP5 block RAM in 9-bit words (2K x 9 per DP16KD, 8 of them side by side for 16K synapses,
+/// with their address decode), the neuron words in 18-bit-wide blocks, 256 x 64.
+#[test]
+fn ecp5_netlist_with_9_bit_synapse_words_matches_the_model() {
+    let mut cfg = Config::builtin_default();
+    cfg.network.inputs = 256;
+    cfg.network.neurons = 64;
+    cfg.neuron.threshold = 4.0;
+    cfg.stimulus.pattern = None;
+    cfg.formats.weight.width = 9;
+    cfg.formats.weight.frac = 9;
+    cfg.hardware.synapse_bits = 9;
+    gate_level_of(cfg, Family::Ecp5, 300, "-w9");
 }
