@@ -28,7 +28,8 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
     let w_stoch = draws(net.rnd.w);
     let nr = |f: &str| format!("nram_rd{}", nw.slice(f));
     let xr = |f: &str| format!("xram_rd{}", xw.slice(f));
-    let live_now = format!("(nram_rd{} == 16'd0)", nw.slice("refrac"));
+    let nq = |f: &str| format!("nram_q{}", nw.slice(f));
+    let live_now = format!("(nram_q{} == 16'd0)", nw.slice("refrac"));
     let one_q = lit(qw, 1);
     let zero_q = lit(qw, 0);
     // A loop's last item: a flag that travels with it down the stages.
@@ -80,17 +81,22 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
     // PRE
     writeln!(c, "        {}: begin", st("PRE")).unwrap();
     writeln!(c, "            xram_ra = {}; pflag_ra = {};", qi("q_issue"), qi("q_issue")).unwrap();
-    c.push_str("            if (s1_v) begin\n");
+    // Stage 1 clears the event flag; the words read are registered (xram_q, pflag_q) and
+    // stage 2 decays and writes them.
+    writeln!(
+        c,
+        "            if (s1_v) begin pflag_we = 1'b1; pflag_wa = {}; pflag_wd = 1'b0; end",
+        qi("s1_q")
+    )
+    .unwrap();
+    c.push_str("            if (s2_v) begin\n");
     let pre_word = word(xw, &|f| match f {
         "trace_x1" => "x1_dec",
         "trace_x2" => "x2_dec",
-        _ => "pflag_rd",
+        _ => "pflag_q",
     });
-    writeln!(c, "                xram_we = 1'b1; xram_wa = {}; xram_wd = {pre_word};", qi("s1_q"))
-        .unwrap();
-    writeln!(c, "                pflag_we = 1'b1; pflag_wa = {}; pflag_wd = 1'b0;", qi("s1_q"))
-        .unwrap();
-    writeln!(c, "                if (pflag_rd) begin plist_we = 1'b1; plist_wa = np[{}:0]; plist_wd = {}; end", iw - 1, qi("s1_q")).unwrap();
+    writeln!(c, "                xram_we = 1'b1; xram_wa = s2_i; xram_wd = {pre_word};").unwrap();
+    writeln!(c, "                if (pflag_q) begin plist_we = 1'b1; plist_wa = np[{}:0]; plist_wd = s2_i; end", iw - 1).unwrap();
     c.push_str("            end\n        end\n");
     // N_READ, SC_READ
     writeln!(c, "        {}: nram_ra = j;", st("N_READ")).unwrap();
@@ -241,7 +247,7 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
         "                    default: ;\n                    endcase\n                end\n",
     );
     s.push_str("                if (step && !(mm_we && mm_addr[31:28] == 4'd0 && mm_addr[7:0] == 8'd0 && mm_wdata[0])) begin\n");
-    writeln!(s, "                    state <= {};\n                    q_issue <= {zero_q};\n                    s1_v <= 1'b0;\n                    np <= {};\n                    n_cur <= {};\n                end\n            end", st("PRE"), lit(cw, 0), lit(cw, 0)).unwrap();
+    writeln!(s, "                    state <= {};\n                    q_issue <= {zero_q};\n                    s1_v <= 1'b0;\n                    s2_v <= 1'b0;\n                    np <= {};\n                    n_cur <= {};\n                end\n            end", st("PRE"), lit(cw, 0), lit(cw, 0)).unwrap();
     // INIT
     writeln!(s, "            {}: begin", st("INIT")).unwrap();
     writeln!(s, "                seed_acc <= seed_acc + 32'h9e3779b9;\n                init_q <= init_q + {one_q};").unwrap();
@@ -265,24 +271,32 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
         lit(qw, m as u64)
     )
     .unwrap();
-    writeln!(s, "                if (s1_v) begin\n                    lfsr_in <= in_l2;\n                    if (pflag_rd) np <= np + {};", lit(cw, 1)).unwrap();
     writeln!(
         s,
-        "                    if (s1_q == {}) begin state <= {}; j <= {}; wbase <= {}; end",
-        lit(qw, m as u64 - 1),
+        "                s2_v <= s1_v; s2_i <= {}; s2_l <= s1_q == {};",
+        qi("s1_q"),
+        lit(qw, m as u64 - 1)
+    )
+    .unwrap();
+    writeln!(s, "                if (s2_v) begin\n                    lfsr_in <= in_l2;\n                    if (pflag_q) np <= np + {};", lit(cw, 1)).unwrap();
+    writeln!(
+        s,
+        "                    if (s2_l) begin state <= {}; j <= {}; wbase <= {}; end",
         st("N_READ"),
         lit(jw, 0),
         lit(waw, 0)
     )
     .unwrap();
     s.push_str("                end\n            end\n");
-    writeln!(s, "            {}: state <= {};", st("N_READ"), st("N_DECAY")).unwrap();
+    writeln!(s, "            {}: state <= {};", st("N_READ"), st("N_LOAD")).unwrap();
+    // N_LOAD: the neuron word is registered (nram_q) for N_DECAY.
+    writeln!(s, "            {}: state <= {};", st("N_LOAD"), st("N_DECAY")).unwrap();
     // N_DECAY
     writeln!(s, "            {}: begin", st("N_DECAY")).unwrap();
     writeln!(s, "                live <= {live_now};").unwrap();
-    writeln!(s, "                refrac <= {live_now} ? 16'd0 : {} - 16'd1;", nr("refrac"))
+    writeln!(s, "                refrac <= {live_now} ? 16'd0 : {} - 16'd1;", nq("refrac"))
         .unwrap();
-    writeln!(s, "                v_mem <= {live_now} ? v_dec : {};", nr("v_mem")).unwrap();
+    writeln!(s, "                v_mem <= {live_now} ? v_dec : {};", nq("v_mem")).unwrap();
     if adaptive {
         s.push_str("                theta_a <= theta_dec;\n");
     }
@@ -290,7 +304,7 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
     if triplet {
         s.push_str("                trace_y2 <= y2_dec;\n");
     }
-    writeln!(s, "                count <= {};\n                spiked_last <= {};\n                lfsr <= n_l4;", nr("count"), nr("spiked")).unwrap();
+    writeln!(s, "                count <= {};\n                spiked_last <= {};\n                lfsr <= n_l4;", nq("count"), nq("spiked")).unwrap();
     writeln!(
         s,
         "                q_issue <= {zero_q}; q_len <= {}; s1_v <= 1'b0; s2_v <= 1'b0; s3_v <= 1'b0;",

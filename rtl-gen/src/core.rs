@@ -12,8 +12,8 @@ use crate::verilog::{lit, zx};
 
 /// Controller states, in the order of a step. The values are what the VCD shows in `state`.
 pub const STATES: &[&str] = &[
-    "IDLE", "INIT", "PRE", "N_READ", "N_DECAY", "N_ACC", "N_INH", "N_FIRE", "N_PLAST", "N_WB",
-    "X_BUMP", "BOOK", "SC_READ", "SC_LOAD", "SC_LOOP", "SC_WB", "DONE",
+    "IDLE", "INIT", "PRE", "N_READ", "N_LOAD", "N_DECAY", "N_ACC", "N_INH", "N_FIRE", "N_PLAST",
+    "N_WB", "X_BUMP", "BOOK", "SC_READ", "SC_LOAD", "SC_LOOP", "SC_WB", "DONE",
 ];
 
 /// Region of the memory-mapped port (address bits 31:28).
@@ -167,11 +167,14 @@ pub fn module(net: &Network, l: &Layout) -> String {
         if triplet && draws(net.rnd.x2) { "in_d2" } else { "in_l1" }
     )
     .unwrap();
+    // The scan's words are registered (`xram_q`, `pflag_q`) before the decays read them.
+    writeln!(v, "    reg [{0}:0] xram_q;     // the input RAM's read data, one clock later\n    reg pflag_q;\n    always @(posedge clk) begin xram_q <= xram_rd; pflag_q <= pflag_rd; end", xw.width - 1).unwrap();
+    let xq = |f: &str| format!("xram_q{}", xw.slice(f));
     writeln!(v, "    wire [{}:0] x1_dec;", wx1 - 1).unwrap();
     writeln!(
         v,
         "    sf_decay_x1 u_decay_x1 (.q({}), .a(param_decay_x1), .r(in_d1), .d(x1_dec));",
-        xr("trace_x1")
+        xq("trace_x1")
     )
     .unwrap();
     if triplet {
@@ -179,7 +182,7 @@ pub fn module(net: &Network, l: &Layout) -> String {
         writeln!(
             v,
             "    sf_decay_x2 u_decay_x2 (.q({}), .a(param_decay_x2), .r(in_d2), .d(x2_dec));",
-            xr("trace_x2")
+            xq("trace_x2")
         )
         .unwrap();
     }
@@ -200,16 +203,19 @@ pub fn module(net: &Network, l: &Layout) -> String {
         .unwrap();
     }
     // Neuron side: membrane (if live), threshold, y1, y2 decays in contract order.
-    let live_now = format!("(nram_rd{} == 16'd0)", nw.slice("refrac"));
+    // The neuron word is registered (`nram_q`, state N_LOAD) before the decays read it.
+    let nq = |f: &str| format!("nram_q{}", nw.slice(f));
+    writeln!(v, "    reg [{0}:0] nram_q;     // the neuron RAM's read data, one clock later\n    always @(posedge clk) nram_q <= nram_rd;", nw.width - 1).unwrap();
+    let live_now = format!("(nram_q{} == 16'd0)", nw.slice("refrac"));
     // The neuron's draws of this phase, in contract order (semantics 2.1): the membrane's only
     // when the neuron is live. Each is a jump of 1 to 4 draws from the stored state, computed
     // side by side (one XOR network each) instead of as a chain of draws.
     v.push_str("    wire [31:0] n_j1, n_j2, n_j3, n_j4;\n");
-    writeln!(v, "    sf_lfsr_draw u_n_jump1 (.s({}), .d(n_j1));", nr("lfsr")).unwrap();
+    writeln!(v, "    sf_lfsr_draw u_n_jump1 (.s({}), .d(n_j1));", nq("lfsr")).unwrap();
     for k in 2..=4 {
-        writeln!(v, "    sf_lfsr_draw{k} u_n_jump{k} (.s({}), .d(n_j{k}));", nr("lfsr")).unwrap();
+        writeln!(v, "    sf_lfsr_draw{k} u_n_jump{k} (.s({}), .d(n_j{k}));", nq("lfsr")).unwrap();
     }
-    let jump = |k: u32| if k == 0 { nr("lfsr") } else { format!("n_j{k}") };
+    let jump = |k: u32| if k == 0 { nq("lfsr") } else { format!("n_j{k}") };
     let v_draws = draws(net.rnd.v);
     // `ahead`: draws already made by the quantities before, not counting the membrane's.
     let pick = |ahead: u32| {
@@ -234,18 +240,18 @@ pub fn module(net: &Network, l: &Layout) -> String {
     writeln!(
         v,
         "    sf_decay_v u_decay_v (.q({}), .a(param_decay_v), .r(n_d1), .d(v_dec));",
-        nr("v_mem")
+        nq("v_mem")
     )
     .unwrap();
     if adaptive {
         writeln!(v, "    wire [{}:0] theta_dec;", wth - 1).unwrap();
-        writeln!(v, "    sf_decay_theta u_decay_theta (.q({}), .a(param_decay_theta), .r(n_d2), .d(theta_dec));", nr("theta_a")).unwrap();
+        writeln!(v, "    sf_decay_theta u_decay_theta (.q({}), .a(param_decay_theta), .r(n_d2), .d(theta_dec));", nq("theta_a")).unwrap();
     }
     writeln!(v, "    wire [{}:0] y1_dec;", wy1 - 1).unwrap();
     writeln!(
         v,
         "    sf_decay_y1 u_decay_y1 (.q({}), .a(param_decay_y1), .r(n_d3), .d(y1_dec));",
-        nr("trace_y1")
+        nq("trace_y1")
     )
     .unwrap();
     if triplet {
@@ -253,7 +259,7 @@ pub fn module(net: &Network, l: &Layout) -> String {
         writeln!(
             v,
             "    sf_decay_y2 u_decay_y2 (.q({}), .a(param_decay_y2), .r(n_d4), .d(y2_dec));",
-            nr("trace_y2")
+            nq("trace_y2")
         )
         .unwrap();
     }
@@ -320,8 +326,8 @@ pub fn module(net: &Network, l: &Layout) -> String {
         ),
     };
     writeln!(v, "    reg [31:0] lfsr_next;       // one draw from lfsr, ready for the next weight rounding\n    wire [31:0] w_draw = lfsr_next;\n    wire w_consume = {w_consume};\n    wire [31:0] w_next;\n    sf_lfsr_draw u_w_draw (.s(w_consume ? lfsr_next : lfsr), .d(w_next));").unwrap();
-    v.push_str("    /* verilator lint_off UNUSEDSIGNAL */ // address bits above the regions' fields; draws a config does not use\n");
-    v.push_str("    wire unused_ok = &{1'b0, mm_addr, in_d2, n_d2, n_d3, n_d4, n_j1, n_j2, n_j3, n_j4, w_draw};\n    /* verilator lint_on UNUSEDSIGNAL */\n");
+    v.push_str("    /* verilator lint_off UNUSEDSIGNAL */ // address bits above the regions' fields; draws a config does not use; the scan's copy of the spike flag\n");
+    writeln!(v, "    wire unused_ok = &{{1'b0, mm_addr, in_d2, n_d2, n_d3, n_d4, n_j1, n_j2, n_j3, n_j4, w_draw, xram_q{}}};\n    /* verilator lint_on UNUSEDSIGNAL */", xw.slice("pre")).unwrap();
     if plastic {
         writeln!(
             v,

@@ -6,8 +6,8 @@
 //!
 //! | phase | cycles |
 //! |---|---|
-//! | pre-trace decay and input scan | `M + 1` |
-//! | per neuron: read, decay | `2` |
+//! | pre-trace decay and input scan | `M + 2` |
+//! | per neuron: read, register, decay | `3` |
 //! | per neuron: synaptic input | `A(P)`, `A(n) = n + 3` for `n > 0`, `A(0) = 1` |
 //! | per neuron: inhibition, then threshold | `2` |
 //! | per neuron: plasticity (rule not off) | `R(M)` if it spiked, else `R(P)`, with `R(n) = n + 6` (single-port weight RAM: `2n + 5`) for `n > 0`, `R(0) = 1` |
@@ -92,7 +92,7 @@ pub fn plast(n: u64, single_port: bool) -> u64 {
 /// and whether it is a scaling step.
 pub fn step(shape: Shape, pre: u64, fired: &[u32], scaling_step: bool) -> StepCycles {
     let (m, n) = (shape.inputs, shape.neurons);
-    let mut c = 1 + (m + 1);
+    let mut c = 1 + (m + 2);
     let mut spikes = Vec::with_capacity(fired.len());
     let mut next = fired.iter().peekable();
     for j in 0..n as u32 {
@@ -100,7 +100,7 @@ pub fn step(shape: Shape, pre: u64, fired: &[u32], scaling_step: bool) -> StepCy
         if spiked {
             next.next();
         }
-        let fire_cycle = c + 3 + acc(pre);
+        let fire_cycle = c + 4 + acc(pre);
         if spiked {
             spikes.push((j, fire_cycle + 1));
         }

@@ -93,3 +93,36 @@ fn network_256_by_256_matches() {
     assert_eq!(r.mismatch, None);
     assert!(r.spikes > 100 && r.synapse_updates > 100_000, "{r:?}");
 }
+
+/// Backpressure: the testbench holds `out_ready` low after every spike it takes (for 1, 30 and
+/// 200 cycles, the last longer than a spiking neuron's whole turn, about 80 cycles here). The core waits with the spike
+/// offered; no spike is lost or repeated and no number changes, and the steps take longer.
+#[test]
+fn out_ready_low_delays_but_changes_nothing() {
+    // A low, fixed threshold and busy inputs: several spikes a step, so a held spike meets
+    // the next one.
+    let mut cfg = Config::builtin_default();
+    cfg.neuron.threshold = 0.25;
+    cfg.homeostasis.adaptive_threshold = false;
+    cfg.stimulus.rate_hz = 80.0;
+    let net = cfg.build().unwrap();
+    let h = Harness::build(&net, &build_dir("backpressure"), false, &tools())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut spec = net.cfg.stimulus.clone();
+    spec.steps = 1000;
+    let stim = spec.generate(&net.cfg).expect("stimulus");
+    let w0 = FixedModel::new(&net).weights_raw();
+    let free = h.run(&net, &w0, &stim, None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(free.mismatch, None);
+    for stall in [1, 30, 200] {
+        let r = h
+            .run_with_backpressure(&net, &w0, &stim, stall)
+            .unwrap_or_else(|e| panic!("stall {stall}: {e}"));
+        assert_eq!(r.mismatch, None, "stall {stall}");
+        assert_eq!((r.steps, r.spikes), (free.steps, free.spikes), "stall {stall}");
+        assert!(r.spikes > 2 * r.steps as u64, "{r:?}");
+        // A short stall ends before the next spike is offered; a long one holds the core.
+        let slower = if stall == 200 { r.cycles > free.cycles } else { r.cycles >= free.cycles };
+        assert!(slower, "stall {stall}: {} cycles, {} without", r.cycles, free.cycles);
+    }
+}
