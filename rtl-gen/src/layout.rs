@@ -166,8 +166,16 @@ impl Layout {
                 format!(
                     "{m} inputs x {n} neurons of {sw}-bit synapse words need {blocks} block RAMs \
                      (DP16KD), more than the largest supported device has \
-                     ({MAX_WEIGHT_RAM_BLOCKS}, ECP5-85F); use fewer inputs or neurons, or \
-                     narrower synapse words (hardware.synapse_bits = 9 fits 2K words a block)"
+                     ({MAX_WEIGHT_RAM_BLOCKS}, ECP5-85F); use fewer inputs or neurons{}",
+                    match sw {
+                        10.. =>
+                            ", or narrower synapse words (hardware.synapse_bits = 9 fits 2K \
+                                 words a block, with weights of 9 bits or fewer)",
+                        5..=9 =>
+                            ", or narrower synapse words (hardware.synapse_bits = 4 fits 4K \
+                                 words a block, with weights of 4 bits or fewer)",
+                        _ => "",
+                    }
                 ),
             ));
         }
