@@ -155,7 +155,8 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
     c.push_str("        default: ;\n        endcase\n");
     if plastic {
         // The plasticity write (stage 6) comes from registers set in stage 5, outside the
-        // state decode: it happens only in N_PLAST, and its enable is one flip-flop.
+        // state decode: its enable is one flip-flop. The last two land after N_PLAST, in
+        // N_WB and the next N_READ (or X_BUMP), which use no weight.
         c.push_str(
             "        if (pl_we) begin wram_we = 1'b1; wram_wa = pl_wa; wram_wd = pl_wd; end\n",
         );
@@ -192,7 +193,10 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
     s.push_str("\n    // The controller's registers.\n    always @(posedge clk) begin\n");
     s.push_str("        done <= 1'b0;\n        mm_rvalid <= 1'b0;\n        lfsr_next <= w_next;\n");
     if plastic {
-        s.push_str("        pl_we <= 1'b0;\n");
+        // The plasticity loop ends with its last draw (stage 4); stages 5 and 6 (clamp, write)
+        // run on whatever the state: the last two writes land during the write-back and the
+        // next neuron's read, which use no weight.
+        writeln!(s, "        s5_v <= state == {} && s4_v; s5_i <= s4_i;\n        pl_we <= s5_v; pl_wa <= wbase + {};", st("N_PLAST"), zx("s5_i", iw, waw)).unwrap();
     }
     s.push_str("        if (out_valid && out_ready) out_valid <= 1'b0;\n");
     s.push_str("        if (rst) begin\n");
@@ -347,7 +351,7 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
     }
     writeln!(s, "                    count <= (count == 16'hffff) ? count : count + 16'd1;\n                    out_valid <= 1'b1;\n                    out_index <= j;\n                    n_cur <= n_cur + {};\n                end", lit(cw, 1)).unwrap();
     if plastic {
-        writeln!(s, "                q_issue <= {zero_q}; q_len <= fire_now ? {} : {}; s1_v <= 1'b0; s2_v <= 1'b0; s3_v <= 1'b0; s4_v <= 1'b0; s5_v <= 1'b0; s6_v <= 1'b0;{}", lit(qw, m as u64), zx("np", cw, qw), if l.single_port { " tog <= 1'b0;" } else { "" }).unwrap();
+        writeln!(s, "                q_issue <= {zero_q}; q_len <= fire_now ? {} : {}; s1_v <= 1'b0; s2_v <= 1'b0; s3_v <= 1'b0; s4_v <= 1'b0;{}", lit(qw, m as u64), zx("np", cw, qw), if l.single_port { " tog <= 1'b0;" } else { "" }).unwrap();
         writeln!(s, "                state <= {};", st("N_PLAST")).unwrap();
     } else {
         writeln!(s, "                state <= {};", st("N_WB")).unwrap();
@@ -373,19 +377,20 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
         }
         writeln!(s, "                if (s1_v) s2_i <= fired ? {} : plist_rd;", qi("s1_q"))
             .unwrap();
-        writeln!(s, "                pl_we <= s5_v; pl_wa <= wbase + {};", zx("s5_i", iw, waw))
+        for k in 3..=4 {
+            writeln!(
+                s,
+                "                s{k}_v <= s{0}_v; s{k}_l <= s{0}_l; s{k}_i <= s{0}_i;",
+                k - 1
+            )
             .unwrap();
-        for k in 3..=6 {
-            // The input index is needed up to stage 5, which computes the write address.
-            let i = if k < 6 { format!(" s{k}_i <= s{}_i;", k - 1) } else { String::new() };
-            writeln!(s, "                s{k}_v <= s{0}_v; s{k}_l <= s{0}_l;{i}", k - 1).unwrap();
         }
         if w_stoch {
             s.push_str("                if (s4_v) lfsr <= lfsr_next;\n");
         }
         writeln!(
             s,
-            "                if (q_len == {zero_q} || (s6_v && s6_l)) state <= {};\n            end",
+            "                if (q_len == {zero_q} || (s4_v && s4_l)) state <= {};\n            end",
             st("N_WB")
         )
         .unwrap();

@@ -124,7 +124,7 @@ pub fn module(net: &Network, l: &Layout) -> String {
     writeln!(v, "    reg s1_v, s2_v, s3_v;  // pipeline stage valid\n    reg s1_l, s2_l, s3_l;  // and holding the loop's last item\n    reg [{0}:0] s1_q;      // stage 1's loop index", qw - 1).unwrap();
     writeln!(v, "    reg [{}:0] s2_i;       // stage 2's input index", iw - 1).unwrap();
     if plastic {
-        writeln!(v, "    reg s4_v, s5_v, s6_v;  // plasticity stages 4 to 6\n    reg s4_l, s5_l, s6_l;\n    reg [{}:0] s3_i, s4_i, s5_i;", iw - 1).unwrap();
+        writeln!(v, "    reg s4_v, s5_v;        // plasticity stages 4 and 5\n    reg s4_l;\n    reg [{}:0] s3_i, s4_i, s5_i;", iw - 1).unwrap();
     }
     writeln!(v, "    reg [{}:0] np;         // input spikes this step (|P|)", cw - 1).unwrap();
     writeln!(v, "    reg [{}:0] n_cur;      // output spikes this step", cw - 1).unwrap();

@@ -10,7 +10,7 @@
 //! | per neuron: read, register, decay | `3` |
 //! | per neuron: synaptic input | `A(P)`, `A(n) = n + 3` for `n > 0`, `A(0) = 1` |
 //! | per neuron: inhibition, then threshold | `2` |
-//! | per neuron: plasticity (rule not off) | `R(M)` if it spiked, else `R(P)`, with `R(n) = n + 6` (single-port weight RAM: `2n + 5`) for `n > 0`, `R(0) = 1` |
+//! | per neuron: plasticity (rule not off) | `R(M)` if it spiked, else `R(P)`, with `R(n) = n + 4` (single-port weight RAM: `2n + 3`) for `n > 0`, `R(0) = 1` |
 //! | per neuron: write-back | `1` |
 //! | pre-trace increments | `L(P)` |
 //! | bookkeeping | `1` |
@@ -78,13 +78,14 @@ impl Shape {
 }
 
 /// Cycles of the plasticity loop over `n` synapses: two chained reads, then the update's
-/// four stages (products, rounding, clamp, write), `n + 6` on a dual-port weight RAM and
-/// `2n + 5` on a single-port one (`1` for none).
+/// products and rounding (with its draw); the clamp and the write of the last two synapses
+/// finish during the write-back and the next neuron's read. `n + 4` on a dual-port weight RAM
+/// and `2n + 3` on a single-port one (`1` for none).
 pub fn plast(n: u64, single_port: bool) -> u64 {
     match (n, single_port) {
         (0, _) => 1,
-        (n, true) => 2 * n + 5,
-        (n, false) => n + 6,
+        (n, true) => 2 * n + 3,
+        (n, false) => n + 4,
     }
 }
 

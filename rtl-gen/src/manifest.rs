@@ -8,7 +8,7 @@ use crate::core::{INPUT_FIELDS, NEURON_FIELDS, STATUS_REGS};
 use crate::Design;
 
 /// The cycle cost of a step, as stated in `cycles.rs` and `docs/rtl.md`.
-pub const CYCLE_FORMULA: &str = "cycles(step) = 1 + (M + 2) + sum_j [6 + A(|P|) + (plastic ? R(spiked_j ? M : |P|) : 0)] + L(|P|) + 1 + (scaling step ? N * (M + 4) : 0) + 1, with L(0) = A(0) = R(0) = 1, L(n) = n + 2, A(n) = n + 3, R(n) = n + 6; with a single-port weight RAM R(n) = 2n + 5 and scaling N * (2M + 3); `done` is high in that cycle (cycle 0 has the step strobe); neuron j's spike leaves in the cycle after its threshold cycle";
+pub const CYCLE_FORMULA: &str = "cycles(step) = 1 + (M + 2) + sum_j [6 + A(|P|) + (plastic ? R(spiked_j ? M : |P|) : 0)] + L(|P|) + 1 + (scaling step ? N * (M + 4) : 0) + 1, with L(0) = A(0) = R(0) = 1, L(n) = n + 2, A(n) = n + 3, R(n) = n + 4; with a single-port weight RAM R(n) = 2n + 3 and scaling N * (2M + 3); `done` is high in that cycle (cycle 0 has the step strobe); neuron j's spike leaves in the cycle after its threshold cycle";
 
 /// A port of the core: name, direction, width, meaning.
 pub fn ports(d: &Design) -> Vec<(&'static str, &'static str, u32, &'static str)> {
