@@ -302,7 +302,7 @@ impl Harness {
                     c,
                     "1 {:x} {:x}",
                     REGION_WEIGHTS << 28 | (j * m + i) as u32,
-                    w0[i * n + j]
+                    w0[i * n + j] | reserved_tag(&self.layout, i, j)
                 )?;
             }
         }
@@ -503,6 +503,17 @@ fn write_design(net: &Network, dir: &Path) -> Result<(Design, Vec<String>), Cosi
     Ok((design, names))
 }
 
+/// What the co-simulation writes into the reserved bits of synapse `(i, j)` (above the
+/// weight, below `synapse_bits`): a pattern the core must keep through every update.
+fn reserved_tag(l: &Layout, i: usize, j: usize) -> u16 {
+    if l.sw <= l.ww {
+        return 0;
+    }
+    let bits =
+        (i as u32).wrapping_mul(0x9E37).wrapping_add((j as u32).wrapping_mul(0x79B9)) ^ 0x5A5A;
+    ((bits & ((1 << (l.sw - l.ww)) - 1)) << l.ww) as u16
+}
+
 /// `text` (a Verilog library) without `module <name> ... endmodule` and the attribute line
 /// just before it: to replace a cell library's black box with a model.
 fn without_module(text: &str, name: &str) -> Result<String, CosimError> {
@@ -580,7 +591,7 @@ impl<'a> Checker<'a> {
         let mut weights = vec![0u16; m * n];
         for i in 0..m {
             for j in 0..n {
-                weights[j * m + i] = w0[i * n + j];
+                weights[j * m + i] = w0[i * n + j] | reserved_tag(l, i, j);
             }
         }
         Checker {
@@ -761,17 +772,30 @@ impl<'a> Checker<'a> {
             let w = self.model.weights_raw();
             let mask = (1u32 << l.ww) - 1;
             for j in 0..n {
-                if let Some(i) =
-                    (0..m).find(|&i| (self.weights[j * m + i] as u32 & mask) as u16 != w[i * n + j])
-                {
-                    let got = self.weights[j * m + i] as u32 & mask;
-                    self.differ(
-                        Some(t),
-                        format!("synapse (input {i}, neuron {j})"),
-                        "weight",
-                        w[i * n + j],
-                        got,
-                    );
+                if let Some(i) = (0..m).find(|&i| {
+                    let word = self.weights[j * m + i];
+                    (word as u32 & mask) as u16 != w[i * n + j]
+                        || word & !(mask as u16) != reserved_tag(l, i, j)
+                }) {
+                    let word = self.weights[j * m + i];
+                    let got = word as u32 & mask;
+                    if got as u16 != w[i * n + j] {
+                        self.differ(
+                            Some(t),
+                            format!("synapse (input {i}, neuron {j})"),
+                            "weight",
+                            w[i * n + j],
+                            got,
+                        );
+                    } else {
+                        self.differ(
+                            Some(t),
+                            format!("synapse (input {i}, neuron {j})"),
+                            "reserved bits (as written)",
+                            reserved_tag(l, i, j) >> l.ww,
+                            word >> l.ww,
+                        );
+                    }
                     break;
                 }
             }
@@ -859,7 +883,8 @@ impl<'a> Checker<'a> {
         let mask = (1u64 << l.ww) - 1;
         for j in 0..n {
             for i in 0..m {
-                let got = rd(REGION_WEIGHTS << 28 | (j * m + i) as u32) & mask;
+                let word = rd(REGION_WEIGHTS << 28 | (j * m + i) as u32);
+                let got = word & mask;
                 if got != w[i * n + j] as u64 {
                     self.differ(
                         None,
@@ -867,6 +892,16 @@ impl<'a> Checker<'a> {
                         "weight",
                         w[i * n + j],
                         got,
+                    );
+                }
+                let tag = reserved_tag(l, i, j) as u64;
+                if word & !mask != tag {
+                    self.differ(
+                        None,
+                        format!("synapse (input {i}, neuron {j})"),
+                        "reserved bits (as written)",
+                        tag >> l.ww,
+                        (word & !mask) >> l.ww,
                     );
                 }
             }

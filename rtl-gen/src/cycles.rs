@@ -19,9 +19,10 @@
 //!
 //! with `M` inputs, `N` neurons, `P` this step's distinct input spikes, and `L(n) = n + 2` for
 //! `n > 0` (a two-read pipeline, one synapse per clock), `L(0) = 1`; `A` and `R` add the
-//! registered stages of the synaptic-input and plasticity loops (see [`acc`], [`plast`]). `done` is high in the
-//! cycle after the last phase. Neuron `j`'s spike leaves (`out_valid` high) in the cycle
-//! after its inhibition-and-threshold cycle. All of this assumes `out_ready` stays high.
+//! registered stages of the synaptic-input and plasticity loops (see [`acc`], [`plast`]).
+//! `done` is high in the cycle after the last phase. Neuron `j`'s spike leaves (`out_valid`
+//! high) in the cycle after its threshold cycle (`N_FIRE`, after `N_INH`). All of this assumes
+//! `out_ready` stays high; when it is low, the core waits and cycles only grow.
 
 /// Cycles of a loop over `n` items through two chained memory reads.
 pub fn pipe(n: u64) -> u64 {

@@ -24,6 +24,21 @@ pub fn dp16kd_blocks(words: u64, bits: u32) -> u64 {
     words.div_ceil(depth) * u64::from(bits.div_ceil(18))
 }
 
+/// The refusal's advice: the widest narrower synapse word whose DP16KD packing would fit the
+/// largest device, if one would.
+fn narrower_fit(words: u64, sw: u32) -> String {
+    [(9, "2K"), (4, "4K"), (2, "8K"), (1, "16K")]
+        .into_iter()
+        .find(|&(b, _)| b < sw && dp16kd_blocks(words, b) <= MAX_WEIGHT_RAM_BLOCKS)
+        .map(|(b, k)| {
+            format!(
+                ", or narrower synapse words (hardware.synapse_bits = {b} fits {k} words a \
+                 block, with weights of {b} bits or fewer)"
+            )
+        })
+        .unwrap_or_default()
+}
+
 /// Why a config cannot be realised as hardware.
 #[derive(Debug, thiserror::Error)]
 pub enum GenError {
@@ -167,15 +182,7 @@ impl Layout {
                     "{m} inputs x {n} neurons of {sw}-bit synapse words need {blocks} block RAMs \
                      (DP16KD), more than the largest supported device has \
                      ({MAX_WEIGHT_RAM_BLOCKS}, ECP5-85F); use fewer inputs or neurons{}",
-                    match sw {
-                        10.. =>
-                            ", or narrower synapse words (hardware.synapse_bits = 9 fits 2K \
-                                 words a block, with weights of 9 bits or fewer)",
-                        5..=9 =>
-                            ", or narrower synapse words (hardware.synapse_bits = 4 fits 4K \
-                                 words a block, with weights of 4 bits or fewer)",
-                        _ => "",
-                    }
+                    narrower_fit(m as u64 * n as u64, sw)
                 ),
             ));
         }

@@ -57,8 +57,18 @@ fn a_network_no_device_holds_is_refused() {
         e,
         "network.inputs: 2048 inputs x 2048 neurons of 16-bit synapse words need 4096 block \
          RAMs (DP16KD), more than the largest supported device has (208, ECP5-85F); use fewer \
-         inputs or neurons, or narrower synapse words (hardware.synapse_bits = 9 fits 2K words \
-         a block, with weights of 9 bits or fewer)"
+         inputs or neurons"
+    );
+    // Where a narrower word would fit, the message says which.
+    cfg.network.neurons = 256;
+    let net = cfg.build().unwrap();
+    let e = synforge_rtl::generate(&net, "h").unwrap_err().to_string();
+    assert!(
+        e.ends_with(
+            "use fewer inputs or neurons, or narrower synapse words (hardware.synapse_bits = 4 \
+             fits 4K words a block, with weights of 4 bits or fewer)"
+        ),
+        "{e}"
     );
 }
 
