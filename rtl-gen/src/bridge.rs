@@ -129,7 +129,7 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
     for (k, st) in states.iter().enumerate() {
         writeln!(v, "    localparam [4:0] B_{st} = 5'd{k};").unwrap();
     }
-    v.push_str("    reg [4:0] state;\n    reg [7:0] cmd, crc, status;\n    reg [15:0] len, k;\n    reg [31:0] cycles;\n");
+    v.push_str("    reg [4:0] state;\n    reg [7:0] cmd, crc, status;\n    reg is_wr, is_rd; // cmd decoded once, in EXEC\n    reg [15:0] len, k;\n    reg [31:0] cycles;\n");
     writeln!(v, "    reg [{}:0] idle_cnt;", tw - 1).unwrap();
     writeln!(
         v,
@@ -171,12 +171,12 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
     v.push_str("            B_CMD: if (rx_valid) begin cmd <= rx_data; crc <= crc8(crc, rx_data); state <= B_LEN0; end\n");
     v.push_str("            B_LEN0: if (rx_valid) begin len[7:0] <= rx_data; crc <= crc8(crc, rx_data); state <= B_LEN1; end\n");
     writeln!(v, "            B_LEN1: if (rx_valid) begin\n                len[15:8] <= rx_data; crc <= crc8(crc, rx_data); k <= 16'd0;\n                if ({{rx_data, len[7:0]}} > 16'd{bb}) begin status <= 8'he4; state <= B_RESP; end\n                else state <= ({{rx_data, len[7:0]}} == 16'd0) ? B_CRC : B_PAY;\n            end").unwrap();
-    writeln!(v, "            B_PAY: if (rx_valid) begin\n                fb_we <= 1'b1; fb_wa <= k[{}:0]; fb_wd <= rx_data; crc <= crc8(crc, rx_data);\n                k <= k + 16'd1;\n                if (k + 16'd1 == len) state <= B_CRC;\n            end", baw - 1).unwrap();
+    writeln!(v, "            B_PAY: if (rx_valid) begin\n                fb_we <= 1'b1; fb_wa <= k[{}:0]; fb_wd <= rx_data; crc <= crc8(crc, rx_data);\n                k <= k + 16'd1;\n                if (k[7:0] + 8'd1 == len[7:0]) state <= B_CRC; // len <= 128 from here on\n            end", baw - 1).unwrap();
     v.push_str("            B_CRC: if (rx_valid) begin\n                if (rx_data != crc) begin status <= 8'he1; state <= B_RESP; end\n                else begin k <= 16'd0; word <= 64'd0; state <= B_EXEC; end\n            end\n");
     // EXEC: gather the fixed-size payloads (write 8 bytes, read 4) into `word`, then act.
     writeln!(v, "            B_EXEC: if (!busy) begin // the core may still be in its init")
         .unwrap();
-    v.push_str("                case (cmd)\n");
+    v.push_str("                is_wr <= cmd == 8'h01;\n                is_rd <= cmd == 8'h02;\n                case (cmd)\n");
     v.push_str("                8'h00: begin status <= 8'h80; state <= B_RESP; end\n");
     writeln!(v, "                8'h01, 8'h02: begin\n                    if (len != ((cmd == 8'h01) ? 16'd8 : 16'd4)) begin status <= 8'he4; state <= B_RESP; end\n                    else begin fb_ra <= {}; k <= 16'd0; state <= B_RD; end\n                end", crate::verilog::lit(baw, 0)).unwrap();
     writeln!(v, "                8'h03: begin\n                    if (len[0] || len > 16'd{}) begin status <= 8'he4; state <= B_RESP; end\n                    else begin fb_ra <= {}; k <= 16'd0; state <= B_EV; end\n                end", 2 * s.inputs, crate::verilog::lit(baw, 0)).unwrap();
@@ -184,16 +184,16 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
     // RD: one byte per two clocks into word (read latency 1).
     writeln!(v, "            B_RD: begin\n                state <= B_RD_WAIT;\n            end")
         .unwrap();
-    writeln!(v, "            B_RD_WAIT: begin\n                word <= {{fb_rd, word[63:8]}};\n                k <= k + 16'd1;\n                if (k + 16'd1 == len) begin").unwrap();
+    writeln!(v, "            B_RD_WAIT: begin\n                word <= {{fb_rd, word[63:8]}};\n                k <= k + 16'd1;\n                if (k[7:0] + 8'd1 == len[7:0]) begin").unwrap();
     v.push_str("                    k <= 16'd0;\n                    state <= B_STEP; // also the state that performs a read or a write\n");
     writeln!(v, "                end else begin\n                    fb_ra <= fb_ra + {};\n                    state <= B_RD;\n                end\n            end", crate::verilog::lit(baw, 1)).unwrap();
     // EV: two bytes per index.
-    writeln!(v, "            B_EV: begin\n                if (k == len) begin step <= 1'b1; cycles <= 32'd0; n_spk <= 16'd0; state <= B_STEP; end\n                else state <= B_EV_HI;\n            end").unwrap();
+    writeln!(v, "            B_EV: begin\n                if (k[7:0] == len[7:0]) begin step <= 1'b1; cycles <= 32'd0; n_spk <= 16'd0; state <= B_STEP; end\n                else state <= B_EV_HI;\n            end").unwrap();
     writeln!(v, "            B_EV_HI: begin\n                if (k[0] == 1'b0) lo <= fb_rd;\n                else begin in_valid <= 1'b1; in_index <= {}; end\n                k <= k + 16'd1;\n                fb_ra <= fb_ra + {};\n                state <= B_EV;\n            end", if iw > 8 { format!("{{fb_rd[{}:0], lo}}", iw - 9) } else { format!("lo[{}:0]", iw - 1) }, crate::verilog::lit(baw, 1)).unwrap();
     // STEP/act.
     v.push_str("            B_STEP: begin\n");
-    v.push_str("                if (cmd == 8'h01) begin mm_we <= 1'b1; mm_addr <= word[31:0]; mm_wdata <= word[63:32]; status <= 8'h81; state <= B_RESP; end\n");
-    v.push_str("                else if (cmd == 8'h02) begin\n                    if (!mm_re && !mm_rvalid && word[63:32] != 32'hffffffff) begin mm_re <= 1'b1; mm_addr <= word[63:32]; word[63:32] <= 32'hffffffff; end\n");
+    v.push_str("                if (is_wr) begin mm_we <= 1'b1; mm_addr <= word[31:0]; mm_wdata <= word[63:32]; status <= 8'h81; state <= B_RESP; end\n");
+    v.push_str("                else if (is_rd) begin\n                    if (!mm_re && !mm_rvalid && word[63:32] != 32'hffffffff) begin mm_re <= 1'b1; mm_addr <= word[63:32]; word[63:32] <= 32'hffffffff; end\n");
     v.push_str("                    if (mm_rvalid) begin word <= {32'd0, mm_rdata}; status <= 8'h82; state <= B_RESP; end\n                end\n");
     writeln!(v, "                else begin\n                    cycles <= cycles + 32'd1;\n                    if (out_valid) begin sp_we <= 1'b1; sp_wa <= n_spk[{}:0]; n_spk <= n_spk + 16'd1; end", faw - 1).unwrap();
     v.push_str("                    if (done) begin word <= {32'd0, cycles}; status <= 8'h83; state <= B_RESP; end\n                end\n            end\n");

@@ -167,13 +167,23 @@ pub fn module(net: &Network, l: &Layout) -> String {
         if triplet && draws(net.rnd.x2) { "in_d2" } else { "in_l1" }
     )
     .unwrap();
+    // The scan's rounding draws come from registers one step ahead (`in_r1`, `in_r2`), so the
+    // XOR networks are not in the path from the input word to its write. When the scan
+    // advances `lfsr_in` by `k` draws this clock, the next draws are jumps of `k + 1` and
+    // `k + a + 1` from it (`a`: 1 when x1 draws); otherwise they are `in_d1` and `in_d2`.
+    let a = draws(net.rnd.x1) as u32;
+    let k = a + (triplet && draws(net.rnd.x2)) as u32;
+    let jump =
+        |n: u32| if n == 1 { "sf_lfsr_draw".to_string() } else { format!("sf_lfsr_draw{n}") };
+    writeln!(v, "    wire [31:0] in_j1, in_j2;\n    {} u_in_jump1 (.s(lfsr_in), .d(in_j1));\n    {} u_in_jump2 (.s(lfsr_in), .d(in_j2));", jump(k + 1), jump(k + a + 1)).unwrap();
+    writeln!(v, "    wire in_adv = state == {} && s2_v; // lfsr_in <= in_l2 this clock\n    reg [31:0] in_r1, in_r2;\n    always @(posedge clk) begin\n        in_r1 <= in_adv ? in_j1 : in_d1;\n        in_r2 <= in_adv ? in_j2 : in_d2;\n    end", crate::core::st("PRE")).unwrap();
     // The scan's words are registered (`xram_q`, `pflag_q`) before the decays read them.
     writeln!(v, "    reg [{0}:0] xram_q;     // the input RAM's read data, one clock later\n    reg pflag_q;\n    always @(posedge clk) begin xram_q <= xram_rd; pflag_q <= pflag_rd; end", xw.width - 1).unwrap();
     let xq = |f: &str| format!("xram_q{}", xw.slice(f));
     writeln!(v, "    wire [{}:0] x1_dec;", wx1 - 1).unwrap();
     writeln!(
         v,
-        "    sf_decay_x1 u_decay_x1 (.q({}), .a(param_decay_x1), .r(in_d1), .d(x1_dec));",
+        "    sf_decay_x1 u_decay_x1 (.q({}), .a(param_decay_x1), .r(in_r1), .d(x1_dec));",
         xq("trace_x1")
     )
     .unwrap();
@@ -181,7 +191,7 @@ pub fn module(net: &Network, l: &Layout) -> String {
         writeln!(v, "    wire [{}:0] x2_dec;", wx2 - 1).unwrap();
         writeln!(
             v,
-            "    sf_decay_x2 u_decay_x2 (.q({}), .a(param_decay_x2), .r(in_d2), .d(x2_dec));",
+            "    sf_decay_x2 u_decay_x2 (.q({}), .a(param_decay_x2), .r(in_r2), .d(x2_dec));",
             xq("trace_x2")
         )
         .unwrap();
@@ -327,7 +337,7 @@ pub fn module(net: &Network, l: &Layout) -> String {
     };
     writeln!(v, "    reg [31:0] lfsr_next;       // one draw from lfsr, ready for the next weight rounding\n    wire [31:0] w_draw = lfsr_next;\n    wire w_consume = {w_consume};\n    wire [31:0] w_next;\n    sf_lfsr_draw u_w_draw (.s(w_consume ? lfsr_next : lfsr), .d(w_next));").unwrap();
     v.push_str("    /* verilator lint_off UNUSEDSIGNAL */ // address bits above the regions' fields; draws a config does not use; the scan's copy of the spike flag\n");
-    writeln!(v, "    wire unused_ok = &{{1'b0, mm_addr, in_d2, n_d2, n_d3, n_d4, n_j1, n_j2, n_j3, n_j4, w_draw, xram_q{}}};\n    /* verilator lint_on UNUSEDSIGNAL */", xw.slice("pre")).unwrap();
+    writeln!(v, "    wire unused_ok = &{{1'b0, mm_addr, in_d2, in_r2, in_j2, n_d2, n_d3, n_d4, n_j1, n_j2, n_j3, n_j4, w_draw, xram_q{}}};\n    /* verilator lint_on UNUSEDSIGNAL */", xw.slice("pre")).unwrap();
     if plastic {
         writeln!(
             v,
