@@ -50,27 +50,30 @@ fn ecp5_netlist_matches_the_model() {
     gate_level(Family::Ecp5, 2000);
 }
 
-/// The single-port weight RAM as Yosys maps it to the UP5K's SPRAM (`-spram`), 256 x 64.
-#[test]
-fn ice40_netlist_with_spram_weights_matches_the_model() {
+/// The default network widened to 256 inputs x 64 neurons (threshold raised to match), for
+/// the tests of memory mappings the default size does not reach.
+fn network_256_by_64() -> Config {
     let mut cfg = Config::builtin_default();
     cfg.network.inputs = 256;
     cfg.network.neurons = 64;
     cfg.neuron.threshold = 4.0;
     cfg.stimulus.pattern = None;
+    cfg
+}
+
+/// The single-port weight RAM as Yosys maps it to the UP5K's SPRAM (`-spram`), 256 x 64.
+#[test]
+fn ice40_netlist_with_spram_weights_matches_the_model() {
+    let mut cfg = network_256_by_64();
     cfg.hardware.weight_memory = synforge_sim::config::WeightMemory::SinglePort;
     gate_level_of(cfg, Family::Ice40, 300, "-spram");
 }
 
 /// ECP5 block RAM in 9-bit words (2K x 9 per DP16KD, 8 of them side by side for 16K synapses,
-/// with their address decode), the neuron words in 18-bit-wide blocks, 256 x 64.
+/// with their address decode), the neuron words in the 512 x 36 pseudo-dual-port mode, 256 x 64.
 #[test]
 fn ecp5_netlist_with_9_bit_synapse_words_matches_the_model() {
-    let mut cfg = Config::builtin_default();
-    cfg.network.inputs = 256;
-    cfg.network.neurons = 64;
-    cfg.neuron.threshold = 4.0;
-    cfg.stimulus.pattern = None;
+    let mut cfg = network_256_by_64();
     cfg.formats.weight.width = 9;
     cfg.formats.weight.frac = 9;
     cfg.hardware.synapse_bits = 9;
