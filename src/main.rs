@@ -100,6 +100,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     }
+    output::remove_staged_on_interrupt();
     let result = match cli.command {
         Command::Demo(a) => cmd::demo::run(a),
         Command::Sim(a) => cmd::sim::run(a),

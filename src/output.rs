@@ -1,75 +1,348 @@
-//! Output files are written whole or not at all: each goes to a temporary file in the target
-//! folder and is renamed into place only when every file of the set is complete.
+//! Outputs are written whole or not at all.
+//!
+//! A result set (`sim`'s folder, `demo`'s, `gen`'s, a single `--json` file) is staged in a
+//! hidden folder or file beside its target, in the nearest folder that already exists, and
+//! renamed into place only when complete, replacing the previous set as a whole. Nothing is
+//! created before that: not the target, not its parents. A run interrupted by SIGINT, SIGTERM
+//! or SIGHUP removes what it staged and exits with status 130; a run killed outright leaves a
+//! hidden `.synforge-stage-<pid>-...`, which the next run in that folder removes.
+//!
+//! A folder synforge writes holds a marker file, [`MARKER`]; synforge replaces or reuses only
+//! folders that are empty or hold the marker, so `-o ~` refuses instead of replacing a home.
+//! Build folders (`cosim`, `synth`) are reused in place, to keep their Verilator builds.
+//!
+//! Files follow the user's umask (0666 and 0777 before it), like any other tool's.
 
-use std::io::Write;
+use std::fs;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
-use anyhow::{Context, Result};
-use tempfile::NamedTempFile;
+use anyhow::Result;
 
-/// Refuse, as bad input, an output folder path that names an existing file.
-pub fn check_out_dir(dir: &Path) -> Result<()> {
-    if dir.exists() && !dir.is_dir() {
-        return Err(crate::UsageError(format!(
-            "--out: `{}` exists and is not a folder; choose another output folder",
+use crate::UsageError;
+
+/// The file that marks a folder as synforge's output.
+pub const MARKER: &str = ".synforge-output";
+
+const STAGE: &str = ".synforge-stage-";
+const OLD: &str = ".synforge-old-";
+
+/// Paths staged but not yet committed: removed if the run is interrupted.
+static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    PENDING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn forget(path: &Path) {
+    pending().retain(|p| p != path);
+}
+
+fn remove(path: &Path) {
+    let _ = fs::remove_dir_all(path).or_else(|_| fs::remove_file(path));
+}
+
+/// On SIGINT, SIGTERM or SIGHUP: remove every staged output and exit with status 130. A
+/// commit in progress finishes first (it holds the same lock), so a set is either in place
+/// whole or gone.
+pub fn remove_staged_on_interrupt() {
+    let installed = ctrlc::set_handler(|| {
+        let staged = pending();
+        for p in staged.iter() {
+            remove(p);
+        }
+        eprintln!("interrupted: nothing written");
+        std::process::exit(130);
+    });
+    if let Err(e) = installed {
+        eprintln!("warning: cannot catch interrupts ({e}); an interrupted run may leave a hidden .synforge-stage-* behind");
+    }
+}
+
+fn usage(message: String) -> anyhow::Error {
+    UsageError(message).into()
+}
+
+/// An error writing at `path` as bad input when it is the user's choice of place (a folder that
+/// is a file, no permission, a read-only file system), else as it is.
+fn place_error(flag: &str, path: &Path, e: io::Error) -> anyhow::Error {
+    use io::ErrorKind::*;
+    let fix = match e.kind() {
+        PermissionDenied | ReadOnlyFilesystem => "choose a place you can write",
+        NotADirectory | AlreadyExists | IsADirectory | NotFound | InvalidInput => {
+            "choose another output path"
+        }
+        _ => return anyhow::Error::new(e).context(format!("cannot write {}", path.display())),
+    };
+    usage(format!("{flag}: cannot write `{}` ({e}); {fix}", path.display()))
+}
+
+/// The nearest existing ancestor of `target` (`.` for a relative path with none), which must
+/// be a folder.
+fn anchor(flag: &str, target: &Path) -> Result<PathBuf> {
+    let mut dir = target.parent();
+    while let Some(d) = dir {
+        let d = if d.as_os_str().is_empty() { Path::new(".") } else { d };
+        match fs::metadata(d) {
+            Ok(m) if m.is_dir() => return Ok(d.to_path_buf()),
+            Ok(_) => {
+                return Err(usage(format!(
+                    "{flag}: `{}` is a file, so `{}` cannot be made inside it; choose another output path",
+                    d.display(),
+                    target.display()
+                )))
+            }
+            Err(_) => dir = d.parent(),
+        }
+    }
+    Ok(PathBuf::from("."))
+}
+
+/// Whether the process `pid` is alive.
+fn alive(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        // SAFETY: kill with signal 0 only checks that the process exists.
+        let r = unsafe { libc::kill(pid as libc::pid_t, 0) };
+        r == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
+    }
+}
+
+/// Remove stages and replaced sets that runs killed outright left in `dir`.
+fn sweep(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(STAGE).or_else(|| name.strip_prefix(OLD)) else {
+            continue;
+        };
+        let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
+        if pid.is_some_and(|p| p != std::process::id() && !alive(p)) {
+            remove(&e.path());
+        }
+    }
+}
+
+fn unique(dir: &Path, prefix: &str) -> PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    dir.join(format!("{prefix}{}-{nanos}-{n}", std::process::id()))
+}
+
+/// Refuse, as bad input, an output folder that is a file, or that holds files synforge did not
+/// write (it would be replaced or mixed with them).
+pub fn check_out_dir(flag: &str, dir: &Path) -> Result<()> {
+    if dir.file_name().is_none() {
+        return Err(usage(format!(
+            "{flag}: `{}` names no folder of its own; give a new folder's name, e.g. {}/out",
+            dir.display(),
             dir.display()
-        ))
-        .into());
+        )));
     }
+    match fs::metadata(dir) {
+        Ok(m) if !m.is_dir() => Err(usage(format!(
+            "{flag}: `{}` exists and is not a folder; choose another output folder",
+            dir.display()
+        ))),
+        Ok(_) => {
+            let foreign = fs::read_dir(dir)
+                .map_err(|e| place_error(flag, dir, e))?
+                .flatten()
+                .next()
+                .is_some()
+                && !dir.join(MARKER).exists();
+            if foreign {
+                return Err(usage(format!(
+                    "{flag}: `{}` holds files synforge did not write; choose a new or empty folder",
+                    dir.display()
+                )));
+            }
+            Ok(())
+        }
+        Err(_) => anchor(flag, dir).map(|_| ()),
+    }
+}
+
+fn create_dir(flag: &str, dir: &Path) -> Result<()> {
+    fs::create_dir_all(dir).map_err(|e| place_error(flag, dir, e))
+}
+
+fn write_marker(dir: &Path) -> Result<()> {
+    let text = format!(
+        "written by synforge {}; synforge replaces this folder's contents on its next run\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    fs::write(dir.join(MARKER), text)?;
     Ok(())
 }
 
-/// Write one file whole or not at all: staged beside `path`, then renamed onto it. A path that
-/// names no file (`..`) writes `default_name` in that folder.
-pub fn write_file(path: &Path, default_name: &str, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-    let mut staged = Staged::new(dir)?;
-    staged.write(name.as_deref().unwrap_or(default_name), bytes)?;
-    staged.commit()?;
-    Ok(())
+/// A build folder, reused in place (`cosim`, `synth`): checked, created, marked.
+pub fn build_dir(flag: &str, dir: &Path) -> Result<()> {
+    check_out_dir(flag, dir)?;
+    create_dir(flag, dir)?;
+    write_marker(dir)
 }
 
-/// A set of files staged in one folder, committed together.
-pub struct Staged {
-    dir: PathBuf,
-    files: Vec<(NamedTempFile, PathBuf)>,
+/// A result folder being staged; [`OutDir::commit`] puts it in place.
+pub struct OutDir {
+    flag: String,
+    target: PathBuf,
+    stage: PathBuf,
 }
 
-impl Staged {
-    /// Stage files for `dir` (created if missing).
-    pub fn new(dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create output folder {}", dir.display()))?;
-        Ok(Staged { dir: dir.to_path_buf(), files: Vec::new() })
+impl OutDir {
+    /// Stage a result folder for `target`; `flag` names the option in messages.
+    pub fn new(flag: &str, target: &Path) -> Result<Self> {
+        check_out_dir(flag, target)?;
+        let base = anchor(flag, target)?;
+        sweep(&base);
+        let stage = unique(&base, STAGE);
+        let mut p = pending();
+        fs::create_dir(&stage).map_err(|e| place_error(flag, &base, e))?;
+        p.push(stage.clone());
+        Ok(OutDir { flag: flag.to_string(), target: target.to_path_buf(), stage })
     }
 
-    /// A temporary file that will become `dir/name`.
-    pub fn file(&mut self, name: &str) -> Result<&mut NamedTempFile> {
-        let target = self.dir.join(name);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create {}", parent.display()))?;
+    /// Where to write the set's files until it is committed.
+    pub fn path(&self) -> &Path {
+        &self.stage
+    }
+
+    /// Put the set in place, replacing the previous one whole.
+    pub fn commit(self) -> Result<PathBuf> {
+        write_marker(&self.stage)?;
+        let mut p = pending();
+        if let Some(parent) = self.target.parent().filter(|d| !d.as_os_str().is_empty()) {
+            create_dir(&self.flag, parent)?;
         }
-        let tmp = NamedTempFile::new_in(target.parent().unwrap_or(&self.dir))
-            .with_context(|| format!("cannot create a file in {}", self.dir.display()))?;
-        self.files.push((tmp, target));
-        Ok(&mut self.files.last_mut().expect("just pushed").0)
-    }
-
-    /// Stage `bytes` as `dir/name`.
-    pub fn write(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
-        let f = self.file(name)?;
-        f.write_all(bytes).with_context(|| format!("cannot write {name}"))
-    }
-
-    /// Rename every staged file into place; returns their paths.
-    pub fn commit(self) -> Result<Vec<PathBuf>> {
-        let mut out = Vec::new();
-        for (tmp, target) in self.files {
-            tmp.persist(&target).with_context(|| format!("cannot write {}", target.display()))?;
-            out.push(target);
+        let old = match self.target.exists() {
+            true => Some(unique(&anchor(&self.flag, &self.target)?, OLD)),
+            false => None,
+        };
+        if let Some(o) = &old {
+            p.push(o.clone());
+            fs::rename(&self.target, o).map_err(|e| place_error(&self.flag, &self.target, e))?;
         }
-        Ok(out)
+        fs::rename(&self.stage, &self.target)
+            .map_err(|e| place_error(&self.flag, &self.target, e))?;
+        p.retain(|x| x != &self.stage);
+        drop(p);
+        if let Some(o) = old {
+            remove(&o);
+            forget(&o);
+        }
+        let target = self.target.clone();
+        std::mem::forget(self);
+        Ok(target)
     }
+}
+
+impl Drop for OutDir {
+    fn drop(&mut self) {
+        remove(&self.stage);
+        forget(&self.stage);
+    }
+}
+
+/// One result file being staged beside its target.
+pub struct OutFile {
+    flag: String,
+    target: PathBuf,
+    file: Option<tempfile::NamedTempFile>,
+}
+
+impl OutFile {
+    /// Stage a file for `target`; `flag` names the option in messages, `example` a file name
+    /// to suggest when `target` is a folder.
+    pub fn new(flag: &str, target: &Path, example: &str) -> Result<Self> {
+        if target.is_dir() || target.file_name().is_none() {
+            return Err(usage(format!(
+                "{flag}: `{}` is a folder; give a file name, e.g. {}",
+                target.display(),
+                target.join(example).display()
+            )));
+        }
+        // Absolute, so a tool that runs in another folder can be given the staged path.
+        let base = std::path::absolute(anchor(flag, target)?)?;
+        sweep(&base);
+        let mut p = pending();
+        let file = tempfile::Builder::new()
+            .prefix(&format!("{STAGE}{}-", std::process::id()))
+            .permissions(mode(0o666))
+            .tempfile_in(&base)
+            .map_err(|e| place_error(flag, &base, e))?;
+        p.push(file.path().to_path_buf());
+        Ok(OutFile { flag: flag.to_string(), target: target.to_path_buf(), file: Some(file) })
+    }
+
+    /// The staged file, to write to.
+    pub fn writer(&mut self) -> &mut fs::File {
+        self.file.as_mut().expect("staged until commit").as_file_mut()
+    }
+
+    /// Where the staged file is (for a tool that writes it by name).
+    pub fn path(&self) -> &Path {
+        self.file.as_ref().expect("staged until commit").path()
+    }
+
+    /// Put the file in place.
+    pub fn commit(mut self) -> Result<PathBuf> {
+        let file = self.file.take().expect("staged until commit");
+        let staged = file.path().to_path_buf();
+        let mut p = pending();
+        if let Some(parent) = self.target.parent().filter(|d| !d.as_os_str().is_empty()) {
+            create_dir(&self.flag, parent)?;
+        }
+        file.persist(&self.target).map_err(|e| place_error(&self.flag, &self.target, e.error))?;
+        p.retain(|x| x != &staged);
+        Ok(self.target.clone())
+    }
+}
+
+impl Drop for OutFile {
+    fn drop(&mut self) {
+        if let Some(f) = self.file.take() {
+            let path = f.path().to_path_buf();
+            drop(f);
+            forget(&path);
+        }
+    }
+}
+
+#[cfg(unix)]
+fn mode(m: u32) -> fs::Permissions {
+    use std::os::unix::fs::PermissionsExt;
+    fs::Permissions::from_mode(m)
+}
+
+#[cfg(not(unix))]
+fn mode(_: u32) -> fs::Permissions {
+    fs::metadata(".").expect("the working folder").permissions()
+}
+
+/// Write one file whole or not at all.
+pub fn write_file(flag: &str, path: &Path, bytes: &[u8]) -> Result<PathBuf> {
+    let example = path.file_name().map_or("out".into(), |n| n.to_string_lossy().into_owned());
+    let mut f = OutFile::new(flag, path, &example)?;
+    f.writer().write_all(bytes).map_err(|e| place_error(flag, path, e))?;
+    f.commit()
+}
+
+/// Create `dir/name` (and its folders) for writing, following the umask.
+pub fn create(dir: &Path, name: &str) -> Result<fs::File> {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    Ok(fs::File::create(&path)?)
 }

@@ -4,8 +4,8 @@ use serde::Serialize;
 
 use crate::config::Network;
 use crate::model::{FixedModel, FloatModel};
-use crate::run::{run, spike_counts, NoObserver, Record};
-use crate::stimulus::Stimulus;
+use crate::run::{run, run_source, NoObserver, Record};
+use crate::stimulus::{SpikeSource, Stimulus};
 
 /// Distance between two runs of the same network on the same stimulus.
 #[derive(Clone, Debug, Serialize)]
@@ -43,9 +43,10 @@ pub struct Distance {
 fn matched(a: &[u32], b: &[u32], window: u32) -> u64 {
     let (mut i, mut j, mut m) = (0, 0, 0u64);
     while i < a.len() && j < b.len() {
-        if a[i] + window < b[j] {
+        // Saturating: a window as long as the run matches every pair (no wrap-around).
+        if a[i].saturating_add(window) < b[j] {
             i += 1;
-        } else if b[j] + window < a[i] {
+        } else if b[j].saturating_add(window) < a[i] {
             j += 1;
         } else {
             m += 1;
@@ -100,15 +101,14 @@ impl Distance {
     ) -> Self {
         let nn = net.neurons();
         let secs = fixed.steps as f64 * net.cfg.network.dt_ms / 1000.0;
-        let cf = spike_counts(&fixed.spikes, nn);
-        let cr = spike_counts(&float.spikes, nn);
+        let (cf, cr) = (&fixed.spike_counts, &float.spike_counts);
         let rate_error_hz: Vec<f64> =
-            cf.iter().zip(&cr).map(|(&a, &b)| (a as f64 - b as f64) / secs).collect();
+            cf.iter().zip(cr).map(|(&a, &b)| (a as f64 - b as f64) / secs).collect();
         let tf = per_neuron_times(&fixed.spikes, nn);
         let tr = per_neuron_times(&float.spikes, nn);
         let m: u64 = tf.iter().zip(&tr).map(|(a, b)| matched(a, b, window_steps)).sum();
         let total = (fixed.spikes.len() + float.spikes.len()) as f64;
-        let diff: u64 = cf.iter().zip(&cr).map(|(&a, &b)| a.abs_diff(b)).sum();
+        let diff: u64 = cf.iter().zip(cr).map(|(&a, &b)| a.abs_diff(b)).sum();
         let mse = w_fixed.iter().zip(w_float).map(|(a, b)| (a - b) * (a - b)).sum::<f64>()
             / w_fixed.len() as f64;
         let p = &net.cfg.plasticity;
@@ -136,6 +136,29 @@ impl Distance {
             rate_error_hz,
         }
     }
+}
+
+/// Run both models, each on its own stream of the same stimulus, and measure their distance.
+/// Memory grows with the output spikes only (they are kept for the spike-time agreement).
+pub fn compare_sources(
+    net: &Network,
+    fixed_src: &mut dyn SpikeSource,
+    float_src: &mut dyn SpikeSource,
+    window_steps: u32,
+) -> Distance {
+    let (fixed, float) = rayon::join(
+        || {
+            let mut m = FixedModel::new(net);
+            let r = run_source(&mut m, fixed_src, &mut NoObserver, true);
+            (r, crate::model::Model::weights(&m))
+        },
+        || {
+            let mut m = FloatModel::new(net);
+            let r = run_source(&mut m, float_src, &mut NoObserver, true);
+            (r, crate::model::Model::weights(&m))
+        },
+    );
+    Distance::between(net, &fixed.0, &fixed.1, &float.0, &float.1, window_steps)
 }
 
 /// Run both models on `stim` and measure their distance.

@@ -13,6 +13,10 @@ use crate::stimulus::StimulusSpec;
 
 /// Largest number of inputs or neurons a config may ask for.
 pub const MAX_SIZE: u32 = 65_536;
+/// Shortest time step, ms.
+pub const MIN_DT_MS: f64 = 1e-3;
+/// Longest time step, ms.
+pub const MAX_DT_MS: f64 = 1e3;
 
 /// A whole network description as written in TOML.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -361,8 +365,7 @@ impl Config {
 
     /// Read and parse a TOML file. Relative stimulus paths resolve against its folder.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+        let text = crate::error::read_text(path)?;
         let mut cfg = Self::from_toml_str(&text, &path.display().to_string())?;
         if let Some(dir) = path.parent() {
             cfg.stimulus.resolve_relative(dir);
@@ -596,8 +599,7 @@ fn read_weights(
     w_min: f64,
     w_max: f64,
 ) -> Result<Vec<(u32, u32, f64)>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    let text = crate::error::read_text(path)?;
     let err = |line: usize, message: String| Error::Weights {
         path: path.display().to_string(),
         line,
@@ -665,7 +667,32 @@ impl Network {
         check((n.inputs as u64) * (n.neurons as u64) <= 1 << 28, "network.neurons", || {
             format!("{} x {} synapses is more than 2^28; shrink the network", n.inputs, n.neurons)
         })?;
-        positive(n.dt_ms, "network.dt_ms")?;
+        check(
+            !n.name.is_empty()
+                && n.name.chars().count() <= 64
+                && !n.name.starts_with(['.', ' '])
+                && !n.name.ends_with(' ')
+                && !n.name.chars().any(|c| c.is_control() || "/\\:*?\"<>|".contains(c)),
+            "network.name",
+            || {
+                format!(
+                    "{:?} is not a name: use 1 to 64 characters without / \\ : * ? \" < > |, not starting \
+                     with `.` (it names output folders; choose where they go with --out)",
+                    n.name
+                )
+            },
+        )?;
+        // Checked before anything derived from it, so a wild time step is blamed on itself.
+        check(
+            n.dt_ms.is_finite() && (MIN_DT_MS..=MAX_DT_MS).contains(&n.dt_ms),
+            "network.dt_ms",
+            || {
+                format!(
+                    "must be between {MIN_DT_MS} and {MAX_DT_MS} ms, got {}; spiking networks step at 0.1 to 1 ms",
+                    n.dt_ms
+                )
+            },
+        )?;
 
         let f = &cfg.formats;
         let spec_check = |s: &FormatSpec, name: &str, min_w: u32, max_w: u32| -> Result<()> {

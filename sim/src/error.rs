@@ -49,6 +49,14 @@ pub enum Error {
         /// What is wrong and how to fix it.
         message: String,
     },
+    /// A file is not UTF-8 text.
+    #[error("{path}: {message}")]
+    Encoding {
+        /// The file.
+        path: String,
+        /// What it is instead and how to fix it.
+        message: String,
+    },
     /// Reading a file failed.
     #[error("cannot read {path}: {source}")]
     Io {
@@ -64,6 +72,29 @@ impl Error {
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
         Error::Field { field: field.into(), message: message.into() }
     }
+}
+
+/// Read a text file: UTF-8, with or without a byte-order mark (which is dropped). UTF-16 and
+/// other encodings are refused with the fix.
+pub fn read_text(path: &std::path::Path) -> Result<String> {
+    let bytes =
+        std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    let encoding = |message: String| Error::Encoding { path: path.display().to_string(), message };
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(encoding(
+            "is UTF-16 text; save it as UTF-8 (e.g. `iconv -f UTF-16 -t UTF-8`)".into(),
+        ));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        encoding(format!(
+            "is not UTF-8 text (byte {} is invalid); save it as UTF-8",
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    })
 }
 
 /// Result with the crate's error.

@@ -32,7 +32,8 @@ impl Replay {
         let len = (spec.length_ms / dt).round().max(1.0) as u32;
         let period = ((spec.period_ms / dt).round() as u32).max(len);
         let pattern_inputs = ((spec.fraction * inputs as f64).round() as usize).max(1);
-        let spikes = (0..len)
+        // A run shorter than the pattern holds only its first steps.
+        let spikes = (0..len.min(stim.steps()))
             .flat_map(|t| stim.at(t).iter().map(move |&i| (t, i)))
             .filter(|&(_, i)| (i as usize) < pattern_inputs)
             .collect();

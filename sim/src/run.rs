@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::config::Network;
 use crate::model::Model;
-use crate::stimulus::Stimulus;
+use crate::stimulus::{SpikeSource, Stimulus};
 
 /// Sees the model after every step (waveform writers, checkers).
 pub trait Observer {
@@ -21,13 +21,25 @@ impl Observer for NoObserver {
     fn after_step(&mut self, _: u32, _: &dyn Model, _: &[u32]) {}
 }
 
+/// Two observers in turn.
+impl<A: Observer, B: Observer> Observer for (A, B) {
+    fn after_step(&mut self, t: u32, model: &dyn Model, spikes: &[u32]) {
+        self.0.after_step(t, model, spikes);
+        self.1.after_step(t, model, spikes);
+    }
+}
+
 /// What a run produced.
 #[derive(Clone, Debug)]
 pub struct Record {
     /// Steps run.
     pub steps: u32,
-    /// Output spikes `(step, neuron)`, in order.
+    /// Output spikes `(step, neuron)`, in order, when the run kept them (see [`run_source`]).
     pub spikes: Vec<(u32, u32)>,
+    /// Output spikes per neuron.
+    pub spike_counts: Vec<u64>,
+    /// Output spikes in all.
+    pub output_spikes: u64,
     /// Input spikes delivered.
     pub input_spikes: u64,
     /// Synaptic events: input spikes x neurons (integration) plus post spikes x inputs (LTP).
@@ -36,29 +48,49 @@ pub struct Record {
     pub seconds: f64,
 }
 
-/// Run `model` over every step of `stim`.
+/// Run `model` over every step of `stim`, keeping the output spikes.
 pub fn run(model: &mut dyn Model, stim: &Stimulus, obs: &mut dyn Observer) -> Record {
+    run_source(model, &mut stim.cursor(), obs, true)
+}
+
+/// Run `model` over every step `src` gives. With `keep_spikes` false the run's memory does not
+/// grow with its length: the observer sees every step's spikes, the record counts them.
+pub fn run_source(
+    model: &mut dyn Model,
+    src: &mut dyn SpikeSource,
+    obs: &mut dyn Observer,
+    keep_spikes: bool,
+) -> Record {
     let neurons = model.neurons();
-    let inputs = stim.inputs() as u64;
+    let inputs = src.inputs() as u64;
     let mut spikes = Vec::new();
+    let mut spike_counts = vec![0u64; neurons];
     let mut input_spikes = 0u64;
     let mut post = 0u64;
     // The step's spikes are copied out so the observer can borrow the model.
     let mut out = Vec::with_capacity(neurons);
     let start = Instant::now();
-    for t in 0..stim.steps() {
-        let pre = stim.at(t);
+    let mut t = 0u32;
+    while let Some(pre) = src.next_step() {
         input_spikes += pre.len() as u64;
         out.clear();
         out.extend_from_slice(model.step(pre));
         post += out.len() as u64;
         obs.after_step(t, model, &out);
-        spikes.extend(out.iter().map(|&j| (t, j)));
+        for &j in &out {
+            spike_counts[j as usize] += 1;
+        }
+        if keep_spikes {
+            spikes.extend(out.iter().map(|&j| (t, j)));
+        }
+        t += 1;
     }
     let seconds = start.elapsed().as_secs_f64();
     Record {
-        steps: stim.steps(),
+        steps: t,
         spikes,
+        spike_counts,
+        output_spikes: post,
         input_spikes,
         synaptic_events: input_spikes * neurons as u64 + post * inputs,
         seconds,
@@ -152,21 +184,12 @@ pub struct Summary {
     pub events_per_s: f64,
 }
 
-/// Spike count per neuron.
-pub fn spike_counts(spikes: &[(u32, u32)], neurons: usize) -> Vec<u64> {
-    let mut c = vec![0u64; neurons];
-    for &(_, j) in spikes {
-        c[j as usize] += 1;
-    }
-    c
-}
-
 impl Summary {
     /// Summarise a finished run.
     pub fn new(net: &Network, model: &str, rec: &Record, weights: &[f64]) -> Self {
         let c = &net.cfg;
         let simulated_s = rec.steps as f64 * c.network.dt_ms / 1000.0;
-        let spike_counts = spike_counts(&rec.spikes, net.neurons());
+        let spike_counts = rec.spike_counts.clone();
         let rates_hz: Vec<f64> =
             spike_counts.iter().map(|&n| n as f64 / simulated_s.max(1e-12)).collect();
         Summary {
@@ -178,7 +201,7 @@ impl Summary {
             dt_ms: c.network.dt_ms,
             simulated_s,
             input_spikes: rec.input_spikes,
-            output_spikes: rec.spikes.len() as u64,
+            output_spikes: rec.output_spikes,
             mean_rate_hz: rates_hz.iter().sum::<f64>() / rates_hz.len() as f64,
             spike_counts,
             rates_hz,

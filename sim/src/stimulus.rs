@@ -120,6 +120,19 @@ impl StimulusSpec {
             }
             Ok(())
         };
+        // A duration in steps that a run can hold (the step counter is 32 bits).
+        let steps_of = |ms: f64, field: &str| -> Result<f64> {
+            let steps = (ms / dt).round();
+            if !(ms.is_finite() && steps <= MAX_STEPS as f64) {
+                return Err(Error::field(
+                    field,
+                    format!(
+                        "{ms} ms is not a duration a run can hold (at most {MAX_STEPS} steps of {dt} ms); give a finite, shorter time"
+                    ),
+                ));
+            }
+            Ok(steps)
+        };
         match self.kind {
             StimulusKind::Poisson => {
                 rate_ok(self.rate_hz, "stimulus.rate_hz")?;
@@ -142,6 +155,8 @@ impl StimulusSpec {
                             format!("must be in (0, 1], got {}", p.fraction),
                         ));
                     }
+                    steps_of(p.length_ms, "stimulus.pattern.length_ms")?;
+                    steps_of(p.period_ms, "stimulus.pattern.period_ms")?;
                     if !(p.length_ms >= dt && p.period_ms >= p.length_ms) {
                         return Err(Error::field(
                             "stimulus.pattern.length_ms",
@@ -161,19 +176,32 @@ impl StimulusSpec {
                         "a pairing stimulus needs at least 2 inputs (tests and a teacher)",
                     ));
                 }
-                let ordered = p.offset_min_ms <= p.offset_max_ms; // false for NaN too
-                if !ordered {
+                steps_of(p.offset_min_ms, "stimulus.pairing.offset_min_ms")?;
+                steps_of(p.offset_max_ms, "stimulus.pairing.offset_max_ms")?;
+                steps_of(p.period_ms, "stimulus.pairing.period_ms")?;
+                if p.offset_min_ms > p.offset_max_ms {
                     return Err(Error::field(
                         "stimulus.pairing.offset_min_ms",
                         "must not exceed offset_max_ms",
                     ));
                 }
                 let span = p.offset_min_ms.abs().max(p.offset_max_ms.abs());
-                let long_enough = p.period_ms > 2.0 * span + 2.0 * dt; // false for NaN too
-                if !long_enough {
+                if p.period_ms <= 2.0 * span + 2.0 * dt {
                     return Err(Error::field(
                         "stimulus.pairing.period_ms",
                         format!("must exceed twice the largest offset ({span} ms) plus 2 dt"),
+                    ));
+                }
+                let first = Pairing::new(&p, cfg.network.inputs, dt, self.steps).lead;
+                if self.kind == StimulusKind::Pairing && first >= self.steps as i64 {
+                    return Err(Error::field(
+                        "stimulus.steps",
+                        format!(
+                            "the first pairing's teacher spike is at step {first}, after the run's {} steps; \
+                             run at least {} steps or lower the pairing offsets",
+                            self.steps,
+                            first + 1
+                        ),
                     ));
                 }
             }
@@ -192,86 +220,218 @@ impl StimulusSpec {
         Ok(())
     }
 
-    /// Produce the spike trains for `cfg`'s network.
+    /// The expected number of input spikes per step (for a file: none known, 0).
+    pub fn expected_spikes_per_step(&self, cfg: &Config) -> f64 {
+        let dt = cfg.network.dt_ms;
+        match self.kind {
+            StimulusKind::File => 0.0,
+            StimulusKind::Poisson => (0..cfg.network.inputs as usize)
+                .map(|i| self.rates_hz.get(i).copied().unwrap_or(self.rate_hz) * dt / 1000.0)
+                .sum(),
+            StimulusKind::Pairing => {
+                let p = self.pairing.clone().unwrap_or_default();
+                cfg.network.inputs as f64 / (p.period_ms / dt).round().max(1.0)
+            }
+        }
+    }
+
+    /// Produce the spike trains for `cfg`'s network, stored (memory grows with the spikes).
     pub fn generate(&self, cfg: &Config) -> Result<Stimulus> {
+        let mut s = self.stream(cfg)?;
+        let mut b = Builder::new(s.inputs(), s.steps());
+        let mut t = 0;
+        while let Some(pre) = s.next_step() {
+            for &i in pre {
+                b.push(t, i);
+            }
+            t += 1;
+        }
+        Ok(b.finish())
+    }
+
+    /// The spike trains for `cfg`'s network as a stream, one step at a time: a generated
+    /// stimulus takes memory independent of its length; a file's is read whole (it is sparse).
+    pub fn stream(&self, cfg: &Config) -> Result<Box<dyn SpikeSource>> {
         self.validate(cfg)?;
         let inputs = cfg.network.inputs;
         let dt = cfg.network.dt_ms;
-        match self.kind {
+        Ok(match self.kind {
             StimulusKind::File => {
                 let path = self.file.as_deref().expect("validated");
-                Stimulus::read_csv(path, inputs, self.steps)
+                Box::new(Cursor::new(Stimulus::read_csv(path, inputs, self.steps)?))
             }
-            StimulusKind::Poisson => Ok(self.poisson(inputs, dt)),
-            StimulusKind::Pairing => Ok(self.pairing(inputs, dt)),
-        }
+            StimulusKind::Poisson => Box::new(Poisson::new(self, inputs, dt)),
+            StimulusKind::Pairing => Box::new(Pairing::new(
+                &self.pairing.clone().unwrap_or_default(),
+                inputs,
+                dt,
+                self.steps,
+            )),
+        })
     }
+}
 
-    fn poisson(&self, inputs: u32, dt_ms: f64) -> Stimulus {
-        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+/// The longest run: the step counter is 32 bits and step `MAX_STEPS` would be the 2^32nd.
+pub const MAX_STEPS: u32 = u32::MAX;
+
+/// Input spikes one step at a time, in order from step 0.
+pub trait SpikeSource: Send {
+    /// Number of timesteps.
+    fn steps(&self) -> u32;
+    /// Number of inputs.
+    fn inputs(&self) -> u32;
+    /// Sorted, duplicate-free inputs that spike at the next step; `None` after the last.
+    fn next_step(&mut self) -> Option<&[u32]>;
+}
+
+/// Independent Poisson trains with an optional frozen pattern, drawn as they are needed.
+///
+/// Every step draws one uniform number per input from ChaCha8 seeded with `seed`, so step `t`'s
+/// draws are words `2 * inputs * t ..` of that stream. The frozen pattern is a second stream
+/// (seed `seed ^ 0x5A5A..`): phase `k` of it is words `2 * n * k ..`, read again at every
+/// replay instead of being kept, so a long pattern costs no memory.
+struct Poisson {
+    steps: u32,
+    t: u32,
+    p: Vec<f64>,
+    rng: ChaCha8Rng,
+    pattern: Option<Replayed>,
+    buf: Vec<u32>,
+}
+
+struct Replayed {
+    n: u32,
+    len: u32,
+    period: u32,
+    rng: ChaCha8Rng,
+}
+
+impl Poisson {
+    fn new(spec: &StimulusSpec, inputs: u32, dt_ms: f64) -> Self {
         let p: Vec<f64> = (0..inputs as usize)
-            .map(|i| self.rates_hz.get(i).copied().unwrap_or(self.rate_hz) * dt_ms / 1000.0)
+            .map(|i| spec.rates_hz.get(i).copied().unwrap_or(spec.rate_hz) * dt_ms / 1000.0)
             .collect();
-        // The frozen pattern: drawn once, from its own stream so that changing its size does
-        // not shift the background.
-        let pattern = self.pattern.as_ref().map(|pat| {
-            let n = ((pat.fraction * inputs as f64).round() as u32).max(1);
+        let pattern = spec.pattern.as_ref().map(|pat| {
+            let n = ((pat.fraction * inputs as f64).round() as u32).clamp(1, inputs);
             let len = (pat.length_ms / dt_ms).round().max(1.0) as u32;
             let period = (pat.period_ms / dt_ms).round().max(len as f64) as u32;
-            let mut prng = ChaCha8Rng::seed_from_u64(self.seed ^ 0x5A5A_5A5A_5A5A_5A5A);
-            let frozen: Vec<Vec<u32>> = (0..len)
-                .map(|_| (0..n).filter(|&i| prng.random::<f64>() < p[i as usize]).collect())
-                .collect();
-            (n, period, frozen)
+            let rng = ChaCha8Rng::seed_from_u64(spec.seed ^ 0x5A5A_5A5A_5A5A_5A5A);
+            Replayed { n, len, period, rng }
         });
-        let mut b = Builder::new(inputs, self.steps);
-        for t in 0..self.steps {
-            let mut skip_below = 0;
-            if let Some((n, period, frozen)) = &pattern {
-                let phase = (t % period) as usize;
-                if phase < frozen.len() {
-                    for &i in &frozen[phase] {
-                        b.push(t, i);
-                    }
-                    skip_below = *n;
-                }
-            }
-            for (i, &pi) in p.iter().enumerate() {
-                // Draw for every input every step, so the background stream does not depend
-                // on where the pattern sits.
-                let fire = rng.random::<f64>() < pi;
-                if fire && i as u32 >= skip_below {
-                    b.push(t, i as u32);
-                }
-            }
+        Poisson {
+            steps: spec.steps,
+            t: 0,
+            p,
+            rng: ChaCha8Rng::seed_from_u64(spec.seed),
+            pattern,
+            buf: Vec::new(),
         }
-        b.finish()
+    }
+}
+
+impl SpikeSource for Poisson {
+    fn steps(&self) -> u32 {
+        self.steps
     }
 
-    fn pairing(&self, inputs: u32, dt_ms: f64) -> Stimulus {
-        let p = self.pairing.clone().unwrap_or_default();
-        let tests = inputs - 1;
-        let teacher = inputs - 1;
-        let period = (p.period_ms / dt_ms).round() as i64;
-        let lead = (p.offset_min_ms.abs().max(p.offset_max_ms.abs()) / dt_ms).ceil() as i64 + 1;
-        let mut b = Builder::new(inputs, self.steps);
-        let mut k = 0i64;
-        loop {
-            let t_post = k * period + lead;
-            if t_post >= self.steps as i64 {
-                break;
-            }
-            b.push(t_post as u32, teacher);
-            for i in 0..tests {
-                let off = offset_of(&p, i, tests);
-                let t_pre = t_post - (off / dt_ms).round() as i64;
-                if t_pre >= 0 && t_pre < self.steps as i64 {
-                    b.push(t_pre as u32, i);
-                }
-            }
-            k += 1;
+    fn inputs(&self) -> u32 {
+        self.p.len() as u32
+    }
+
+    fn next_step(&mut self) -> Option<&[u32]> {
+        if self.t >= self.steps {
+            return None;
         }
-        b.finish()
+        let t = self.t;
+        self.t += 1;
+        self.buf.clear();
+        let mut skip_below = 0;
+        if let Some(pat) = &mut self.pattern {
+            let phase = t % pat.period;
+            if phase < pat.len {
+                pat.rng.set_word_pos(2 * pat.n as u128 * phase as u128);
+                for i in 0..pat.n {
+                    if pat.rng.random::<f64>() < self.p[i as usize] {
+                        self.buf.push(i);
+                    }
+                }
+                skip_below = pat.n;
+            }
+        }
+        for (i, &pi) in self.p.iter().enumerate() {
+            // Draw for every input every step, so the background stream does not depend on
+            // where the pattern sits.
+            let fire = self.rng.random::<f64>() < pi;
+            if fire && i as u32 >= skip_below {
+                self.buf.push(i as u32);
+            }
+        }
+        Some(&self.buf)
+    }
+}
+
+/// The pairing protocol, computed step by step: the teacher (last input) fires at
+/// `lead + k * period` for every such step inside the run, test input `i` at that step minus
+/// its offset in steps (when that is inside the run too).
+struct Pairing {
+    steps: u32,
+    t: u32,
+    inputs: u32,
+    period: i64,
+    lead: i64,
+    /// `round(offset_i / dt)` of every test input.
+    lag: Vec<i64>,
+    buf: Vec<u32>,
+}
+
+impl Pairing {
+    fn new(p: &PairingSpec, inputs: u32, dt_ms: f64, steps: u32) -> Self {
+        let tests = inputs - 1;
+        let lag = (0..tests).map(|i| (offset_of(p, i, tests) / dt_ms).round() as i64).collect();
+        Pairing {
+            steps,
+            t: 0,
+            inputs,
+            period: ((p.period_ms / dt_ms).round() as i64).max(1),
+            lead: (p.offset_min_ms.abs().max(p.offset_max_ms.abs()) / dt_ms).ceil() as i64 + 1,
+            lag,
+            buf: Vec::new(),
+        }
+    }
+
+    /// Whether the teacher fires at step `t_post` (any i64).
+    fn teacher_at(&self, t_post: i64) -> bool {
+        t_post >= self.lead && t_post < self.steps as i64 && (t_post - self.lead) % self.period == 0
+    }
+}
+
+impl SpikeSource for Pairing {
+    fn steps(&self) -> u32 {
+        self.steps
+    }
+
+    fn inputs(&self) -> u32 {
+        self.inputs
+    }
+
+    fn next_step(&mut self) -> Option<&[u32]> {
+        if self.t >= self.steps {
+            return None;
+        }
+        let t = self.t as i64;
+        self.t += 1;
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        for (i, &lag) in self.lag.iter().enumerate() {
+            if self.teacher_at(t + lag) {
+                buf.push(i as u32);
+            }
+        }
+        if self.teacher_at(t) {
+            buf.push(self.inputs - 1);
+        }
+        self.buf = buf;
+        Some(&self.buf)
     }
 }
 
@@ -284,10 +444,14 @@ pub fn offset_of(p: &PairingSpec, i: u32, tests: u32) -> f64 {
     }
 }
 
-/// Spike trains of every input, stored per step (compressed rows, sorted, no duplicates).
+/// Spike trains of every input, stored sparsely: only the steps that have spikes take memory.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Stimulus {
     inputs: u32,
+    steps: u32,
+    /// The steps with at least one spike, ascending.
+    times: Vec<u32>,
+    /// `spikes[starts[k]..starts[k + 1]]` spike at `times[k]` (sorted, no duplicates).
     starts: Vec<u32>,
     spikes: Vec<u32>,
 }
@@ -315,25 +479,25 @@ impl Builder {
     pub fn finish(mut self) -> Stimulus {
         self.events.sort_unstable();
         self.events.dedup();
-        let mut starts = Vec::with_capacity(self.steps as usize + 1);
+        let mut times = Vec::new();
+        let mut starts = Vec::new();
         let mut spikes = Vec::with_capacity(self.events.len());
-        let mut e = 0;
-        for t in 0..self.steps {
-            starts.push(spikes.len() as u32);
-            while e < self.events.len() && self.events[e].0 == t {
-                spikes.push(self.events[e].1);
-                e += 1;
+        for &(t, i) in &self.events {
+            if times.last() != Some(&t) {
+                times.push(t);
+                starts.push(spikes.len() as u32);
             }
+            spikes.push(i);
         }
         starts.push(spikes.len() as u32);
-        Stimulus { inputs: self.inputs, starts, spikes }
+        Stimulus { inputs: self.inputs, steps: self.steps, times, starts, spikes }
     }
 }
 
 impl Stimulus {
     /// Number of timesteps.
     pub fn steps(&self) -> u32 {
-        (self.starts.len() - 1) as u32
+        self.steps
     }
 
     /// Number of inputs.
@@ -343,7 +507,14 @@ impl Stimulus {
 
     /// Sorted inputs that spike at step `t`.
     pub fn at(&self, t: u32) -> &[u32] {
-        &self.spikes[self.starts[t as usize] as usize..self.starts[t as usize + 1] as usize]
+        match self.times.binary_search(&t) {
+            Ok(k) => self.row(k),
+            Err(_) => &[],
+        }
+    }
+
+    fn row(&self, k: usize) -> &[u32] {
+        &self.spikes[self.starts[k] as usize..self.starts[k + 1] as usize]
     }
 
     /// Total number of input spikes.
@@ -351,14 +522,21 @@ impl Stimulus {
         self.spikes.len()
     }
 
-    /// Parse CSV text of `step,input` lines. An optional `step,input` header, blank lines and
-    /// `#` comments are allowed. `steps == 0` means "up to the last spike".
+    /// Step through the stimulus from step 0.
+    pub fn cursor(&self) -> Cursor<&Stimulus> {
+        Cursor::new(self)
+    }
+
+    /// Parse CSV text of `step,input` lines. An optional `step,input` header, blank lines,
+    /// `#` comments and a leading byte-order mark are allowed. `steps == 0` means "up to the
+    /// last spike".
     pub fn parse_csv(text: &str, origin: &str, inputs: u32, steps: u32) -> Result<Self> {
         let err = |line: usize, message: String| Error::Stimulus {
             path: origin.to_string(),
             line,
             message,
         };
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut events = Vec::new();
         for (n, raw) in text.lines().enumerate() {
             let line = n + 1;
@@ -388,6 +566,15 @@ impl Stimulus {
                     ),
                 ));
             }
+            if step == MAX_STEPS {
+                return Err(err(
+                    line,
+                    format!(
+                        "step {step} is beyond the longest run ({MAX_STEPS} steps, 0..{}); use an earlier step",
+                        MAX_STEPS - 1
+                    ),
+                ));
+            }
             if steps > 0 && step >= steps {
                 return Err(err(
                     line,
@@ -411,8 +598,7 @@ impl Stimulus {
 
     /// Read a CSV stimulus file.
     pub fn read_csv(path: &Path, inputs: u32, steps: u32) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+        let text = crate::error::read_text(path)?;
         Self::parse_csv(&text, &path.display().to_string(), inputs, steps)
     }
 
@@ -420,12 +606,51 @@ impl Stimulus {
     pub fn to_csv(&self) -> String {
         let mut s = String::with_capacity(self.spikes.len() * 10 + 16);
         s.push_str("step,input\n");
-        for t in 0..self.steps() {
-            for i in self.at(t) {
+        for (k, t) in self.times.iter().enumerate() {
+            for i in self.row(k) {
                 s.push_str(&format!("{t},{i}\n"));
             }
         }
         s
+    }
+}
+
+/// Steps through a stored stimulus (owned or borrowed) as a [`SpikeSource`].
+pub struct Cursor<S> {
+    stim: S,
+    t: u32,
+    k: usize,
+}
+
+impl<S: std::borrow::Borrow<Stimulus>> Cursor<S> {
+    /// From step 0.
+    pub fn new(stim: S) -> Self {
+        Cursor { stim, t: 0, k: 0 }
+    }
+}
+
+impl<S: std::borrow::Borrow<Stimulus> + Send> SpikeSource for Cursor<S> {
+    fn steps(&self) -> u32 {
+        self.stim.borrow().steps
+    }
+
+    fn inputs(&self) -> u32 {
+        self.stim.borrow().inputs
+    }
+
+    fn next_step(&mut self) -> Option<&[u32]> {
+        let s = self.stim.borrow();
+        if self.t >= s.steps {
+            return None;
+        }
+        let t = self.t;
+        self.t += 1;
+        if s.times.get(self.k) == Some(&t) {
+            self.k += 1;
+            Some(s.row(self.k - 1))
+        } else {
+            Some(&[])
+        }
     }
 }
 

@@ -175,7 +175,7 @@ fn hardware(out_md: &std::path::Path) -> Result<ExitCode> {
         )?;
     }
     md.push_str("\nTargets of the board issue: 256 x 256 with pair STDP and homeostasis on the iCEBreaker at\n32 MHz or better; at least 1024 x 256 on the ULX3S-85F at 100 MHz or better. See the notes\nbelow the table in the README for what limits them.\n");
-    crate::output::write_file(out_md, "BENCHMARKS.md", md.as_bytes())?;
+    crate::output::write_file("--hardware", out_md, md.as_bytes())?;
     print!("{md}");
     Ok(ExitCode::SUCCESS)
 }

@@ -5,10 +5,12 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Args;
-use synforge_sim::compare::{compare, Distance};
+use std::io::Write;
 
-use super::load;
-use crate::output::write_file;
+use synforge_sim::compare::{compare_sources, Distance};
+
+use super::load_source;
+use crate::output::OutFile;
 use crate::Source;
 
 /// Arguments of `synforge compare`.
@@ -48,11 +50,14 @@ pub fn print_distance(d: &Distance) {
 
 /// `synforge compare`.
 pub fn run(a: CompareArgs) -> Result<ExitCode> {
-    let (net, stim) = load(&a.src)?;
-    let d = compare(&net, &stim, a.window);
+    let json = a.json.as_deref().map(|p| OutFile::new("--json", p, "compare.json")).transpose()?;
+    let (net, mut fixed_src) = load_source(&a.src)?;
+    let (_, mut float_src) = load_source(&a.src)?;
+    let d = compare_sources(&net, fixed_src.as_mut(), float_src.as_mut(), a.window);
     print_distance(&d);
-    if let Some(path) = &a.json {
-        write_file(path, "compare.json", serde_json::to_string_pretty(&d)?.as_bytes())?;
+    if let Some(mut f) = json {
+        f.writer().write_all(serde_json::to_string_pretty(&d)?.as_bytes())?;
+        f.commit()?;
     }
     Ok(ExitCode::SUCCESS)
 }

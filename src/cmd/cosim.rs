@@ -11,6 +11,7 @@ use synforge_sim::model::FixedModel;
 use synforge_sim::{Network, Stimulus};
 
 use super::load;
+use crate::output::OutFile;
 use crate::{Source, UsageError};
 
 /// Arguments of `synforge cosim`.
@@ -39,24 +40,18 @@ pub fn cosimulate(
     vcd: Option<&std::path::Path>,
     gates: Option<synforge_rtl::board::Family>,
 ) -> Result<Report> {
-    let tools = Tools::locate()?;
-    crate::output::check_out_dir(dir)?;
-    if let Some(p) = vcd {
-        if p.is_dir() {
-            return Err(UsageError(format!(
-                "--vcd: `{}` is a folder; give a file name",
-                p.display()
-            ))
-            .into());
-        }
-    }
-    let t0 = std::time::Instant::now();
     if gates.is_some() && vcd.is_some() {
         return Err(UsageError(
             "--gates and --vcd exclude each other: the waveform is the RTL's".into(),
         )
         .into());
     }
+    // Refusals first: a network no device holds, a bad place for the outputs.
+    super::gen::design_files(net)?;
+    let wave = vcd.map(|p| OutFile::new("--vcd", p, "cosim.vcd")).transpose()?;
+    crate::output::build_dir("--out", dir)?;
+    let tools = Tools::locate()?;
+    let t0 = std::time::Instant::now();
     let built = match gates {
         Some(f) => Harness::build_gate_level(net, dir, f, &tools),
         None => Harness::build(net, dir, vcd.is_some(), &tools),
@@ -67,7 +62,10 @@ pub fn cosimulate(
     })?;
     let build = t0.elapsed().as_secs_f64();
     let w0 = FixedModel::new(net).weights_raw();
-    let r = h.run(net, &w0, stim, vcd)?;
+    let r = h.run(net, &w0, stim, wave.as_ref().map(OutFile::path))?;
+    if let Some(w) = wave {
+        w.commit()?;
+    }
     println!(
         "cosim {}{}: {} inputs x {} neurons, Verilator build {:.1} s (in {})",
         net.cfg.network.name,

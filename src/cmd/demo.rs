@@ -10,9 +10,9 @@ use synforge_sim::model::ModelKind;
 use synforge_sim::pattern::{responses, Replay, MIN_HIT_FRACTION, MIN_RATE_RATIO};
 
 use super::compare::print_distance;
-use super::sim::{print_summary, simulate};
-use super::{load, neuron_list};
-use crate::output::Staged;
+use super::load;
+use super::sim::{print_summary, simulate, SimResult};
+use crate::output::OutDir;
 use crate::Source;
 
 /// Arguments of `synforge demo`.
@@ -28,7 +28,12 @@ pub struct DemoArgs {
 /// `synforge demo`.
 pub fn run(a: DemoArgs) -> Result<ExitCode> {
     let (net, stim) = load(&a.src)?;
-    crate::output::check_out_dir(&a.out)?;
+    // Every refusal before any work: a network no device holds, a bad output folder.
+    super::gen::design_files(&net)?;
+    let board =
+        synforge_rtl::board::Board::builtin("icebreaker").map_err(|e| anyhow::anyhow!("{e}"))?;
+    let stage = OutDir::new("--out", &a.out)?;
+    let out = stage.path();
     println!(
         "== {} : {} inputs x {} neurons, {} steps",
         net.cfg.network.name,
@@ -36,11 +41,16 @@ pub fn run(a: DemoArgs) -> Result<ExitCode> {
         net.neurons(),
         stim.steps()
     );
-    let probes = neuron_list("0,1", net.neurons().min(2), "--vcd")?;
-    let fixed = simulate(&net, &stim, ModelKind::Fixed, &a.out.join("fixed"), Some(&probes))?;
-    print_summary(&fixed.summary);
-    let float = simulate(&net, &stim, ModelKind::Float, &a.out.join("float"), Some(&probes))?;
-    print_summary(&float.summary);
+    let probes: Vec<usize> = (0..net.neurons().min(2)).collect();
+    let run_model = |kind, name: &str| -> Result<SimResult> {
+        let dir = out.join(name);
+        std::fs::create_dir(&dir)?;
+        let r = simulate(&net, &mut stim.cursor(), kind, &dir, Some(&probes), true)?;
+        print_summary(&r.summary);
+        Ok(r)
+    };
+    let fixed = run_model(ModelKind::Fixed, "fixed")?;
+    let float = run_model(ModelKind::Float, "float")?;
     let d =
         Distance::between(&net, &fixed.record, &fixed.weights, &float.record, &float.weights, 2);
     print_distance(&d);
@@ -66,26 +76,25 @@ pub fn run(a: DemoArgs) -> Result<ExitCode> {
             MIN_RATE_RATIO
         );
     }
-    let mut s = Staged::new(&a.out)?;
-    s.write("compare.json", serde_json::to_string_pretty(&d)?.as_bytes())?;
-    s.commit()?;
+    std::fs::write(out.join("compare.json"), serde_json::to_string_pretty(&d)?)?;
     // The hardware: generate the core, then run the same stimulus on it in Verilator.
-    let rtl = a.out.join("rtl");
-    let design = super::gen::write_design(&net, &rtl)?;
+    let design = super::gen::write_design(&net, &out.join("rtl"))?;
     println!(
         "generated Verilog of the core ({} files, manifest.json) in {}",
         design.files.len(),
-        rtl.display()
+        a.out.join("rtl").display()
     );
-    let r = super::cosim::cosimulate(&net, &stim, &a.out.join("cosim"), None, None)?;
-    if r.mismatch.is_some() {
-        return Ok(ExitCode::FAILURE);
-    }
+    let r = super::cosim::cosimulate(&net, &stim, &out.join("cosim"), None, None)?;
     // And the board: the core, a UART bridge and a PLL for the iCEBreaker, to a bitstream.
-    let board =
-        synforge_rtl::board::Board::builtin("icebreaker").map_err(|e| anyhow::anyhow!("{e}"))?;
-    let report = super::synth::synthesize(&net, &board, None, 115_200, &a.out.join("icebreaker"))?;
-    print!("{}", synforge_rtl::synth::print_table(&report));
+    let report = if r.mismatch.is_none() {
+        let report =
+            super::synth::synthesize(&net, &board, None, 115_200, &out.join("icebreaker"))?;
+        print!("{}", synforge_rtl::synth::print_table(&report));
+        Some(report)
+    } else {
+        None
+    };
+    stage.commit()?;
     println!("outputs in {}", a.out.display());
-    Ok(if report.pass { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if report.is_some_and(|r| r.pass) { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

@@ -8,7 +8,7 @@ use clap::Args;
 use synforge_rtl::tools::{lint, yosys_check, Tools};
 use synforge_sim::{Config, Network};
 
-use crate::output::Staged;
+use crate::output::OutDir;
 use crate::{usage, UsageError};
 
 /// Arguments of `synforge gen`.
@@ -35,24 +35,38 @@ pub fn network(config: Option<&Path>) -> Result<Network> {
     cfg.build().map_err(usage)
 }
 
-/// Generate `net` into `out`: the Verilog files and `manifest.json`, all or nothing.
+/// Generate `net` into `out`: the Verilog files and `manifest.json`, all or nothing,
+/// replacing what an earlier `gen` wrote there.
 pub fn write_design(net: &Network, out: &Path) -> Result<synforge_rtl::Design> {
-    crate::output::check_out_dir(out)?;
+    let (design, files) = design_files(net)?;
+    let stage = OutDir::new("--out", out)?;
+    write_files(stage.path(), &files)?;
+    stage.commit()?;
+    Ok(design)
+}
+
+/// The core's design and its files (Verilog, manifest, layout, FuseSoC core), or the refusal
+/// of a network no device holds.
+pub fn design_files(net: &Network) -> Result<(synforge_rtl::Design, Vec<(String, String)>)> {
     let hash = synforge_rtl::config_hash(&net.cfg);
     let design = synforge_rtl::generate(net, &hash).map_err(|e| UsageError(e.to_string()))?;
-    let mut s = Staged::new(out)?;
-    for (name, text) in &design.files {
-        s.write(name, text.as_bytes())?;
-    }
+    let mut files = design.files.clone();
     let manifest = synforge_rtl::manifest::manifest(net, &design, &hash);
-    s.write("manifest.json", (serde_json::to_string_pretty(&manifest)? + "\n").as_bytes())?;
-    s.write("layout.md", synforge_rtl::manifest::layout_markdown(&design).as_bytes())?;
-    s.write(
-        "synforge_core.core",
-        synforge_rtl::manifest::fusesoc_core(&design, &net.cfg.network.name).as_bytes(),
-    )?;
-    s.commit()?;
-    Ok(design)
+    files.push(("manifest.json".into(), serde_json::to_string_pretty(&manifest)? + "\n"));
+    files.push(("layout.md".into(), synforge_rtl::manifest::layout_markdown(&design)));
+    files.push((
+        "synforge_core.core".into(),
+        synforge_rtl::manifest::fusesoc_core(&design, &net.cfg.network.name),
+    ));
+    Ok((design, files))
+}
+
+/// Write `files` (name, text) into `dir`.
+pub fn write_files(dir: &Path, files: &[(String, String)]) -> Result<()> {
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).with_context(|| format!("cannot write {name}"))?;
+    }
+    Ok(())
 }
 
 /// `synforge gen`.

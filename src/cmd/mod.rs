@@ -11,28 +11,70 @@ pub mod stimulus;
 pub mod synth;
 
 use anyhow::Result;
+use synforge_sim::run::Observer;
+use synforge_sim::stimulus::{Cursor, SpikeSource, StimulusSpec};
 use synforge_sim::{Config, Network, Stimulus};
 
 use crate::{usage, Source, UsageError};
 
-/// Load the network (config or built-in default) and its stimulus.
-pub fn load(src: &Source) -> Result<(Network, Stimulus)> {
+/// Input spikes a command that keeps its whole stimulus in memory accepts (4 bytes each).
+pub const MAX_STORED_SPIKES: f64 = (1u64 << 28) as f64;
+
+fn network_of(src: &Source) -> Result<Network> {
     let cfg = match &src.config {
         Some(p) => Config::load(p).map_err(usage)?,
         None => Config::builtin_default(),
     };
     let net = cfg.build().map_err(usage)?;
-    let steps_override = src.steps;
-    if steps_override == Some(0) {
+    if src.steps == Some(0) {
         return Err(UsageError("--steps must be at least 1".into()).into());
     }
+    Ok(net)
+}
+
+fn spec_of(net: &Network, src: &Source) -> StimulusSpec {
+    let mut spec = net.cfg.stimulus.clone();
+    if let Some(s) = src.steps {
+        spec.steps = s;
+    }
+    spec
+}
+
+/// Load the network (config or built-in default) and its stimulus as a stream: memory
+/// independent of the run's length (a stimulus file is read whole; it is sparse).
+pub fn load_source(src: &Source) -> Result<(Network, Box<dyn SpikeSource>)> {
+    let net = network_of(src)?;
+    let stim: Box<dyn SpikeSource> = match &src.stimulus {
+        Some(p) => Box::new(Cursor::new(
+            Stimulus::read_csv(p, net.cfg.network.inputs, src.steps.unwrap_or(0)).map_err(usage)?,
+        )),
+        None => spec_of(&net, src).stream(&net.cfg).map_err(usage)?,
+    };
+    Ok((net, stim))
+}
+
+/// Load the network (config or built-in default) and its stimulus, stored. A generated
+/// stimulus of more than [`MAX_STORED_SPIKES`] expected spikes is refused (`sim` streams it).
+pub fn load(src: &Source) -> Result<(Network, Stimulus)> {
+    let net = network_of(src)?;
     let stim = match &src.stimulus {
-        Some(p) => Stimulus::read_csv(p, net.cfg.network.inputs, steps_override.unwrap_or(0))
-            .map_err(usage)?,
+        Some(p) => {
+            Stimulus::read_csv(p, net.cfg.network.inputs, src.steps.unwrap_or(0)).map_err(usage)?
+        }
         None => {
-            let mut spec = net.cfg.stimulus.clone();
-            if let Some(s) = steps_override {
-                spec.steps = s;
+            let spec = spec_of(&net, src);
+            spec.validate(&net.cfg).map_err(usage)?;
+            let per_step = spec.expected_spikes_per_step(&net.cfg);
+            let expected = per_step * spec.steps as f64;
+            if expected > MAX_STORED_SPIKES {
+                return Err(UsageError(format!(
+                    "--steps: {} steps of this stimulus hold about {expected:.3e} input spikes, more than the \
+                     {MAX_STORED_SPIKES:.3e} this command keeps in memory; run at most {} steps here \
+                     (`synforge sim` streams runs of any length)",
+                    spec.steps,
+                    (MAX_STORED_SPIKES / per_step.max(1e-12)).floor().min(u32::MAX as f64)
+                ))
+                .into());
             }
             spec.generate(&net.cfg).map_err(usage)?
         }
@@ -40,15 +82,78 @@ pub fn load(src: &Source) -> Result<(Network, Stimulus)> {
     Ok((net, stim))
 }
 
+/// Progress of a long run on standard error: a line after the first two seconds, then every
+/// ten, with the rate and the time left. Quiet for runs shorter than that.
+pub struct Progress {
+    label: String,
+    total: u32,
+    start: std::time::Instant,
+    next: std::time::Duration,
+}
+
+impl Progress {
+    /// For a run of `total` steps.
+    pub fn new(label: &str, total: u32) -> Self {
+        Progress {
+            label: label.to_string(),
+            total,
+            start: std::time::Instant::now(),
+            next: std::time::Duration::from_secs(2),
+        }
+    }
+}
+
+impl Observer for Progress {
+    fn after_step(&mut self, t: u32, _: &dyn synforge_sim::model::Model, _: &[u32]) {
+        if t % 1024 != 1023 {
+            return;
+        }
+        let el = self.start.elapsed();
+        if el < self.next {
+            return;
+        }
+        self.next = el + std::time::Duration::from_secs(10);
+        let done = t as f64 + 1.0;
+        let rate = done / el.as_secs_f64().max(1e-9);
+        let left = (self.total as f64 - done).max(0.0) / rate;
+        eprintln!(
+            "{}: step {} of {} ({:.1} %), {rate:.3e} steps/s, about {} left",
+            self.label,
+            t as u64 + 1,
+            self.total,
+            100.0 * done / self.total.max(1) as f64,
+            duration(left)
+        );
+    }
+}
+
+fn duration(s: f64) -> String {
+    if s < 90.0 {
+        format!("{s:.0} s")
+    } else if s < 5400.0 {
+        format!("{:.0} min", s / 60.0)
+    } else {
+        format!("{:.1} h", s / 3600.0)
+    }
+}
+
 /// Parse a neuron list like `0,3,5` or `all`, checked against the network.
 pub fn neuron_list(spec: &str, neurons: usize, flag: &str) -> Result<Vec<usize>> {
-    if spec == "all" {
+    if spec.trim() == "all" {
         return Ok((0..neurons).collect());
     }
     let mut v = Vec::new();
-    for part in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+    for part in spec.split(',').map(str::trim) {
+        if part.is_empty() {
+            return Err(UsageError(format!(
+                "{flag}: `{spec}` has an empty entry; give neurons like 0,1,5 or all"
+            ))
+            .into());
+        }
         let j: usize = part.parse().map_err(|_| {
-            UsageError(format!("{flag}: `{part}` is not a neuron number (use e.g. 0,1,5 or all)"))
+            UsageError(format!(
+                "{flag}: `{part}` in `{spec}` is not a neuron number; give neurons like 0,1,5 or all"
+            ))
         })?;
         if j >= neurons {
             return Err(UsageError(format!(
@@ -56,6 +161,11 @@ pub fn neuron_list(spec: &str, neurons: usize, flag: &str) -> Result<Vec<usize>>
                 neurons - 1
             ))
             .into());
+        }
+        if v.contains(&j) {
+            return Err(
+                UsageError(format!("{flag}: neuron {j} is listed twice in `{spec}`")).into()
+            );
         }
         v.push(j);
     }

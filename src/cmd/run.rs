@@ -16,7 +16,7 @@ use synforge_sim::model::{FixedModel, Model};
 use synforge_sim::{Network, Stimulus};
 
 use super::load;
-use crate::output::Staged;
+use crate::output::write_file;
 use crate::{Source, UsageError};
 
 /// Arguments of `synforge run`.
@@ -47,11 +47,12 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
     let (net, stim) = load(&a.src)?;
     let out =
         a.out.clone().unwrap_or_else(|| PathBuf::from("build/run").join(&net.cfg.network.name));
-    crate::output::check_out_dir(&out)?;
+    crate::output::check_out_dir("--out", &out)?;
     if a.sim {
         if a.port.is_some() {
             return Err(UsageError("--sim and --port exclude each other: choose one".into()).into());
         }
+        crate::output::build_dir("--out", &out)?;
         let tools = synforge_rtl::tools::Tools::locate()?;
         let board = synforge_rtl::simboard::SimBoard::build(&net, &out.join("sim"), &tools)?;
         let host = board.connect()?;
@@ -66,6 +67,7 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         .timeout(Duration::from_secs(5))
         .open()
         .with_context(|| format!("cannot open serial port {port}"))?;
+    crate::output::build_dir("--out", &out)?;
     println!("run {} on {board} at {port}, {} baud", net.cfg.network.name, a.baud);
     drive(Host::new(link), &net, &stim, &out)
 }
@@ -122,10 +124,8 @@ fn drive<L: std::io::Read + std::io::Write>(
         total_spikes += got.len();
     }
     let secs = t1.elapsed().as_secs_f64();
-    let mut s = Staged::new(out)?;
-    s.write("spikes.csv", spikes_csv.as_bytes())?;
-    s.write("steps.csv", steps_csv.as_bytes())?;
-    s.commit()?;
+    write_file("--out", &out.join("spikes.csv"), spikes_csv.as_bytes())?;
+    write_file("--out", &out.join("steps.csv"), steps_csv.as_bytes())?;
     println!(
         "  loaded parameters and {} weights in {load:.1} s; {} steps, {total_spikes} output spikes in {secs:.1} s",
         m * n,

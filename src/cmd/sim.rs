@@ -1,18 +1,19 @@
 //! `synforge sim`: run one model, write its outputs.
 
 use std::io::{BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Args;
 use synforge_sim::model::{self, ModelKind};
-use synforge_sim::run::{run as run_model, NoObserver, Observer, Record, Summary};
+use synforge_sim::run::{run_source, Observer, Record, Summary};
+use synforge_sim::stimulus::SpikeSource;
 use synforge_sim::wave::VcdObserver;
 use synforge_sim::Network;
 
-use super::{load, neuron_list};
-use crate::output::Staged;
+use super::{load_source, neuron_list, Progress};
+use crate::output::{create, OutDir};
 use crate::Source;
 
 /// Arguments of `synforge sim`.
@@ -57,63 +58,105 @@ pub struct SimResult {
     pub summary: Summary,
     /// Final weights, input-major.
     pub weights: Vec<f64>,
-    /// Files written.
-    pub files: Vec<PathBuf>,
 }
 
-/// Run `kind` on the network and stage every output in `out`.
+/// Writes each step's output spikes as `step,neuron` lines as the run goes.
+struct SpikeCsv<W: Write> {
+    w: W,
+    error: Option<std::io::Error>,
+}
+
+impl<W: Write> Observer for SpikeCsv<W> {
+    fn after_step(&mut self, t: u32, _: &dyn synforge_sim::model::Model, spikes: &[u32]) {
+        if self.error.is_none() {
+            for j in spikes {
+                if let Err(e) = writeln!(self.w, "{t},{j}") {
+                    self.error = Some(e);
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Run `kind` on the network over `src` and write every output into the folder `dir` (a stage
+/// the caller commits): `spikes.csv` as the run goes, then `weights.csv`, `summary.json` and,
+/// for `vcd`, `waves/<model>.vcd`. `keep_spikes` keeps the spikes in the record too (memory
+/// then grows with the run).
 pub fn simulate(
     net: &Network,
-    stim: &synforge_sim::Stimulus,
+    src: &mut dyn SpikeSource,
     kind: ModelKind,
-    out: &std::path::Path,
+    dir: &Path,
     vcd: Option<&[usize]>,
+    keep_spikes: bool,
 ) -> Result<SimResult> {
     let name = match kind {
         ModelKind::Fixed => "fixed",
         ModelKind::Float => "float",
     };
-    let mut staged = Staged::new(out)?;
     let mut m = model::build(net, kind);
+    let mut csv = SpikeCsv { w: BufWriter::new(create(dir, "spikes.csv")?), error: None };
+    writeln!(csv.w, "step,neuron")?;
+    let progress = Progress::new(&format!("sim {name}"), src.steps());
     let record = match vcd {
         Some(neurons) => {
-            let file = staged.file(&format!("waves/{name}.vcd"))?.reopen()?;
-            let mut obs =
+            let file = create(dir, &format!("waves/{name}.vcd"))?;
+            let vcd =
                 VcdObserver::new(BufWriter::new(file), net, neurons, kind == ModelKind::Fixed)?;
-            let r = run_model(m.as_mut(), stim, &mut obs as &mut dyn Observer);
-            obs.finish().context("cannot write the VCD")?;
+            let mut obs = ((csv, progress), vcd);
+            let r = run_source(m.as_mut(), src, &mut obs, keep_spikes);
+            obs.1.finish().context("cannot write the VCD")?;
+            csv = obs.0 .0;
             r
         }
-        None => run_model(m.as_mut(), stim, &mut NoObserver),
+        None => {
+            let mut obs = (csv, progress);
+            let r = run_source(m.as_mut(), src, &mut obs, keep_spikes);
+            csv = obs.0;
+            r
+        }
     };
+    if let Some(e) = csv.error.take() {
+        return Err(anyhow::Error::new(e).context("cannot write spikes.csv"));
+    }
+    csv.w.flush().context("cannot write spikes.csv")?;
     let weights = m.weights();
     let summary = Summary::new(net, name, &record, &weights);
 
-    let mut spikes = String::with_capacity(record.spikes.len() * 10 + 16);
-    spikes.push_str("step,neuron\n");
-    for (t, j) in &record.spikes {
-        spikes.push_str(&format!("{t},{j}\n"));
-    }
-    staged.write("spikes.csv", spikes.as_bytes())?;
-
     let nn = net.neurons();
-    let f = staged.file("weights.csv")?;
-    let mut wtr = BufWriter::new(f);
+    let mut wtr = BufWriter::new(create(dir, "weights.csv")?);
     writeln!(wtr, "input,neuron,weight")?;
     for (k, w) in weights.iter().enumerate() {
         writeln!(wtr, "{},{},{}", k / nn, k % nn, w)?;
     }
     wtr.flush()?;
-    drop(wtr);
 
     let json = serde_json::json!({
         "summary": summary,
         "quantization": net.quantization,
         "formats": net.fmt,
     });
-    staged.write("summary.json", serde_json::to_string_pretty(&json)?.as_bytes())?;
-    let files = staged.commit()?;
-    Ok(SimResult { record, summary, weights, files })
+    std::fs::write(dir.join("summary.json"), serde_json::to_string_pretty(&json)?)?;
+    Ok(SimResult { record, summary, weights })
+}
+
+/// Every file under `dir`, for the "wrote" lines.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if e.file_name() != crate::output::MARKER {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 /// Print the short human summary of a run.
@@ -141,7 +184,7 @@ pub fn print_summary(s: &Summary) {
 
 /// `synforge sim`.
 pub fn run(a: SimArgs) -> Result<ExitCode> {
-    let (net, stim) = load(&a.src)?;
+    let (net, mut src) = load_source(&a.src)?;
     let kind: ModelKind = a.model.into();
     let vcd = match &a.vcd {
         Some(spec) => Some(neuron_list(spec, net.neurons(), "--vcd")?),
@@ -153,10 +196,15 @@ pub fn run(a: SimArgs) -> Result<ExitCode> {
             ModelKind::Float => "float",
         })
     });
-    crate::output::check_out_dir(&out)?;
-    let r = simulate(&net, &stim, kind, &out, vcd.as_deref())?;
+    let stage = OutDir::new("--out", &out)?;
+    let r = simulate(&net, src.as_mut(), kind, stage.path(), vcd.as_deref(), false)?;
+    let files: Vec<PathBuf> = files_under(stage.path())
+        .iter()
+        .map(|f| out.join(f.strip_prefix(stage.path()).unwrap_or(f)))
+        .collect();
+    stage.commit()?;
     print_summary(&r.summary);
-    for f in &r.files {
+    for f in &files {
         println!("  wrote {}", f.display());
     }
     Ok(ExitCode::SUCCESS)

@@ -6,8 +6,10 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Args;
 
-use super::load;
-use crate::output::write_file;
+use std::io::{BufWriter, Write};
+
+use super::load_source;
+use crate::output::OutFile;
 use crate::Source;
 
 /// Arguments of `synforge stimulus`.
@@ -22,13 +24,21 @@ pub struct StimulusArgs {
 
 /// `synforge stimulus`.
 pub fn run(a: StimulusArgs) -> Result<ExitCode> {
-    let (_, stim) = load(&a.src)?;
-    write_file(&a.out, "stimulus.csv", stim.to_csv().as_bytes())?;
-    println!(
-        "wrote {} spikes over {} steps to {}",
-        stim.total_spikes(),
-        stim.steps(),
-        a.out.display()
-    );
+    let mut file = OutFile::new("--out", &a.out, "stimulus.csv")?;
+    let (_, mut src) = load_source(&a.src)?;
+    let mut w = BufWriter::new(file.writer());
+    writeln!(w, "step,input")?;
+    let (mut t, mut spikes) = (0u32, 0u64);
+    while let Some(pre) = src.next_step() {
+        for i in pre {
+            writeln!(w, "{t},{i}")?;
+        }
+        spikes += pre.len() as u64;
+        t += 1;
+    }
+    w.flush()?;
+    drop(w);
+    file.commit()?;
+    println!("wrote {spikes} spikes over {t} steps to {}", a.out.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -12,7 +12,6 @@ use synforge_rtl::synth::{self, SynthReport, Target, Totals};
 use synforge_rtl::tools::Tools;
 use synforge_sim::Network;
 
-use crate::output::Staged;
 use crate::UsageError;
 
 /// Arguments of `synforge synth`.
@@ -45,9 +44,9 @@ pub fn synthesize(
     baud: u32,
     out: &Path,
 ) -> Result<SynthReport> {
-    crate::output::check_out_dir(out)?;
     let hash = synforge_rtl::config_hash(&net.cfg);
     let design = synforge_rtl::generate(net, &hash).map_err(|e| UsageError(e.to_string()))?;
+    crate::output::check_out_dir("--out", out)?;
     let board_hz = board.clock.hz as f64;
     let want_hz = freq_mhz.map_or(board_hz, |f| f * 1e6);
     let spec = TopSpec {
@@ -62,20 +61,18 @@ pub fn synthesize(
     };
     let (top, core_hz) = board_top::generate(&design, &spec, &hash);
     let (cname, ctext) = board.constraints();
-    let mut s = Staged::new(out)?;
     let mut files = Vec::new();
-    for (name, text) in design.files.iter().chain(&top) {
-        s.write(name, text.as_bytes())?;
-        files.push(name.clone());
-    }
-    s.write(&cname, ctext.as_bytes())?;
+    let mut texts: Vec<(String, String)> = design.files.iter().chain(&top).cloned().collect();
+    files.extend(texts.iter().map(|(n, _)| n.clone()));
+    texts.push((cname.clone(), ctext));
     let manifest = synforge_rtl::manifest::manifest(net, &design, &hash);
-    s.write("manifest.json", (serde_json::to_string_pretty(&manifest)? + "\n").as_bytes())?;
-    s.write(
-        "synforge_core.core",
-        synforge_rtl::manifest::fusesoc_core(&design, &net.cfg.network.name).as_bytes(),
-    )?;
-    s.commit()?;
+    texts.push(("manifest.json".into(), serde_json::to_string_pretty(&manifest)? + "\n"));
+    texts.push((
+        "synforge_core.core".into(),
+        synforge_rtl::manifest::fusesoc_core(&design, &net.cfg.network.name),
+    ));
+    crate::output::build_dir("--out", out)?;
+    super::gen::write_files(out, &texts)?;
     let r = &board.resources;
     let target = Target {
         family: board.family,

@@ -203,11 +203,17 @@ fn sim_writes_spikes_weights_summary_and_vcd() {
     }
     // Nothing but the promised files (no leftover temporaries).
     let files: Vec<PathBuf> = tree(&out).into_iter().collect();
-    let want: Vec<PathBuf> =
-        ["spikes.csv", "summary.json", "waves", "waves/fixed.vcd", "weights.csv"]
-            .iter()
-            .map(PathBuf::from)
-            .collect();
+    let want: Vec<PathBuf> = [
+        ".synforge-output",
+        "spikes.csv",
+        "summary.json",
+        "waves",
+        "waves/fixed.vcd",
+        "weights.csv",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .collect();
     assert_eq!(files, want);
 }
 
@@ -446,7 +452,7 @@ fn cosim_refuses_a_vcd_path_that_is_a_folder() {
     refused(
         dir.path(),
         &["cosim", "--steps", "5", "-o", "c", "--vcd", "w"],
-        "error: --vcd: `w` is a folder; give a file name\n",
+        "error: --vcd: `w` is a folder; give a file name, e.g. w/cosim.vcd\n",
     );
 }
 
@@ -551,7 +557,7 @@ fn out_of_range_values_are_refused_naming_the_field() {
     refused(
         dir.path(),
         &["sim", "-c", "dt.toml", "-o", "out"],
-        "error: config field `network.dt_ms`: must be a positive number, got NaN\n",
+        "error: config field `network.dt_ms`: must be between 0.001 and 1000 ms, got NaN; spiking networks step at 0.1 to 1 ms\n",
     );
     write(dir.path(), "w.toml", "[formats.membrane]\nwidth = 0\nfrac = 0\n");
     refused(
@@ -687,7 +693,7 @@ fn bad_flag_values_are_refused() {
     refused(
         dir.path(),
         &["sim", "-c", "n16.toml", "--vcd", "x", "-o", "out"],
-        "error: --vcd: `x` is not a neuron number (use e.g. 0,1,5 or all)\n",
+        "error: --vcd: `x` in `x` is not a neuron number; give neurons like 0,1,5 or all\n",
     );
     refused(
         dir.path(),
@@ -830,4 +836,301 @@ fn bench_prints_events_per_second_and_bandwidth() {
     assert!(out.contains("memory read bandwidth"), "{out}");
     assert!(out.contains("events/s"), "{out}");
     assert!(out.lines().any(|l| l.trim_start().starts_with("50       8")), "{out}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Regressions of issue 12: each class of bad input that once panicked, grew without bound,
+// answered wrongly, left partial output or blamed the wrong thing.
+
+/// A process's resident memory, KiB (Linux).
+fn rss_kib(pid: u32) -> u64 {
+    let status = read(Path::new(&format!("/proc/{pid}/status")));
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).expect("VmRSS in /proc status");
+    line.split_whitespace().nth(1).and_then(|k| k.parse().ok()).expect("a number of KiB")
+}
+
+/// Start a long run, check after a few seconds that it runs in flat memory, interrupt it and
+/// require exit status 130 with nothing written.
+fn long_run_is_flat_and_interruptible(dir: &Path, args: &[&str]) {
+    let before = tree(dir);
+    let child = Command::new(env!("CARGO_BIN_EXE_synforge"))
+        .args(args)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start synforge");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let early = rss_kib(child.id());
+    std::thread::sleep(std::time::Duration::from_millis(3000));
+    let late = rss_kib(child.id());
+    assert!(late < 200 * 1024, "synforge {args:?} holds {late} KiB after 4.5 s");
+    assert!(late < early + 16 * 1024, "synforge {args:?} grows: {early} KiB, then {late} KiB");
+    // SAFETY: sending SIGINT to our own child.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let out = child.wait_with_output().expect("synforge ends");
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "synforge {args:?} on SIGINT:\n{stderr}");
+    assert!(stderr.contains("interrupted: nothing written"), "{stderr}");
+    assert!(stderr.contains("steps/s"), "a long run reports its progress:\n{stderr}");
+    assert_eq!(tree(dir), before, "synforge {args:?} left files behind when interrupted");
+}
+
+#[test]
+fn a_run_of_4294967295_steps_streams_in_flat_memory_and_an_interrupt_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    long_run_is_flat_and_interruptible(
+        dir.path(),
+        &["sim", "--steps", "4294967295", "--vcd", "all", "-o", "out"],
+    );
+    write(dir.path(), "s.toml", "[stimulus]\nsteps = 4294967295\n");
+    long_run_is_flat_and_interruptible(dir.path(), &["sim", "-c", "s.toml", "--model", "float"]);
+}
+
+#[test]
+fn a_stimulus_file_with_one_spike_at_step_999999999_runs_in_flat_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "s.csv", "999999999,3\n");
+    long_run_is_flat_and_interruptible(dir.path(), &["sim", "-s", "s.csv", "-o", "out"]);
+}
+
+#[test]
+fn a_spike_at_step_4294967295_is_refused_not_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "s.csv", "0,1\n4294967295,2\n");
+    refused(
+        dir.path(),
+        &["sim", "-s", "s.csv", "-o", "out"],
+        "error: s.csv:2: step 4294967295 is beyond the longest run (4294967295 steps, 0..4294967294); use an earlier step\n",
+    );
+}
+
+#[test]
+fn stimulus_csv_with_a_byte_order_mark_is_read_and_utf16_is_refused_with_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bom.csv"), b"\xef\xbb\xbfstep,input\n0,1\n3,2\n").unwrap();
+    ok(dir.path(), &["sim", "-s", "bom.csv", "-o", "out"]);
+    assert!(read(&dir.path().join("out/summary.json")).contains("\"input_spikes\": 2"));
+    std::fs::write(dir.path().join("u16.csv"), b"\xff\xfe0\x00,\x001\x00\n\x00").unwrap();
+    refused(
+        dir.path(),
+        &["sim", "-s", "u16.csv", "-o", "o2"],
+        "error: u16.csv: is UTF-16 text; save it as UTF-8 (e.g. `iconv -f UTF-16 -t UTF-8`)\n",
+    );
+}
+
+#[test]
+fn pairing_with_huge_or_infinite_period_or_offsets_is_refused_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    for (field, value) in [
+        ("period_ms", "inf"),
+        ("period_ms", "1e300"),
+        ("offset_max_ms", "1e300"),
+        ("offset_min_ms", "-inf"),
+    ] {
+        write(
+            dir.path(),
+            "p.toml",
+            &format!(
+                "[network]\ninputs = 4\n[stimulus]\nkind = \"pairing\"\nsteps = 200\n[stimulus.pairing]\n{field} = {value}\n"
+            ),
+        );
+        let want = format!(
+            "error: config field `stimulus.pairing.{field}`: {} ms is not a duration a run can hold (at most 4294967295 steps of 1 ms); give a finite, shorter time\n",
+            value.parse::<f64>().unwrap()
+        );
+        refused(dir.path(), &["sim", "-c", "p.toml", "-o", "out"], &want);
+    }
+    write(
+        dir.path(),
+        "p.toml",
+        "[network]\ninputs = 4\n[stimulus]\nkind = \"pairing\"\nsteps = 20\n[stimulus.pairing]\noffset_max_ms = 30\nperiod_ms = 1000\n",
+    );
+    refused(
+        dir.path(),
+        &["sim", "-c", "p.toml", "-o", "out"],
+        "error: config field `stimulus.steps`: the first pairing's teacher spike is at step 51, after the run's 20 steps; run at least 52 steps or lower the pairing offsets\n",
+    );
+}
+
+#[test]
+fn a_pattern_of_1e9_ms_in_a_200_step_run_takes_no_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "p.toml", "[stimulus.pattern]\nlength_ms = 1e9\nperiod_ms = 1e9\n");
+    ok(dir.path(), &["sim", "-c", "p.toml", "--steps", "200", "-o", "out"]);
+    ok(dir.path(), &["compare", "-c", "p.toml", "--steps", "200"]);
+}
+
+#[test]
+fn compare_with_a_window_of_4294967295_steps_matches_every_pair() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(dir.path(), &["compare", "--steps", "3000", "--window", "4294967295", "--json", "c.json"]);
+    ok(dir.path(), &["sim", "--steps", "3000", "-o", "fixed"]);
+    ok(dir.path(), &["sim", "--steps", "3000", "--model", "float", "-o", "float"]);
+    let counts = |m: &str| -> Vec<f64> {
+        json(&dir.path().join(m).join("summary.json"))["summary"]["spike_counts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_f64().unwrap())
+            .collect()
+    };
+    let (a, b) = (counts("fixed"), counts("float"));
+    let matched: f64 = a.iter().zip(&b).map(|(x, y)| x.min(*y)).sum();
+    let want = 2.0 * matched / (a.iter().sum::<f64>() + b.iter().sum::<f64>());
+    let got = json(&dir.path().join("c.json"))["spike_agreement"].as_f64().unwrap();
+    assert!((got - want).abs() < 1e-12, "agreement {got}, every pair matched gives {want}");
+    assert!(got > 0.5, "{got}");
+}
+
+#[test]
+fn a_network_name_is_a_name_not_a_path() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "n.toml", "[network]\nname = \"../../x\"\n");
+    refused(
+        dir.path(),
+        &["sim", "-c", "n.toml", "--steps", "10"],
+        "error: config field `network.name`: \"../../x\" is not a name: use 1 to 64 characters without / \\ : * ? \" < > |, not starting with `.` (it names output folders; choose where they go with --out)\n",
+    );
+}
+
+#[test]
+fn empty_or_repeated_vcd_neuron_lists_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for (spec, msg) in [
+        ("", "error: --vcd: `` has an empty entry; give neurons like 0,1,5 or all\n"),
+        (",", "error: --vcd: `,` has an empty entry; give neurons like 0,1,5 or all\n"),
+        ("0,0,1", "error: --vcd: neuron 0 is listed twice in `0,0,1`\n"),
+    ] {
+        refused(dir.path(), &["sim", "--steps", "10", "--vcd", spec, "-o", "out"], msg);
+    }
+}
+
+#[test]
+fn dt_ms_out_of_range_is_blamed_on_dt_ms() {
+    let dir = tempfile::tempdir().unwrap();
+    for dt in ["1e308", "1e-300"] {
+        write(dir.path(), "dt.toml", &format!("[network]\ndt_ms = {dt}\n"));
+        refused(
+            dir.path(),
+            &["sim", "-c", "dt.toml", "-o", "out"],
+            &format!(
+                "error: config field `network.dt_ms`: must be between 0.001 and 1000 ms, got {}; spiking networks step at 0.1 to 1 ms\n",
+                dt.parse::<f64>().unwrap()
+            ),
+        );
+    }
+}
+
+#[test]
+fn output_places_the_user_got_wrong_are_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "f", "a file\n");
+    std::fs::create_dir(dir.path().join("folder")).unwrap();
+    refused(
+        dir.path(),
+        &["sim", "--steps", "10", "-o", "f/out"],
+        "error: --out: `f` is a file, so `f/out` cannot be made inside it; choose another output path\n",
+    );
+    refused(
+        dir.path(),
+        &["compare", "--steps", "10", "--json", "folder"],
+        "error: --json: `folder` is a folder; give a file name, e.g. folder/compare.json\n",
+    );
+    refused(
+        dir.path(),
+        &["stimulus", "--steps", "10", "-o", "folder"],
+        "error: --out: `folder` is a folder; give a file name, e.g. folder/stimulus.csv\n",
+    );
+    // Root may write anywhere on a normal file system; sysfs refuses even root.
+    let out = synforge(dir.path(), &["sim", "--steps", "10", "-o", "/sys/synforge-out"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).starts_with("error: --out: cannot write `/sys`"),
+        "{}",
+        text(&out.stderr)
+    );
+    // A folder of the user's own is never replaced or mixed into.
+    write(dir.path(), "mine/notes.txt", "keep\n");
+    refused(
+        dir.path(),
+        &["sim", "--steps", "10", "-o", "mine"],
+        "error: --out: `mine` holds files synforge did not write; choose a new or empty folder\n",
+    );
+}
+
+#[test]
+fn a_second_run_replaces_the_first_runs_files_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(dir.path(), &["sim", "--steps", "50", "--vcd", "0", "-o", "out"]);
+    assert!(dir.path().join("out/waves/fixed.vcd").exists());
+    ok(dir.path(), &["sim", "--steps", "60", "-o", "out"]);
+    let files: Vec<PathBuf> = tree(&dir.path().join("out")).into_iter().collect();
+    let want: Vec<PathBuf> = [".synforge-output", "spikes.csv", "summary.json", "weights.csv"]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+    assert_eq!(files, want, "no file of the first run is left beside the second's");
+    assert!(read(&dir.path().join("out/summary.json")).contains("\"steps\": 60"));
+    assert_eq!(
+        tree(dir.path()).iter().filter(|p| p.to_string_lossy().contains(".synforge-")).count(),
+        1
+    );
+}
+
+#[test]
+fn a_stage_left_by_a_killed_run_is_removed_by_the_next() {
+    let dir = tempfile::tempdir().unwrap();
+    // No process has pid 4194304 or more (the kernel's limit).
+    write(dir.path(), ".synforge-stage-4194305-1-0/spikes.csv", "step,neuron\n");
+    ok(dir.path(), &["sim", "--steps", "10", "-o", "out"]);
+    assert!(!dir.path().join(".synforge-stage-4194305-1-0").exists());
+}
+
+#[test]
+fn outputs_follow_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "umask 022 && '{}' sim --steps 10 -o out >/dev/null && '{}' compare --steps 10 --json c.json >/dev/null",
+            env!("CARGO_BIN_EXE_synforge"),
+            env!("CARGO_BIN_EXE_synforge")
+        ))
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mode =
+        |p: &str| std::fs::metadata(dir.path().join(p)).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode("out"), 0o755);
+    assert_eq!(mode("out/spikes.csv"), 0o644);
+    assert_eq!(mode("out/summary.json"), 0o644);
+    assert_eq!(mode("c.json"), 0o644);
+}
+
+#[test]
+fn demo_of_a_network_no_device_holds_refuses_before_writing_anything() {
+    let dir = tmp();
+    write(dir.path(), "big.toml", "[network]\ninputs = 2048\nneurons = 2048\n");
+    refused(
+        dir.path(),
+        &["demo", "-c", "big.toml", "--steps", "10", "-o", "d"],
+        "error: network.inputs: 2048 inputs x 2048 neurons of 16-bit synapse words need 4096 \
+         block RAMs (DP16KD), more than the largest supported device has (208, ECP5-85F); use \
+         fewer inputs or neurons\n",
+    );
+}
+
+#[test]
+fn a_generated_stimulus_too_large_to_store_is_refused_by_the_commands_that_store_it() {
+    let dir = tmp();
+    refused(
+        dir.path(),
+        &["cosim", "--steps", "4294967295", "-o", "c"],
+        "error: --steps: 4294967295 steps of this stimulus hold about 6.047e9 input spikes, more \
+         than the 2.684e8 this command keeps in memory; run at most 190650181 steps here \
+         (`synforge sim` streams runs of any length)\n",
+    );
 }

@@ -772,3 +772,39 @@ fn stimulus_csv_round_trips() {
         prop_assert_eq!(back.map_err(|e| TestCaseError::fail(e.to_string()))?, stim);
     });
 }
+
+/// `demo --steps 5` once indexed the pattern's replay past the end of a 5-step stimulus.
+#[test]
+fn pattern_replay_of_a_run_shorter_than_the_pattern() {
+    let net = synforge_sim::Config::builtin_default().build().unwrap();
+    let mut spec = net.cfg.stimulus.clone();
+    spec.steps = 5;
+    let stim = spec.generate(&net.cfg).unwrap();
+    let pattern = spec.pattern.clone().unwrap();
+    let replay = synforge_sim::pattern::Replay::of(&pattern, &net.cfg, &stim);
+    assert!(replay.spikes.iter().all(|&(t, _)| t < 5));
+    assert_eq!(replay.len, 70);
+}
+
+/// The sparse stored stimulus (`at`, by binary search over the steps that have spikes) gives
+/// what the stream gave, step by step, for the Poisson (with a pattern) and the pairing kinds.
+#[test]
+fn streamed_and_stored_stimuli_agree() {
+    use synforge_sim::stimulus::StimulusKind;
+    let mut cfgs = vec![synforge_sim::Config::builtin_default()];
+    let mut pairing = synforge_sim::Config::builtin_default();
+    pairing.stimulus.kind = StimulusKind::Pairing;
+    pairing.stimulus.steps = 3000;
+    cfgs.push(pairing);
+    for cfg in cfgs {
+        let stored = cfg.stimulus.generate(&cfg).unwrap();
+        let mut stream = cfg.stimulus.stream(&cfg).unwrap();
+        let mut t = 0;
+        while let Some(pre) = stream.next_step() {
+            assert_eq!(pre, stored.at(t), "step {t}");
+            t += 1;
+        }
+        assert_eq!(t, stored.steps());
+        assert!(stored.total_spikes() > 0);
+    }
+}
