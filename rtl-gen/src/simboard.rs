@@ -71,10 +71,10 @@ impl SimBoard {
             pll_pad: false,
             board_hz: SIM_DIVISOR as f64,
             core_hz: SIM_DIVISOR as f64,
-            baud: 1.0,
+            baud: 1,
             leds: vec![false, false],
         };
-        let (top, _) = board_top::generate(&design, &spec, &hash);
+        let (top, _) = board_top::generate(&design, &spec, &hash)?;
         std::fs::create_dir_all(dir)?;
         let mut sources = Vec::new();
         for (name, text) in design.files.iter().chain(&top) {
