@@ -118,7 +118,7 @@ pub fn uart_divisor(clock_hz: f64, baud: u32) -> Result<u32, BaudError> {
     }
     let per_bit = clock_hz / baud as f64;
     let d = per_bit.round();
-    if !(d >= MIN_CLOCKS_PER_BIT as f64) {
+    if d.is_nan() || d < MIN_CLOCKS_PER_BIT as f64 {
         return Err(BaudError::TooFast { baud, clock_hz, per_bit, min, max });
     }
     if d > MAX_CLOCKS_PER_BIT as f64 {
