@@ -3,7 +3,8 @@
 //! Its host-side twin is `protocol.rs` (the same frames, encoded and decoded in Rust).
 //!
 //! A frame is buffered whole and its CRC checked before anything happens, so a corrupt or
-//! truncated frame is answered with an error and changes no state.
+//! truncated frame is answered with an error and changes no state; so is a step that names an
+//! input the core does not have (its index was once cut to the index width and carried out).
 
 use std::fmt::Write;
 
@@ -266,7 +267,7 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
     writeln!(v, "    reg [{}:0] idle_cnt;", tw - 1).unwrap();
     writeln!(
         v,
-        "    reg [15:0] n_spk;\n    reg [15:0] resp_len;\n    reg [15:0] tk;\n    reg [7:0] lo;"
+        "    reg [15:0] n_spk;\n    reg [15:0] resp_len;\n    reg [15:0] tk;\n    reg [7:0] lo, pay_lo;\n    reg bad_index; // a step's payload names an input the core does not have"
     )
     .unwrap();
     v.push_str("    reg [63:0] word; // assembled payload bytes, little-endian\n\n");
@@ -303,8 +304,8 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
     v.push_str(&format!("            B_SYNC: begin\n                idle_cnt <= {tw}'d0;\n                if (rx_valid && rx_data == 8'ha5) begin crc <= 8'd0; state <= B_CMD; end\n            end\n"));
     v.push_str("            B_CMD: if (rx_valid) begin cmd <= rx_data; crc <= crc8(crc, rx_data); state <= B_LEN0; end\n");
     v.push_str("            B_LEN0: if (rx_valid) begin len[7:0] <= rx_data; crc <= crc8(crc, rx_data); state <= B_LEN1; end\n");
-    writeln!(v, "            B_LEN1: if (rx_valid) begin\n                len[15:8] <= rx_data; crc <= crc8(crc, rx_data); k <= 16'd0;\n                if ({{rx_data, len[7:0]}} > 16'd{bb}) begin status <= 8'he4; state <= B_RESP; end\n                else state <= ({{rx_data, len[7:0]}} == 16'd0) ? B_CRC : B_PAY;\n            end").unwrap();
-    writeln!(v, "            B_PAY: if (rx_valid) begin\n                fb_we <= 1'b1; fb_wa <= k[{}:0]; fb_wd <= rx_data; crc <= crc8(crc, rx_data);\n                k <= k + 16'd1;\n                if (k[7:0] + 8'd1 == len[7:0]) state <= B_CRC; // len <= 128 from here on\n            end", baw - 1).unwrap();
+    writeln!(v, "            B_LEN1: if (rx_valid) begin\n                len[15:8] <= rx_data; crc <= crc8(crc, rx_data); k <= 16'd0; bad_index <= 1'b0;\n                if ({{rx_data, len[7:0]}} > 16'd{bb}) begin status <= 8'he4; state <= B_RESP; end\n                else state <= ({{rx_data, len[7:0]}} == 16'd0) ? B_CRC : B_PAY;\n            end").unwrap();
+    writeln!(v, "            B_PAY: if (rx_valid) begin\n                fb_we <= 1'b1; fb_wa <= k[{}:0]; fb_wd <= rx_data; crc <= crc8(crc, rx_data);\n                k <= k + 16'd1;\n                if (!k[0]) pay_lo <= rx_data;\n                else if ({{rx_data, pay_lo}} >= 16'd{}) bad_index <= 1'b1; // checked for steps\n                if (k[7:0] + 8'd1 == len[7:0]) state <= B_CRC; // len <= 128 from here on\n            end", baw - 1, s.inputs).unwrap();
     v.push_str("            B_CRC: if (rx_valid) begin\n                if (rx_data != crc) begin status <= 8'he1; state <= B_RESP; end\n                else begin k <= 16'd0; word <= 64'd0; state <= B_EXEC; end\n            end\n");
     // EXEC: gather the fixed-size payloads (write 8 bytes, read 4) into `word`, then act.
     writeln!(v, "            B_EXEC: if (!busy) begin // the core may still be in its init")
@@ -312,7 +313,7 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
     v.push_str("                is_wr <= cmd == 8'h01;\n                is_rd <= cmd == 8'h02;\n                case (cmd)\n");
     v.push_str("                8'h00: begin status <= 8'h80; state <= B_RESP; end\n");
     writeln!(v, "                8'h01, 8'h02: begin\n                    if (len != ((cmd == 8'h01) ? 16'd8 : 16'd4)) begin status <= 8'he4; state <= B_RESP; end\n                    else begin fb_ra <= {}; k <= 16'd0; state <= B_RD; end\n                end", crate::verilog::lit(baw, 0)).unwrap();
-    writeln!(v, "                8'h03: begin\n                    if (len[0] || len > 16'd{}) begin status <= 8'he4; state <= B_RESP; end\n                    else begin fb_ra <= {}; k <= 16'd0; state <= B_EV; end\n                end", 2 * s.inputs, crate::verilog::lit(baw, 0)).unwrap();
+    writeln!(v, "                8'h03: begin\n                    if (len[0] || len > 16'd{}) begin status <= 8'he4; state <= B_RESP; end\n                    else if (bad_index) begin status <= 8'he5; state <= B_RESP; end\n                    else begin fb_ra <= {}; k <= 16'd0; state <= B_EV; end\n                end", 2 * s.inputs, crate::verilog::lit(baw, 0)).unwrap();
     v.push_str("                default: begin status <= 8'he3; state <= B_RESP; end\n                endcase\n            end\n");
     // RD: one byte per two clocks into word (read latency 1).
     writeln!(v, "            B_RD: begin\n                state <= B_RD_WAIT;\n            end")

@@ -51,6 +51,8 @@ pub enum Refusal {
     UnknownCommand,
     /// A payload length the command does not take.
     BadLength,
+    /// A step naming an input index the core does not have.
+    BadIndex,
 }
 
 /// A response from the board.
@@ -148,6 +150,7 @@ impl Response {
             Response::Refused(Refusal::Truncated) => refusal(0xE2),
             Response::Refused(Refusal::UnknownCommand) => refusal(0xE3),
             Response::Refused(Refusal::BadLength) => refusal(0xE4),
+            Response::Refused(Refusal::BadIndex) => refusal(0xE5),
         }
     }
 }
@@ -205,13 +208,14 @@ pub fn read_response(r: &mut impl Read) -> Result<Response, ProtocolError> {
             let spikes = payload[4..].chunks(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
             Response::Stepped { cycles: word(0), spikes }
         }
-        0xE1..=0xE4 => {
+        0xE1..=0xE5 => {
             need(0)?; // refusals carry nothing
             Response::Refused(match head[0] {
                 0xE1 => Refusal::Crc,
                 0xE2 => Refusal::Truncated,
                 0xE3 => Refusal::UnknownCommand,
-                _ => Refusal::BadLength,
+                0xE4 => Refusal::BadLength,
+                _ => Refusal::BadIndex,
             })
         }
         c => return Err(ProtocolError::Bad(format!("unknown response code {c:#04x}"))),

@@ -54,8 +54,13 @@ fn random_response(rng: &mut ChaCha8Rng) -> Response {
             }
         }
         _ => Response::Refused(
-            [Refusal::Crc, Refusal::Truncated, Refusal::UnknownCommand, Refusal::BadLength]
-                [rng.random_range(0..4)],
+            [
+                Refusal::Crc,
+                Refusal::Truncated,
+                Refusal::UnknownCommand,
+                Refusal::BadLength,
+                Refusal::BadIndex,
+            ][rng.random_range(0..5)],
         ),
     }
 }
@@ -98,7 +103,7 @@ fn host_parser_never_panics_refuses_malformed_frames_and_round_trips_valid_ones(
         let odd = frame(0x5A, code, len, &p);
         let fits = match code {
             0x80 | 0x82 => len == 4,
-            0x81 | 0xE1..=0xE4 => len == 0,
+            0x81 | 0xE1..=0xE5 => len == 0,
             0x83 => len >= 4 && len % 2 == 0,
             _ => false,
         };
@@ -166,7 +171,7 @@ fn junk(
         (0..n).map(|_| rng.random()).filter(|&b| b != SYNC_HOST).collect()
     };
     let f = valid[rng.random_range(0..valid.len())].clone();
-    match rng.random_range(0..8) {
+    match rng.random_range(0..9) {
         0 => ("noise without a sync byte", noise(rng, 40), None),
         1 => {
             let cut = rng.random_range(1..f.len());
@@ -225,6 +230,15 @@ fn junk(
                 Some(Some(Refusal::UnknownCommand)),
             )
         }
+        7 => {
+            // A step with the right length and CRC naming an input the core does not have.
+            let mut inputs: Vec<u16> =
+                (0..rng.random_range(0..6)).map(|_| rng.random_range(0..l.inputs as u16)).collect();
+            let at = rng.random_range(0..=inputs.len());
+            inputs.insert(at, rng.random_range(l.inputs as u16..=u16::MAX));
+            let g = Command::Step { inputs }.encode();
+            ("step naming an input past the last", g, Some(Some(Refusal::BadIndex)))
+        }
         6 => {
             // Noise, then a valid frame right behind it: answered as if alone.
             let mut g = noise(rng, 20);
@@ -250,7 +264,15 @@ fn holds_a_state_changing_frame(bytes: &[u8], inputs: u32) -> bool {
             return false;
         }
         let len = u16::from_le_bytes([f[2], f[3]]) as usize;
-        let fits = if f[1] == 0x01 { len == 8 } else { len % 2 == 0 && len <= 2 * inputs as usize };
+        let fits = if f[1] == 0x01 {
+            len == 8
+        } else {
+            // A step's indices must all be inputs the core has, or the bridge refuses it.
+            len % 2 == 0
+                && len <= 2 * inputs as usize
+                && f.len() > 4 + len
+                && f[4..4 + len].chunks(2).all(|c| u16::from_le_bytes([c[0], c[1]]) < inputs as u16)
+        };
         fits && f.len() > 4 + len && CRC8.checksum(&f[1..4 + len]) == f[4 + len]
     })
 }
@@ -506,4 +528,34 @@ fn check_valid(
             *steps += 1;
         }
     }
+}
+
+/// Regression: the bridge cut a step's input index to the index width and carried it out, so
+/// a step naming input 100 of a 64-input core spiked input 36.
+#[test]
+fn a_step_naming_an_input_past_the_last_is_refused_not_wrapped_onto_another_input() {
+    let net = Config::builtin_default().build().unwrap();
+    let l = Layout::new(&net).unwrap();
+    let board = SimBoard::build(&net, &build_dir("board-default"), &tools())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut host = board.connect().unwrap();
+    host.link_mut().set_read_timeout(Some(HANG));
+    for r in &l.regs {
+        host.write(r.index, r.value as u32).unwrap();
+    }
+    host.write(0, 1).unwrap(); // init
+    let x1 = |h: &mut Host<SimLink>, i: u32| h.read(REGION_INPUTS << 28 | (i * 4)).unwrap();
+    assert_eq!(l.inputs, 64);
+    for bad in [vec![100u16], vec![3, 64], vec![0xffff, 1]] {
+        let r = host.transact(&Command::Step { inputs: bad.clone() }).unwrap();
+        assert_eq!(r, Response::Refused(Refusal::BadIndex), "step {bad:?}");
+    }
+    for i in [36, 0, 3, 1, 63] {
+        assert_eq!(x1(&mut host, i), 0, "input {i}'s trace after refused steps");
+    }
+    let step_reg = REGION_REGS << 28 | STATUS_REGS[0].0;
+    assert_eq!(host.read(step_reg).unwrap(), 0, "steps done");
+    // The last input is still taken.
+    let (_, _) = host.step(&[63]).unwrap();
+    assert_ne!(x1(&mut host, 63), 0, "input 63's trace after a step with it");
 }
