@@ -4,6 +4,7 @@
 
 mod cmd;
 mod output;
+mod serial;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

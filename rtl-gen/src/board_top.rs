@@ -5,7 +5,8 @@
 
 use std::fmt::Write;
 
-use crate::bridge::{self, BridgeSpec};
+use crate::board::Board;
+use crate::bridge::{self, BaudError, BridgeSpec};
 use crate::Design;
 
 pub use crate::board::Family;
@@ -22,9 +23,49 @@ pub struct TopSpec {
     /// Wanted core clock, Hz.
     pub core_hz: f64,
     /// UART baud rate.
-    pub baud: f64,
+    pub baud: u32,
     /// One entry per LED: active low.
     pub leds: Vec<bool>,
+}
+
+impl TopSpec {
+    /// The top of `board` with its core at `freq_mhz` (a PLL makes it; `None`: the board
+    /// clock) and its UART at `baud`.
+    pub fn for_board(board: &Board, freq_mhz: Option<f64>, baud: u32) -> TopSpec {
+        let board_hz = board.clock.hz as f64;
+        let core_hz = freq_mhz.map_or(board_hz, |f| f * 1e6);
+        TopSpec {
+            pll: if (core_hz - board_hz).abs() < 1.0 { None } else { Some(board.family) },
+            // The UP5K's PLL sits on the iCEBreaker's clock pin (35); elsewhere the PLL
+            // follows the global buffer.
+            pll_pad: board.device == "up5k",
+            board_hz,
+            core_hz,
+            baud,
+            leds: board.led.iter().map(|l| l.active_low).collect(),
+        }
+    }
+
+    /// The PLL (if any) and the core clock it gives, Hz.
+    fn clock(&self) -> (Option<Pll>, f64) {
+        let pll = match self.pll {
+            None => None,
+            Some(Family::Ice40) => Some(
+                ice40_pll(self.board_hz, self.core_hz, self.pll_pad).expect("an iCE40 PLL setting"),
+            ),
+            Some(Family::Ecp5) => {
+                Some(ecp5_pll(self.board_hz, self.core_hz).expect("an ECP5 PLL setting"))
+            }
+        };
+        let hz = pll.as_ref().map_or(self.board_hz, |p| p.hz);
+        (pll, hz)
+    }
+
+    /// Core clocks per UART bit at the core clock the PLL gives, or why the baud rate cannot
+    /// be made from it ([`bridge::uart_divisor`]). Check this before writing anything.
+    pub fn uart_divisor(&self) -> Result<u32, BaudError> {
+        bridge::uart_divisor(self.clock().1, self.baud)
+    }
 }
 
 /// A PLL setting and the clock it gives.
@@ -103,28 +144,16 @@ pub fn ecp5_pll(fin: f64, fout: f64) -> Option<Pll> {
     Some(Pll { instance, hz: f })
 }
 
-/// The top's modules (bridge included) for `design`, and the core clock it runs at, Hz.
+/// The top's modules (bridge included) for `design`, and the core clock it runs at, Hz; an
+/// error when the UART cannot run at `spec.baud` from that clock.
 pub fn generate(
     design: &Design,
     spec: &TopSpec,
     config_hash: &str,
-) -> (Vec<(String, String)>, f64) {
+) -> Result<(Vec<(String, String)>, f64), BaudError> {
     let l = &design.layout;
-    let (pll, hz) = match spec.pll {
-        None => (None, spec.board_hz),
-        Some(Family::Ice40) => {
-            let p =
-                ice40_pll(spec.board_hz, spec.core_hz, spec.pll_pad).expect("an iCE40 PLL setting");
-            let hz = p.hz;
-            (Some(p), hz)
-        }
-        Some(Family::Ecp5) => {
-            let p = ecp5_pll(spec.board_hz, spec.core_hz).expect("an ECP5 PLL setting");
-            let hz = p.hz;
-            (Some(p), hz)
-        }
-    };
-    let divisor = (hz / spec.baud).round() as u32;
+    let (pll, hz) = spec.clock();
+    let divisor = bridge::uart_divisor(hz, spec.baud)?;
     let bspec = BridgeSpec { divisor, iw: l.iw, jw: l.jw, inputs: l.inputs, neurons: l.neurons };
     let mut files = bridge::modules(&bspec);
     let nled = spec.leds.len().max(1);
@@ -163,5 +192,5 @@ pub fn generate(
     }
     v.push_str("endmodule\n");
     files.push(("synforge_board_top".to_string(), v));
-    (crate::verilog::module_files(files, config_hash), hz)
+    Ok((crate::verilog::module_files(files, config_hash), hz))
 }

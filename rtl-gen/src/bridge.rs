@@ -3,16 +3,146 @@
 //! Its host-side twin is `protocol.rs` (the same frames, encoded and decoded in Rust).
 //!
 //! A frame is buffered whole and its CRC checked before anything happens, so a corrupt or
-//! truncated frame is answered with an error and changes no state.
+//! truncated frame is answered with an error and changes no state; so is a step that names an
+//! input the core does not have (its index was once cut to the index width and carried out).
 
 use std::fmt::Write;
 
 use crate::verilog::bits_for;
 
+/// Fewest core clocks per UART bit: the receiver samples mid-bit after a two-flop
+/// synchronizer, and needs a few clocks per bit for its sample to land inside the bit.
+pub const MIN_CLOCKS_PER_BIT: u32 = 4;
+
+/// Most core clocks per UART bit: the bridge's bit-time counters are at most 16 bits wide
+/// (slower rates would also stretch the truncation timeout, 64 byte times, past seconds).
+pub const MAX_CLOCKS_PER_BIT: u32 = 65_535;
+
+/// Largest accepted difference between the asked baud rate and the one the divisor gives,
+/// as a fraction. An 8N1 receiver samples the stop bit 9.5 bit times after the start edge,
+/// so the two ends' rates together may differ by less than 0.5 / 9.5 = 5.3 %, less the
+/// start-edge quantisation of up to one clock in 4; 2 % on the bridge's side leaves the rest
+/// to the host's UART (USB UARTs are typically within 1 %).
+pub const MAX_BAUD_ERROR: f64 = 0.02;
+
+/// A baud rate the bridge cannot run at with its core clock.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum BaudError {
+    /// Baud rate 0.
+    #[error(
+        "--baud 0 is not a baud rate; give --baud from {min} to {max} for the {:.3} MHz core clock (default 115200)",
+        .clock_hz / 1e6
+    )]
+    Zero {
+        /// Core clock, Hz.
+        clock_hz: f64,
+        /// Slowest rate the bridge can run at with this clock.
+        min: u64,
+        /// Fastest rate.
+        max: u64,
+    },
+    /// Fewer than [`MIN_CLOCKS_PER_BIT`] clocks per bit.
+    #[error(
+        "--baud {baud}: the UART needs at least {MIN_CLOCKS_PER_BIT} core clocks per bit, and the {:.3} MHz core clock gives {per_bit:.2}; give --baud from {min} to {max}, or raise the core clock with --freq",
+        .clock_hz / 1e6
+    )]
+    TooFast {
+        /// The asked rate.
+        baud: u32,
+        /// Core clock, Hz.
+        clock_hz: f64,
+        /// Core clocks per bit at that rate.
+        per_bit: f64,
+        /// Slowest rate the bridge can run at with this clock.
+        min: u64,
+        /// Fastest rate.
+        max: u64,
+    },
+    /// More than [`MAX_CLOCKS_PER_BIT`] clocks per bit.
+    #[error(
+        "--baud {baud}: the {:.3} MHz core clock gives {per_bit:.0} clocks per bit, more than the {MAX_CLOCKS_PER_BIT} the bridge's 16-bit bit-time counter holds; give --baud from {min} to {max}, or lower the core clock with --freq",
+        .clock_hz / 1e6
+    )]
+    TooSlow {
+        /// The asked rate.
+        baud: u32,
+        /// Core clock, Hz.
+        clock_hz: f64,
+        /// Core clocks per bit at that rate.
+        per_bit: f64,
+        /// Slowest rate the bridge can run at with this clock.
+        min: u64,
+        /// Fastest rate.
+        max: u64,
+    },
+    /// The nearest whole divisor gives a rate too far from the asked one.
+    #[error(
+        "--baud {baud}: the {:.3} MHz core clock divided by {divisor} clocks per bit gives {actual:.0} baud, {:.1} % off, and a UART needs it within {:.0} %; give a rate the clock divides nearly evenly, e.g. {}, or change the core clock with --freq",
+        .clock_hz / 1e6, .error * 100.0, MAX_BAUD_ERROR * 100.0, or_list(.nearest)
+    )]
+    Inexact {
+        /// The asked rate.
+        baud: u32,
+        /// Core clock, Hz.
+        clock_hz: f64,
+        /// The nearest whole number of clocks per bit.
+        divisor: u32,
+        /// The rate it gives.
+        actual: f64,
+        /// `|actual - baud| / baud`.
+        error: f64,
+        /// The rates nearest to `baud` (below, above) that the clock divides exactly, rounded
+        /// to 1 baud.
+        nearest: Vec<u64>,
+    },
+}
+
+fn or_list(rates: &[u64]) -> String {
+    rates.iter().map(|r| format!("--baud {r}")).collect::<Vec<_>>().join(" or ")
+}
+
+/// Core clocks per UART bit for `baud` at `clock_hz`: the nearest whole divisor, checked to be
+/// within [`MIN_CLOCKS_PER_BIT`]..=[`MAX_CLOCKS_PER_BIT`] and to give a rate within
+/// [`MAX_BAUD_ERROR`] of `baud`. The rates the bridge takes at `clock_hz` are about
+/// `clock_hz / MAX_CLOCKS_PER_BIT` to `clock_hz / MIN_CLOCKS_PER_BIT`.
+///
+/// ```
+/// use synforge_rtl::bridge::{uart_divisor, BaudError};
+/// assert_eq!(uart_divisor(12e6, 115_200), Ok(104)); // 115384.6 baud, 0.16 % fast
+/// assert!(matches!(uart_divisor(12e6, 100_000_000), Err(BaudError::TooFast { .. })));
+/// ```
+pub fn uart_divisor(clock_hz: f64, baud: u32) -> Result<u32, BaudError> {
+    let min = (clock_hz / MAX_CLOCKS_PER_BIT as f64).ceil() as u64;
+    let max = (clock_hz / MIN_CLOCKS_PER_BIT as f64).floor() as u64;
+    if baud == 0 {
+        return Err(BaudError::Zero { clock_hz, min, max });
+    }
+    let per_bit = clock_hz / baud as f64;
+    let d = per_bit.round();
+    if d.is_nan() || d < MIN_CLOCKS_PER_BIT as f64 {
+        return Err(BaudError::TooFast { baud, clock_hz, per_bit, min, max });
+    }
+    if d > MAX_CLOCKS_PER_BIT as f64 {
+        return Err(BaudError::TooSlow { baud, clock_hz, per_bit, min, max });
+    }
+    let divisor = d as u32;
+    let actual = clock_hz / d;
+    let error = (actual - baud as f64).abs() / baud as f64;
+    if error > MAX_BAUD_ERROR {
+        // Whole divisors on either side of `per_bit`, inside the valid range.
+        let mut sides = vec![per_bit.ceil() as u32, per_bit.floor() as u32];
+        sides.retain(|d| (MIN_CLOCKS_PER_BIT..=MAX_CLOCKS_PER_BIT).contains(d));
+        sides.dedup();
+        let nearest = sides.iter().map(|&d| (clock_hz / d as f64).round() as u64).collect();
+        return Err(BaudError::Inexact { baud, clock_hz, divisor, actual, error, nearest });
+    }
+    Ok(divisor)
+}
+
 /// Sizes the bridge is generated for.
 #[derive(Clone, Copy, Debug)]
 pub struct BridgeSpec {
-    /// Clock cycles per UART bit (clock / baud).
+    /// Clock cycles per UART bit, from [`uart_divisor`].
     pub divisor: u32,
     /// Bits of an input index.
     pub iw: u32,
@@ -34,7 +164,11 @@ impl BridgeSpec {
 /// `sf_uart_rx`, `sf_uart_tx`, `sf_bridge`, and their RAMs: one string per module.
 pub fn modules(s: &BridgeSpec) -> Vec<(String, String)> {
     let d = s.divisor;
-    assert!(d >= 4, "the UART needs at least 4 clocks per bit");
+    // Callers get the divisor from `uart_divisor`, which refuses anything else.
+    assert!(
+        (MIN_CLOCKS_PER_BIT..=MAX_CLOCKS_PER_BIT).contains(&d),
+        "the UART needs {MIN_CLOCKS_PER_BIT} to {MAX_CLOCKS_PER_BIT} clocks per bit, not {d}"
+    );
     let cw = bits_for(d as u64);
     let bb = s.buffer_bytes();
     let baw = bits_for(bb as u64 - 1);
@@ -133,7 +267,7 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
     writeln!(v, "    reg [{}:0] idle_cnt;", tw - 1).unwrap();
     writeln!(
         v,
-        "    reg [15:0] n_spk;\n    reg [15:0] resp_len;\n    reg [15:0] tk;\n    reg [7:0] lo;"
+        "    reg [15:0] n_spk;\n    reg [15:0] resp_len;\n    reg [15:0] tk;\n    reg [7:0] lo, pay_lo;\n    reg bad_index; // a step's payload names an input the core does not have"
     )
     .unwrap();
     v.push_str("    reg [63:0] word; // assembled payload bytes, little-endian\n\n");
@@ -170,8 +304,8 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
     v.push_str(&format!("            B_SYNC: begin\n                idle_cnt <= {tw}'d0;\n                if (rx_valid && rx_data == 8'ha5) begin crc <= 8'd0; state <= B_CMD; end\n            end\n"));
     v.push_str("            B_CMD: if (rx_valid) begin cmd <= rx_data; crc <= crc8(crc, rx_data); state <= B_LEN0; end\n");
     v.push_str("            B_LEN0: if (rx_valid) begin len[7:0] <= rx_data; crc <= crc8(crc, rx_data); state <= B_LEN1; end\n");
-    writeln!(v, "            B_LEN1: if (rx_valid) begin\n                len[15:8] <= rx_data; crc <= crc8(crc, rx_data); k <= 16'd0;\n                if ({{rx_data, len[7:0]}} > 16'd{bb}) begin status <= 8'he4; state <= B_RESP; end\n                else state <= ({{rx_data, len[7:0]}} == 16'd0) ? B_CRC : B_PAY;\n            end").unwrap();
-    writeln!(v, "            B_PAY: if (rx_valid) begin\n                fb_we <= 1'b1; fb_wa <= k[{}:0]; fb_wd <= rx_data; crc <= crc8(crc, rx_data);\n                k <= k + 16'd1;\n                if (k[7:0] + 8'd1 == len[7:0]) state <= B_CRC; // len <= 128 from here on\n            end", baw - 1).unwrap();
+    writeln!(v, "            B_LEN1: if (rx_valid) begin\n                len[15:8] <= rx_data; crc <= crc8(crc, rx_data); k <= 16'd0; bad_index <= 1'b0;\n                if ({{rx_data, len[7:0]}} > 16'd{bb}) begin status <= 8'he4; state <= B_RESP; end\n                else state <= ({{rx_data, len[7:0]}} == 16'd0) ? B_CRC : B_PAY;\n            end").unwrap();
+    writeln!(v, "            B_PAY: if (rx_valid) begin\n                fb_we <= 1'b1; fb_wa <= k[{}:0]; fb_wd <= rx_data; crc <= crc8(crc, rx_data);\n                k <= k + 16'd1;\n                if (!k[0]) pay_lo <= rx_data;\n                else if ({{rx_data, pay_lo}} >= 16'd{}) bad_index <= 1'b1; // checked for steps\n                if (k[7:0] + 8'd1 == len[7:0]) state <= B_CRC; // len <= 128 from here on\n            end", baw - 1, s.inputs).unwrap();
     v.push_str("            B_CRC: if (rx_valid) begin\n                if (rx_data != crc) begin status <= 8'he1; state <= B_RESP; end\n                else begin k <= 16'd0; word <= 64'd0; state <= B_EXEC; end\n            end\n");
     // EXEC: gather the fixed-size payloads (write 8 bytes, read 4) into `word`, then act.
     writeln!(v, "            B_EXEC: if (!busy) begin // the core may still be in its init")
@@ -179,7 +313,7 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
     v.push_str("                is_wr <= cmd == 8'h01;\n                is_rd <= cmd == 8'h02;\n                case (cmd)\n");
     v.push_str("                8'h00: begin status <= 8'h80; state <= B_RESP; end\n");
     writeln!(v, "                8'h01, 8'h02: begin\n                    if (len != ((cmd == 8'h01) ? 16'd8 : 16'd4)) begin status <= 8'he4; state <= B_RESP; end\n                    else begin fb_ra <= {}; k <= 16'd0; state <= B_RD; end\n                end", crate::verilog::lit(baw, 0)).unwrap();
-    writeln!(v, "                8'h03: begin\n                    if (len[0] || len > 16'd{}) begin status <= 8'he4; state <= B_RESP; end\n                    else begin fb_ra <= {}; k <= 16'd0; state <= B_EV; end\n                end", 2 * s.inputs, crate::verilog::lit(baw, 0)).unwrap();
+    writeln!(v, "                8'h03: begin\n                    if (len[0] || len > 16'd{}) begin status <= 8'he4; state <= B_RESP; end\n                    else if (bad_index) begin status <= 8'he5; state <= B_RESP; end\n                    else begin fb_ra <= {}; k <= 16'd0; state <= B_EV; end\n                end", 2 * s.inputs, crate::verilog::lit(baw, 0)).unwrap();
     v.push_str("                default: begin status <= 8'he3; state <= B_RESP; end\n                endcase\n            end\n");
     // RD: one byte per two clocks into word (read latency 1).
     writeln!(v, "            B_RD: begin\n                state <= B_RD_WAIT;\n            end")
@@ -225,4 +359,75 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
     v.push_str("                    state <= B_T_LOAD;\n                end\n            end\n");
     v.push_str("            default: state <= B_SYNC;\n            endcase\n        end\n    end\nendmodule\n");
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(clock_hz: f64, baud: u32) -> String {
+        uart_divisor(clock_hz, baud).expect_err("a refused baud rate").to_string()
+    }
+
+    #[test]
+    fn common_baud_rates_at_the_boards_clocks_get_their_nearest_divisor() {
+        assert_eq!(uart_divisor(12e6, 115_200), Ok(104));
+        assert_eq!(uart_divisor(25e6, 115_200), Ok(217));
+        assert_eq!(uart_divisor(48e6, 1_000_000), Ok(48));
+        assert_eq!(uart_divisor(8.0, 1), Ok(8)); // the simulated top
+                                                 // The ends of the range at 12 MHz.
+        assert_eq!(uart_divisor(12e6, 3_000_000), Ok(4));
+        assert_eq!(uart_divisor(12e6, 184), Ok(65_217));
+    }
+
+    #[test]
+    fn baud_with_fewer_than_4_clocks_per_bit_is_refused_instead_of_hitting_the_assert() {
+        assert_eq!(
+            err(12e6, 100_000_000),
+            "--baud 100000000: the UART needs at least 4 core clocks per bit, and the 12.000 MHz \
+             core clock gives 0.12; give --baud from 184 to 3000000, or raise the core clock \
+             with --freq"
+        );
+        assert!(matches!(uart_divisor(12e6, 3_500_000), Err(BaudError::TooFast { .. })));
+    }
+
+    #[test]
+    fn baud_0_is_refused_instead_of_4294967295_clocks_per_bit() {
+        assert_eq!(
+            err(12e6, 0),
+            "--baud 0 is not a baud rate; give --baud from 184 to 3000000 for the 12.000 MHz \
+             core clock (default 115200)"
+        );
+    }
+
+    #[test]
+    fn baud_too_slow_for_the_16_bit_bit_counter_is_refused() {
+        assert_eq!(
+            err(12e6, 100),
+            "--baud 100: the 12.000 MHz core clock gives 120000 clocks per bit, more than the \
+             65535 the bridge's 16-bit bit-time counter holds; give --baud from 184 to 3000000, \
+             or lower the core clock with --freq"
+        );
+        assert!(matches!(uart_divisor(12e6, 183), Err(BaudError::TooSlow { .. })));
+    }
+
+    #[test]
+    fn baud_more_than_2_percent_off_after_rounding_is_refused_with_the_nearest_rates() {
+        // 12 MHz / 2.7 Mbaud = 4.44 clocks per bit: 4 gives 3 Mbaud, 11.1 % fast.
+        assert_eq!(
+            err(12e6, 2_700_000),
+            "--baud 2700000: the 12.000 MHz core clock divided by 4 clocks per bit gives 3000000 \
+             baud, 11.1 % off, and a UART needs it within 2 %; give a rate the clock divides \
+             nearly evenly, e.g. --baud 2400000 or --baud 3000000, or change the core clock \
+             with --freq"
+        );
+        // Below 4 clocks per bit there is only one neighbour to offer.
+        assert!(err(12e6, 3_300_000).contains("e.g. --baud 3000000, or"));
+        // 12 MHz / 921600 = 13.02: 13 clocks give 923077 baud, 0.16 % off, which works.
+        assert_eq!(uart_divisor(12e6, 921_600), Ok(13));
+        // Every rate offered in the message is itself accepted.
+        for baud in [2_400_000, 3_000_000] {
+            assert!(uart_divisor(12e6, baud).is_ok(), "{baud}");
+        }
+    }
 }

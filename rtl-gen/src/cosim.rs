@@ -39,6 +39,9 @@ pub enum CosimError {
     /// A tool failed or is missing.
     #[error(transparent)]
     Tool(#[from] ToolError),
+    /// The board top's UART cannot run at the baud rate asked.
+    #[error(transparent)]
+    Baud(#[from] crate::bridge::BaudError),
     /// A file could not be written or read.
     #[error("{0}")]
     Io(#[from] std::io::Error),

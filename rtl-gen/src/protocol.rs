@@ -51,6 +51,8 @@ pub enum Refusal {
     UnknownCommand,
     /// A payload length the command does not take.
     BadLength,
+    /// A step naming an input index the core does not have.
+    BadIndex,
 }
 
 /// A response from the board.
@@ -127,6 +129,32 @@ impl Command {
     }
 }
 
+impl Response {
+    /// The frame the board sends for this response (the bridge's side, for tests and models).
+    pub fn encode(&self) -> Vec<u8> {
+        let refusal = |code| frame(SYNC_BOARD, code, &[]);
+        match self {
+            Response::Info { inputs, neurons } => {
+                let mut p = inputs.to_le_bytes().to_vec();
+                p.extend_from_slice(&neurons.to_le_bytes());
+                frame(SYNC_BOARD, 0x80, &p)
+            }
+            Response::Ack => frame(SYNC_BOARD, 0x81, &[]),
+            Response::Data(d) => frame(SYNC_BOARD, 0x82, &d.to_le_bytes()),
+            Response::Stepped { cycles, spikes } => {
+                let mut p = cycles.to_le_bytes().to_vec();
+                p.extend(spikes.iter().flat_map(|j| j.to_le_bytes()));
+                frame(SYNC_BOARD, 0x83, &p)
+            }
+            Response::Refused(Refusal::Crc) => refusal(0xE1),
+            Response::Refused(Refusal::Truncated) => refusal(0xE2),
+            Response::Refused(Refusal::UnknownCommand) => refusal(0xE3),
+            Response::Refused(Refusal::BadLength) => refusal(0xE4),
+            Response::Refused(Refusal::BadIndex) => refusal(0xE5),
+        }
+    }
+}
+
 /// Read one response frame from `r` (skipping bytes before the sync byte).
 pub fn read_response(r: &mut impl Read) -> Result<Response, ProtocolError> {
     let mut b = [0u8; 1];
@@ -180,10 +208,16 @@ pub fn read_response(r: &mut impl Read) -> Result<Response, ProtocolError> {
             let spikes = payload[4..].chunks(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
             Response::Stepped { cycles: word(0), spikes }
         }
-        0xE1 => Response::Refused(Refusal::Crc),
-        0xE2 => Response::Refused(Refusal::Truncated),
-        0xE3 => Response::Refused(Refusal::UnknownCommand),
-        0xE4 => Response::Refused(Refusal::BadLength),
+        0xE1..=0xE5 => {
+            need(0)?; // refusals carry nothing
+            Response::Refused(match head[0] {
+                0xE1 => Refusal::Crc,
+                0xE2 => Refusal::Truncated,
+                0xE3 => Refusal::UnknownCommand,
+                0xE4 => Refusal::BadLength,
+                _ => Refusal::BadIndex,
+            })
+        }
         c => return Err(ProtocolError::Bad(format!("unknown response code {c:#04x}"))),
     })
 }
@@ -197,6 +231,11 @@ impl<L: Read + Write> Host<L> {
     /// Talk over `link`.
     pub fn new(link: L) -> Self {
         Host { link }
+    }
+
+    /// The link (to set its timeouts, say).
+    pub fn link_mut(&mut self) -> &mut L {
+        &mut self.link
     }
 
     /// Send raw bytes (for tests of corrupt and truncated frames).

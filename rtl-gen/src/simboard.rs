@@ -3,7 +3,9 @@
 
 use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::Duration;
 
 use synforge_sim::Network;
 
@@ -22,22 +24,51 @@ pub struct SimBoard {
     bin: std::path::PathBuf,
 }
 
-/// A byte link to a running simulation.
+/// A byte link to a running simulation. Reads block until the board sends, or for at most the
+/// read timeout when one is set.
 pub struct SimLink {
     child: Child,
     stdin: Option<ChildStdin>,
-    stdout: ChildStdout,
+    // The simulation's standard output, read by a thread so that reads can time out.
+    bytes: Receiver<Vec<u8>>,
+    pending: Vec<u8>,
+    timeout: Option<Duration>,
+}
+
+impl SimLink {
+    /// Make reads fail with `TimedOut` after `t` without a byte (`None`: wait for ever, or
+    /// until the simulation ends after its `+idle` quiet clocks).
+    pub fn set_read_timeout(&mut self, t: Option<Duration>) {
+        self.timeout = t;
+    }
 }
 
 impl Read for SimLink {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.stdout.read(buf)?;
-        if n == 0 {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "the simulated board stopped",
-            ));
+        if self.pending.is_empty() {
+            let got = match self.timeout {
+                None => self.bytes.recv().map_err(|_| RecvTimeoutError::Disconnected),
+                Some(t) => self.bytes.recv_timeout(t),
+            };
+            self.pending = match got {
+                Ok(b) => b,
+                Err(RecvTimeoutError::Timeout) => {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "the simulated board sent nothing within the read timeout",
+                    ))
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "the simulated board stopped",
+                    ))
+                }
+            };
         }
+        let n = buf.len().min(self.pending.len());
+        buf[..n].copy_from_slice(&self.pending[..n]);
+        self.pending.drain(..n);
         Ok(n)
     }
 }
@@ -71,10 +102,10 @@ impl SimBoard {
             pll_pad: false,
             board_hz: SIM_DIVISOR as f64,
             core_hz: SIM_DIVISOR as f64,
-            baud: 1.0,
+            baud: 1,
             leds: vec![false, false],
         };
-        let (top, _) = board_top::generate(&design, &spec, &hash);
+        let (top, _) = board_top::generate(&design, &spec, &hash)?;
         std::fs::create_dir_all(dir)?;
         let mut sources = Vec::new();
         for (name, text) in design.files.iter().chain(&top) {
@@ -97,7 +128,17 @@ impl SimBoard {
             .stdout(Stdio::piped())
             .spawn()?;
         let stdin = child.stdin.take();
-        let stdout = child.stdout.take().expect("piped");
-        Ok(Host::new(SimLink { child, stdin, stdout }))
+        let mut stdout = child.stdout.take().expect("piped");
+        let (tx, bytes) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            // Ends when the simulation closes its output or the link is dropped.
+            while let Ok(n @ 1..) = stdout.read(&mut buf) {
+                if tx.send(buf[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(Host::new(SimLink { child, stdin, bytes, pending: Vec::new(), timeout: None }))
     }
 }

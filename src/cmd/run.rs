@@ -4,7 +4,7 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::Args;
@@ -63,10 +63,7 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         return Err(UsageError("give --board B and --port /dev/ttyX, or --sim".into()).into());
     };
     synforge_rtl::board::Board::builtin(board).map_err(|e| UsageError(e.to_string()))?;
-    let link = serialport::new(port, a.baud)
-        .timeout(Duration::from_secs(5))
-        .open()
-        .with_context(|| format!("cannot open serial port {port}"))?;
+    let link = crate::serial::open(port, a.baud)?;
     crate::output::build_dir("--out", &out)?;
     println!("run {} on {board} at {port}, {} baud", net.cfg.network.name, a.baud);
     drive(Host::new(link), &net, &stim, &out)

@@ -47,19 +47,9 @@ pub fn synthesize(
     let hash = synforge_rtl::config_hash(&net.cfg);
     let design = synforge_rtl::generate(net, &hash).map_err(|e| UsageError(e.to_string()))?;
     crate::output::check_out_dir("--out", out)?;
-    let board_hz = board.clock.hz as f64;
-    let want_hz = freq_mhz.map_or(board_hz, |f| f * 1e6);
-    let spec = TopSpec {
-        pll: if (want_hz - board_hz).abs() < 1.0 { None } else { Some(board.family) },
-        // The UP5K's PLL sits on the iCEBreaker's clock pin (35); elsewhere the PLL follows
-        // the global buffer.
-        pll_pad: board.device == "up5k",
-        board_hz,
-        core_hz: want_hz,
-        baud: baud as f64,
-        leds: board.led.iter().map(|l| l.active_low).collect(),
-    };
-    let (top, core_hz) = board_top::generate(&design, &spec, &hash);
+    let spec = TopSpec::for_board(board, freq_mhz, baud);
+    let (top, core_hz) =
+        board_top::generate(&design, &spec, &hash).map_err(|e| UsageError(e.to_string()))?;
     let (cname, ctext) = board.constraints();
     let mut files = Vec::new();
     let mut texts: Vec<(String, String)> = design.files.iter().chain(&top).cloned().collect();
@@ -116,6 +106,9 @@ pub fn run(a: SynthArgs) -> Result<ExitCode> {
             .into());
         }
     }
+    TopSpec::for_board(&board, a.freq, a.baud)
+        .uart_divisor()
+        .map_err(|e| UsageError(e.to_string()))?;
     let net = super::gen::network(a.config.as_deref())?;
     let out =
         a.out.unwrap_or_else(|| PathBuf::from("build").join(&a.board).join(&net.cfg.network.name));

@@ -1134,3 +1134,41 @@ fn a_generated_stimulus_too_large_to_store_is_refused_by_the_commands_that_store
          (`synforge sim` streams runs of any length)\n",
     );
 }
+
+#[test]
+fn synth_refuses_a_baud_the_uart_cannot_make_before_starting_yosys() {
+    let dir = tmp();
+    refused(
+        dir.path(),
+        &["synth", "-b", "icebreaker", "--baud", "0", "-o", "s"],
+        "error: --baud 0 is not a baud rate; give --baud from 184 to 3000000 for the 12.000 MHz core clock (default 115200)\n",
+    );
+    refused(
+        dir.path(),
+        &["synth", "-b", "icebreaker", "--baud", "100000000", "-o", "s"],
+        "error: --baud 100000000: the UART needs at least 4 core clocks per bit, and the 12.000 MHz core clock gives 0.12; give --baud from 184 to 3000000, or raise the core clock with --freq\n",
+    );
+}
+
+#[test]
+fn run_refuses_a_port_that_is_no_serial_device_as_bad_input() {
+    let dir = tmp();
+    for (port, start) in [
+        ("/nonexistent", "error: --port /nonexistent: no such serial port"),
+        (
+            "/dev/null",
+            "error: --port /dev/null: is a device but not a serial device (not a terminal)",
+        ),
+        ("/tmp", "error: --port /tmp: is a folder, not a serial device"),
+    ] {
+        let before = tree(dir.path());
+        let out = synforge(
+            dir.path(),
+            &["run", "--board", "icebreaker", "--port", port, "--steps", "5", "-o", "r"],
+        );
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{port}: {err}");
+        assert!(err.starts_with(start), "{port}: {err}");
+        assert_eq!(tree(dir.path()), before, "{port}: nothing written");
+    }
+}
