@@ -227,6 +227,9 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
     // Inter-byte timeout inside a frame: 64 byte times.
     let timeout = 64u64 * 10 * s.divisor as u64;
     let tw = bits_for(timeout);
+    // Frame byte counters are compared on the bits that hold the longest payload (`bb`), not
+    // all 16: the default network's 128-byte buffer needs 8.
+    let cw = bits_for(bb as u64);
     let mut v = String::new();
     v.push_str("// sf_bridge: framed host commands (docs/protocol.md) to the core's ports.\n");
     v.push_str("module sf_bridge (\n    input  wire clk,\n    input  wire rst,\n    input  wire uart_rx,\n    output wire uart_tx,\n");
@@ -305,7 +308,7 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
     v.push_str("            B_CMD: if (rx_valid) begin cmd <= rx_data; crc <= crc8(crc, rx_data); state <= B_LEN0; end\n");
     v.push_str("            B_LEN0: if (rx_valid) begin len[7:0] <= rx_data; crc <= crc8(crc, rx_data); state <= B_LEN1; end\n");
     writeln!(v, "            B_LEN1: if (rx_valid) begin\n                len[15:8] <= rx_data; crc <= crc8(crc, rx_data); k <= 16'd0; bad_index <= 1'b0;\n                if ({{rx_data, len[7:0]}} > 16'd{bb}) begin status <= 8'he4; state <= B_RESP; end\n                else state <= ({{rx_data, len[7:0]}} == 16'd0) ? B_CRC : B_PAY;\n            end").unwrap();
-    writeln!(v, "            B_PAY: if (rx_valid) begin\n                fb_we <= 1'b1; fb_wa <= k[{}:0]; fb_wd <= rx_data; crc <= crc8(crc, rx_data);\n                k <= k + 16'd1;\n                if (!k[0]) pay_lo <= rx_data;\n                else if ({{rx_data, pay_lo}} >= 16'd{}) bad_index <= 1'b1; // checked for steps\n                if (k[7:0] + 8'd1 == len[7:0]) state <= B_CRC; // len <= 128 from here on\n            end", baw - 1, s.inputs).unwrap();
+    writeln!(v, "            B_PAY: if (rx_valid) begin\n                fb_we <= 1'b1; fb_wa <= k[{}:0]; fb_wd <= rx_data; crc <= crc8(crc, rx_data);\n                k <= k + 16'd1;\n                if (!k[0]) pay_lo <= rx_data;\n                else if ({{rx_data, pay_lo}} >= 16'd{}) bad_index <= 1'b1; // checked for steps\n                if (k[{cm}:0] + {cw}'d1 == len[{cm}:0]) state <= B_CRC; // len <= {bb} from here on\n            end", baw - 1, s.inputs, cm = cw - 1).unwrap();
     v.push_str("            B_CRC: if (rx_valid) begin\n                if (rx_data != crc) begin status <= 8'he1; state <= B_RESP; end\n                else begin k <= 16'd0; word <= 64'd0; state <= B_EXEC; end\n            end\n");
     // EXEC: gather the fixed-size payloads (write 8 bytes, read 4) into `word`, then act.
     writeln!(v, "            B_EXEC: if (!busy) begin // the core may still be in its init")
@@ -318,11 +321,11 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
     // RD: one byte per two clocks into word (read latency 1).
     writeln!(v, "            B_RD: begin\n                state <= B_RD_WAIT;\n            end")
         .unwrap();
-    writeln!(v, "            B_RD_WAIT: begin\n                word <= {{fb_rd, word[63:8]}};\n                k <= k + 16'd1;\n                if (k[7:0] + 8'd1 == len[7:0]) begin").unwrap();
+    writeln!(v, "            B_RD_WAIT: begin\n                word <= {{fb_rd, word[63:8]}};\n                k <= k + 16'd1;\n                if (k[{cm}:0] + {cw}'d1 == len[{cm}:0]) begin", cm = cw - 1).unwrap();
     v.push_str("                    k <= 16'd0;\n                    state <= B_STEP; // also the state that performs a read or a write\n");
     writeln!(v, "                end else begin\n                    fb_ra <= fb_ra + {};\n                    state <= B_RD;\n                end\n            end", crate::verilog::lit(baw, 1)).unwrap();
     // EV: two bytes per index.
-    writeln!(v, "            B_EV: begin\n                if (k[7:0] == len[7:0]) begin step <= 1'b1; cycles <= 32'd0; n_spk <= 16'd0; state <= B_STEP; end\n                else state <= B_EV_HI;\n            end").unwrap();
+    writeln!(v, "            B_EV: begin\n                if (k[{cm}:0] == len[{cm}:0]) begin step <= 1'b1; cycles <= 32'd0; n_spk <= 16'd0; state <= B_STEP; end\n                else state <= B_EV_HI;\n            end", cm = cw - 1).unwrap();
     writeln!(v, "            B_EV_HI: begin\n                if (k[0] == 1'b0) lo <= fb_rd;\n                else begin in_valid <= 1'b1; in_index <= {}; end\n                k <= k + 16'd1;\n                fb_ra <= fb_ra + {};\n                state <= B_EV;\n            end", if iw > 8 { format!("{{fb_rd[{}:0], lo}}", iw - 9) } else { format!("lo[{}:0]", iw - 1) }, crate::verilog::lit(baw, 1)).unwrap();
     // STEP/act.
     v.push_str("            B_STEP: begin\n");

@@ -77,3 +77,54 @@ fn the_board_top_runs_steps_like_the_model_and_refuses_bad_frames() {
 fn model_spikes(s: &[u16]) -> Vec<u32> {
     s.iter().map(|&j| j as u32).collect()
 }
+
+/// The bridge once ended a frame's payload when the low 8 bits of its byte count matched the
+/// length's: on a core of more than 128 inputs a step of more than 127 events (a frame of more
+/// than 255 bytes) was cut short and refused, or worse, misread.
+#[test]
+fn a_step_frame_longer_than_255_bytes_is_carried_out_whole() {
+    let mut cfg = Config::builtin_default();
+    cfg.network.name = "wide".into();
+    cfg.network.inputs = 200;
+    cfg.network.neurons = 2;
+    cfg.neuron.inhibition = 0.0;
+    let net = cfg.build().unwrap();
+    let board = SimBoard::build(&net, &build_dir("board-wide"), &tools())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut host = board.connect().unwrap();
+    assert_eq!(host.ping().unwrap(), (200, 2));
+    for r in Layout::new(&net).unwrap().regs {
+        host.write(r.index, r.value as u32).unwrap();
+    }
+    host.write(0, 1).unwrap(); // init
+    let w0 = FixedModel::new(&net).weights_raw();
+    let (m, n) = (net.inputs(), net.neurons());
+    for j in 0..n {
+        for i in 0..m {
+            host.write(REGION_WEIGHTS << 28 | (j * m + i) as u32, w0[i * n + j] as u32).unwrap();
+        }
+    }
+    let mut model = FixedModel::with_weights(&net, &w0);
+    let shape = Shape::of(&net);
+    let mut spikes = 0;
+    for t in 0..40u32 {
+        // 130 to 199 distinct inputs: frames of 260 to 398 bytes.
+        let k = 130 + (t * 37) % 70;
+        let pre: Vec<u32> = (0..m as u32).filter(|i| (i * 7 + t) % 200 < k).collect();
+        assert!(2 * pre.len() > 255, "step {t}: a frame longer than 255 bytes");
+        let (cyc, got) = host.step(&pre).unwrap_or_else(|e| panic!("step {t}: {e}"));
+        let want: Vec<u16> = model.step(&pre).iter().map(|&j| j as u16).collect();
+        assert_eq!(got, want, "step {t}: output spikes");
+        let c = cycles::step(shape, pre.len() as u64, &model_spikes(&want), false);
+        assert_eq!(cyc as u64, c.done, "step {t}: cycles");
+        spikes += want.len();
+    }
+    assert!(spikes > 5, "the neurons fire, so plasticity reads every input's trace: {spikes}");
+    let w = model.weights_raw();
+    for j in 0..n {
+        for i in 0..m {
+            let got = host.read(REGION_WEIGHTS << 28 | (j * m + i) as u32).unwrap();
+            assert_eq!(got, w[i * n + j] as u32, "weight ({i}, {j})");
+        }
+    }
+}
