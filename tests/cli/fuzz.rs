@@ -129,11 +129,16 @@ impl Case {
         let mut s = String::new();
         let argv: Vec<String> = self.argv.iter().map(|a| shell_quote(a)).collect();
         let _ = writeln!(s, "  (cd {WORK_DIR}; synforge {})", argv.join(" "));
-        let _ = writeln!(s, "  expect {:?}{}", self.expect, if self.note.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", self.note.trim_end_matches("; "))
-        });
+        let _ = writeln!(
+            s,
+            "  expect {:?}{}",
+            self.expect,
+            if self.note.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", self.note.trim_end_matches("; "))
+            }
+        );
         for d in &self.dirs {
             let _ = writeln!(s, "  folder {d}/");
         }
@@ -184,25 +189,99 @@ fn escape(bytes: &[u8]) -> String {
 /// Extreme, boundary, non-finite, huge and mistyped values for a field of `ty`.
 fn nasty_value(rng: &mut ChaCha8Rng, ty: Ty) -> String {
     const FLOATS: &[&str] = &[
-        "nan", "+nan", "-nan", "inf", "+inf", "-inf", "1e308", "-1e308", "1.7976931348623157e308",
-        "1e-300", "5e-324", "-0.0", "0.0", "-1.0", "1.0", "0.5", "1e9", "-1e9", "1e15", "1e-9",
-        "0.999999", "1.0000001", "65535.0", "65536.0", "4294967295.0", "2.5",
+        "nan",
+        "+nan",
+        "-nan",
+        "inf",
+        "+inf",
+        "-inf",
+        "1e308",
+        "-1e308",
+        "1.7976931348623157e308",
+        "1e-300",
+        "5e-324",
+        "-0.0",
+        "0.0",
+        "-1.0",
+        "1.0",
+        "0.5",
+        "1e9",
+        "-1e9",
+        "1e15",
+        "1e-9",
+        "0.999999",
+        "1.0000001",
+        "65535.0",
+        "65536.0",
+        "4294967295.0",
+        "2.5",
     ];
     const INTS: &[&str] = &[
-        "0", "1", "2", "-1", "-2147483648", "2147483647", "4294967295", "4294967296",
-        "9223372036854775807", "-9223372036854775808", "9223372036854775808",
-        "18446744073709551615", "65535", "65536", "65537", "268435456", "999999999", "1_000",
-        "0x7fffffff", "0o777", "0b1", "+5", "3", "4", "16", "17", "32", "33",
+        "0",
+        "1",
+        "2",
+        "-1",
+        "-2147483648",
+        "2147483647",
+        "4294967295",
+        "4294967296",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "9223372036854775808",
+        "18446744073709551615",
+        "65535",
+        "65536",
+        "65537",
+        "268435456",
+        "999999999",
+        "1_000",
+        "0x7fffffff",
+        "0o777",
+        "0b1",
+        "+5",
+        "3",
+        "4",
+        "16",
+        "17",
+        "32",
+        "33",
     ];
     const MISTYPED: &[&str] = &[
-        "\"1.0\"", "\"\"", "\"nan\"", "'x'", "[]", "[1, 2]", "[[1]]", "{}", "{ a = 1 }", "true",
-        "false", "1979-05-27T07:32:00Z", "1979-05-27", "07:32:00", "\"\"\"multi\nline\"\"\"",
-        "[\"a\", 1]", "\"\\u0000\"",
+        "\"1.0\"",
+        "\"\"",
+        "\"nan\"",
+        "'x'",
+        "[]",
+        "[1, 2]",
+        "[[1]]",
+        "{}",
+        "{ a = 1 }",
+        "true",
+        "false",
+        "1979-05-27T07:32:00Z",
+        "1979-05-27",
+        "07:32:00",
+        "\"\"\"multi\nline\"\"\"",
+        "[\"a\", 1]",
+        "\"\\u0000\"",
     ];
     const STRINGS: &[&str] = &[
-        "\"\"", "\" \"", "\"x\"", "\"../../x\"", "\"../../../../x\"", "\"..\"", "\".\"",
-        "\"a/b\"", "\"a\\\\b\"", "\"\\u0000\"", "\"\\n\"", "\"\\u00e9\\u4e2d\"", "\".hidden\"",
-        "\"-rf\"", "\"@ROOT@/abs\"", "\"build\"",
+        "\"\"",
+        "\" \"",
+        "\"x\"",
+        "\"../../x\"",
+        "\"../../../../x\"",
+        "\"..\"",
+        "\".\"",
+        "\"a/b\"",
+        "\"a\\\\b\"",
+        "\"\\u0000\"",
+        "\"\\n\"",
+        "\"\\u00e9\\u4e2d\"",
+        "\".hidden\"",
+        "\"-rf\"",
+        "\"@ROOT@/abs\"",
+        "\"build\"",
     ];
     let pick = |rng: &mut ChaCha8Rng, v: &[&str]| v.choose(rng).expect("values").to_string();
     let r = rng.random_range(0..10);
@@ -220,7 +299,17 @@ fn nasty_value(rng: &mut ChaCha8Rng, ty: Ty) -> String {
         Ty::Bool if r < 6 => pick(rng, &["true", "false"]),
         Ty::FloatList if r < 8 => pick(
             rng,
-            &["[]", "[1.0]", "[nan]", "[inf, 1.0]", "[-1.0, 2.0]", "[1e308]", "[1, 2, 3, 4, 5, 6, 7, 8, 9]", "[\"a\"]", "[[1.0]]"],
+            &[
+                "[]",
+                "[1.0]",
+                "[nan]",
+                "[inf, 1.0]",
+                "[-1.0, 2.0]",
+                "[1e308]",
+                "[1, 2, 3, 4, 5, 6, 7, 8, 9]",
+                "[\"a\"]",
+                "[[1.0]]",
+            ],
         ),
         _ => pick(rng, MISTYPED),
     }
@@ -378,7 +467,8 @@ fn fmt_f(x: f64) -> String {
 fn valid_net(rng: &mut ChaCha8Rng) -> Net {
     let mut t = Toml::default();
     let kind = *["poisson", "poisson", "poisson", "pairing", "file"].choose(rng).expect("kinds");
-    let inputs: u32 = if kind == "pairing" { rng.random_range(2..=8) } else { rng.random_range(1..=8) };
+    let inputs: u32 =
+        if kind == "pairing" { rng.random_range(2..=8) } else { rng.random_range(1..=8) };
     let neurons: u32 = rng.random_range(1..=6);
     let steps: u32 = rng.random_range(20..=300);
     let dt: f64 = *[1.0, 1.0, 0.5, 2.0].choose(rng).expect("dt");
@@ -397,7 +487,11 @@ fn valid_net(rng: &mut ChaCha8Rng) -> Net {
     t.set("neuron", "refractory_ms", fmt_f(*[0.0, 1.0, 2.0, 5.0].choose(rng).expect("refr")));
     t.set("neuron", "inhibition", fmt_f(*[0.0, 0.1, 0.25].choose(rng).expect("inh")));
 
-    t.set("traces", "pairing", format!("\"{}\"", ["all-to-all", "nearest"].choose(rng).expect("p")));
+    t.set(
+        "traces",
+        "pairing",
+        format!("\"{}\"", ["all-to-all", "nearest"].choose(rng).expect("p")),
+    );
     for k in ["tau_plus_ms", "tau_minus_ms", "tau_x_ms", "tau_y_ms"] {
         t.set("traces", k, fmt_f(rng.random_range(2..=150) as f64));
     }
@@ -471,7 +565,11 @@ fn valid_net(rng: &mut ChaCha8Rng) -> Net {
                 let len = dt * rng.random_range(1..=20) as f64;
                 t.set("stimulus.pattern", "fraction", fmt_f(rng.random_range(1..=4) as f64 / 4.0));
                 t.set("stimulus.pattern", "length_ms", fmt_f(len));
-                t.set("stimulus.pattern", "period_ms", fmt_f(len + rng.random_range(0..=50) as f64));
+                t.set(
+                    "stimulus.pattern",
+                    "period_ms",
+                    fmt_f(len + rng.random_range(0..=50) as f64),
+                );
             }
         }
         "pairing" => {
@@ -523,7 +621,8 @@ fn valid_csv(rng: &mut ChaCha8Rng, inputs: u32, steps: u32) -> String {
             0 => s.push('\n'),
             1 => s.push_str("# a comment\n"),
             _ => {
-                let _ = writeln!(s, "{},{}", rng.random_range(0..steps), rng.random_range(0..inputs));
+                let _ =
+                    writeln!(s, "{},{}", rng.random_range(0..steps), rng.random_range(0..inputs));
             }
         }
     }
@@ -586,9 +685,26 @@ fn config_case(rng: &mut ChaCha8Rng, case: &mut Case) {
         t.sections = keep;
     }
     for _ in 0..rng.random_range(1..=3) {
-        match rng.random_range(0..13) {
-            0..=7 => {
-                let (sec, key, ty) = schema.choose(rng).expect("schema").clone();
+        match rng.random_range(0..16) {
+            0..=10 => {
+                // Half the time a field of the stimulus or the time step, where a value turns
+                // into a loop count or an allocation.
+                let hot: Vec<_> = schema
+                    .iter()
+                    .filter(|(s, k, _)| s.starts_with("stimulus") || *k == "dt_ms")
+                    .collect();
+                let (sec, key, ty) = if rng.random_bool(0.5) {
+                    (*hot.choose(rng).expect("hot fields")).clone()
+                } else {
+                    schema.choose(rng).expect("schema").clone()
+                };
+                match sec.as_str() {
+                    "stimulus.pairing" if net.inputs >= 2 => {
+                        t.set("stimulus", "kind", "\"pairing\"")
+                    }
+                    "stimulus.pattern" => t.set("stimulus", "kind", "\"poisson\""),
+                    _ => {}
+                }
                 if key == "inputs" || key == "neurons" {
                     if touched_size {
                         continue;
@@ -598,7 +714,8 @@ fn config_case(rng: &mut ChaCha8Rng, case: &mut Case) {
                 steps_field |= sec == "stimulus" && key == "steps";
                 if let Some(f) = sec.strip_prefix("formats.") {
                     // Format fields are written as inline tables; set the whole table.
-                    let mut spec = BTreeMap::from([("width", "8".to_string()), ("frac", "6".to_string())]);
+                    let mut spec =
+                        BTreeMap::from([("width", "8".to_string()), ("frac", "6".to_string())]);
                     if f == "membrane" || f == "threshold" {
                         spec.insert("width", "16".into());
                         spec.insert("frac", "10".into());
@@ -607,18 +724,19 @@ fn config_case(rng: &mut ChaCha8Rng, case: &mut Case) {
                         spec.insert("frac", "10".into());
                     }
                     spec.insert(key, nasty_value(rng, ty));
-                    let body: Vec<String> = spec.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+                    let body: Vec<String> =
+                        spec.iter().map(|(k, v)| format!("{k} = {v}")).collect();
                     t.set("formats", f, format!("{{ {} }}", body.join(", ")));
                 } else {
                     t.set(&sec, key, nasty_value(rng, ty));
                 }
             }
-            8 => {
+            11 => {
                 let (sec, _, _) = schema.choose(rng).expect("schema").clone();
                 t.set(&sec, "no_such_field", "1");
                 case.refuse("unknown field");
             }
-            9 => {
+            12 => {
                 let (sec, key, _) = schema.choose(rng).expect("schema").clone();
                 if sec.starts_with("formats") {
                     continue;
@@ -633,14 +751,14 @@ fn config_case(rng: &mut ChaCha8Rng, case: &mut Case) {
                     case.refuse("a key given twice");
                 }
             }
-            10 => {
+            13 => {
                 let sec = ["network", "neuron", "stimulus", "formats", "hardware", "bogus"]
                     .choose(rng)
                     .expect("sections");
                 extra.push_str(&format!("{sec} = {}\n", nasty_value(rng, Ty::Int)));
                 case.refuse("a scalar for a table, or an unknown key");
             }
-            11 => {
+            14 => {
                 let sec = ["network", "neuron", "stimulus", "plasticity"].choose(rng).expect("s");
                 let _ = write!(extra, "\n[[{sec}]]\nseed = 1\n");
                 case.refuse("an array of tables for a table");
@@ -655,17 +773,18 @@ fn config_case(rng: &mut ChaCha8Rng, case: &mut Case) {
         case.refuse("a table given twice");
     }
     // Top-level keys must come first in TOML; sections may follow anywhere.
-    let (top, tables): (String, String) = extra.lines().fold((String::new(), String::new()), |mut acc, l| {
-        let in_table = !acc.1.is_empty() || l.starts_with('[');
-        if in_table {
-            acc.1.push_str(l);
-            acc.1.push('\n');
-        } else if !l.is_empty() {
-            acc.0.push_str(l);
-            acc.0.push('\n');
-        }
-        acc
-    });
+    let (top, tables): (String, String) =
+        extra.lines().fold((String::new(), String::new()), |mut acc, l| {
+            let in_table = !acc.1.is_empty() || l.starts_with('[');
+            if in_table {
+                acc.1.push_str(l);
+                acc.1.push('\n');
+            } else if !l.is_empty() {
+                acc.0.push_str(l);
+                acc.0.push('\n');
+            }
+            acc
+        });
     let text = format!("{top}{}{tables}", t.render());
     let bytes = if rng.random_bool(0.2) {
         let (b, how) = damage(rng, &text);
@@ -706,7 +825,8 @@ fn valid_case(rng: &mut ChaCha8Rng, case: &mut Case) {
     }
     case.expect = Expect::Accept;
     case.note = "a valid network".into();
-    let sub = *["sim", "sim", "sim", "compare", "params", "stimulus", "gen"].choose(rng).expect("c");
+    let sub =
+        *["sim", "sim", "sim", "compare", "params", "stimulus", "gen"].choose(rng).expect("c");
     case.args(&[sub, "-c", "net.toml"]);
     let mut steps = None;
     if sub != "params" && sub != "gen" && rng.random_bool(0.5) {
@@ -720,7 +840,13 @@ fn valid_case(rng: &mut ChaCha8Rng, case: &mut Case) {
 }
 
 /// Output flags for `sub`, fresh and valid, with the promise they make.
-fn finish_outputs(rng: &mut ChaCha8Rng, case: &mut Case, sub: &str, neurons: u32, steps: Option<u64>) {
+fn finish_outputs(
+    rng: &mut ChaCha8Rng,
+    case: &mut Case,
+    sub: &str,
+    neurons: u32,
+    steps: Option<u64>,
+) {
     match sub {
         "sim" => {
             let model = if rng.random_bool(0.5) { "fixed" } else { "float" };
@@ -792,7 +918,12 @@ fn stimulus_case(rng: &mut ChaCha8Rng, case: &mut Case) {
     let mut bad = false;
     let mut either = false;
     if rng.random_bool(0.4) {
-        lines.push(["step,input", "STEP,INPUT", "step, input", "input,step"].choose(rng).expect("h").to_string());
+        lines.push(
+            ["step,input", "STEP,INPUT", "step, input", "input,step"]
+                .choose(rng)
+                .expect("h")
+                .to_string(),
+        );
         if lines[0] == "input,step" {
             bad = true;
         }
@@ -902,7 +1033,9 @@ fn weights_case(rng: &mut ChaCha8Rng, case: &mut Case) {
     let mut bad = false;
     let mut either = false;
     if rng.random_bool(0.5) {
-        s.push_str(["input,neuron,weight\n", "input, neuron, weight\n", "i,n,w\n"].choose(rng).expect("h"));
+        s.push_str(
+            ["input,neuron,weight\n", "input, neuron, weight\n", "i,n,w\n"].choose(rng).expect("h"),
+        );
         if s.starts_with("i,n") {
             bad = true;
         }
@@ -1044,9 +1177,19 @@ fn argv_case(rng: &mut ChaCha8Rng, case: &mut Case) {
         match rng.random_range(0..10) {
             0 | 1 if runs => {
                 let (v, ok) = *[
-                    ("0", false), ("1", true), ("2", true), ("57", true), ("300", true),
-                    ("-1", false), ("abc", false), ("", false), ("1e3", false), (" 5", false),
-                    ("4294967296", false), ("18446744073709551616", false), ("4294967295", true),
+                    ("0", false),
+                    ("1", true),
+                    ("2", true),
+                    ("57", true),
+                    ("300", true),
+                    ("-1", false),
+                    ("abc", false),
+                    ("", false),
+                    ("1e3", false),
+                    (" 5", false),
+                    ("4294967296", false),
+                    ("18446744073709551616", false),
+                    ("4294967295", true),
                 ]
                 .choose(rng)
                 .expect("steps");
@@ -1065,9 +1208,18 @@ fn argv_case(rng: &mut ChaCha8Rng, case: &mut Case) {
             }
             2 if sub == "sim" => {
                 let (v, ok) = *[
-                    ("", false), (",", false), ("0,0,1", false), ("all", true), ("0", true),
-                    ("-1", false), ("x", false), ("ALL", false), ("99", false),
-                    ("18446744073709551616", false), ("0,,0", false), (" 0 ", true),
+                    ("", false),
+                    (",", false),
+                    ("0,0,1", false),
+                    ("all", true),
+                    ("0", true),
+                    ("-1", false),
+                    ("x", false),
+                    ("ALL", false),
+                    ("99", false),
+                    ("18446744073709551616", false),
+                    ("0,,0", false),
+                    (" 0 ", true),
                 ]
                 .choose(rng)
                 .expect("vcd");
@@ -1093,9 +1245,15 @@ fn argv_case(rng: &mut ChaCha8Rng, case: &mut Case) {
                 }
             }
             3 if sub == "sim" => {
-                let (v, ok) = *[("fixed", true), ("float", true), ("FIXED", false), ("", false), ("quantum", false)]
-                    .choose(rng)
-                    .expect("model");
+                let (v, ok) = *[
+                    ("fixed", true),
+                    ("float", true),
+                    ("FIXED", false),
+                    ("", false),
+                    ("quantum", false),
+                ]
+                .choose(rng)
+                .expect("model");
                 if case.argv.iter().any(|a| a == "--model") {
                     case.refuse("--model given twice");
                 }
@@ -1108,8 +1266,14 @@ fn argv_case(rng: &mut ChaCha8Rng, case: &mut Case) {
             }
             4 | 5 if matches!(sub, "sim" | "stimulus" | "gen") => {
                 let (v, ok) = *[
-                    ("out", true), ("a/b/c", true), ("folder", true), ("full", true),
-                    ("existing.txt", false), ("existing.txt/sub", false), ("", false), ("out/", true),
+                    ("out", true),
+                    ("a/b/c", true),
+                    ("folder", true),
+                    ("full", true),
+                    ("existing.txt", false),
+                    ("existing.txt/sub", false),
+                    ("", false),
+                    ("out/", true),
                 ]
                 .choose(rng)
                 .expect("out");
@@ -1121,7 +1285,9 @@ fn argv_case(rng: &mut ChaCha8Rng, case: &mut Case) {
                 out_flag = Some(v.to_string());
                 let ok = match sub {
                     // A stimulus file: an existing file is overwritten, a folder is no file.
-                    "stimulus" => !matches!(v, "folder" | "full" | "out/" | "existing.txt/sub" | ""),
+                    "stimulus" => {
+                        !matches!(v, "folder" | "full" | "out/" | "existing.txt/sub" | "")
+                    }
                     _ => ok,
                 };
                 if !ok {
@@ -1130,8 +1296,12 @@ fn argv_case(rng: &mut ChaCha8Rng, case: &mut Case) {
             }
             4 | 5 if sub == "compare" => {
                 let (v, ok) = *[
-                    ("d.json", true), ("sub/d.json", true), ("folder", false), ("existing.txt", true),
-                    ("existing.txt/x.json", false), ("", false),
+                    ("d.json", true),
+                    ("sub/d.json", true),
+                    ("folder", false),
+                    ("existing.txt", true),
+                    ("existing.txt/x.json", false),
+                    ("", false),
                 ]
                 .choose(rng)
                 .expect("json");
@@ -1152,8 +1322,14 @@ fn argv_case(rng: &mut ChaCha8Rng, case: &mut Case) {
             }
             6 => {
                 let (v, ok) = *[
-                    ("0", false), ("1", true), ("2", true), ("1024", true), ("1025", false),
-                    ("65536", false), ("-1", false), ("abc", false),
+                    ("0", false),
+                    ("1", true),
+                    ("2", true),
+                    ("1024", true),
+                    ("1025", false),
+                    ("65536", false),
+                    ("-1", false),
+                    ("abc", false),
                 ]
                 .choose(rng)
                 .expect("threads");
@@ -1175,7 +1351,10 @@ fn argv_case(rng: &mut ChaCha8Rng, case: &mut Case) {
             }
             8 if sub != "params" && sub != "gen" => {
                 let (v, exists) = *[
-                    ("stim.csv", true), ("missing.csv", false), ("folder", false), ("existing.txt", false),
+                    ("stim.csv", true),
+                    ("missing.csv", false),
+                    ("folder", false),
+                    ("existing.txt", false),
                 ]
                 .choose(rng)
                 .expect("stim");
@@ -1202,9 +1381,10 @@ fn argv_case(rng: &mut ChaCha8Rng, case: &mut Case) {
             }
             _ => {
                 let v = *["-c", "--config"].choose(rng).expect("c");
-                let (f, ok) = *[("missing.toml", false), ("folder", false), ("existing.txt", false)]
-                    .choose(rng)
-                    .expect("cfg");
+                let (f, ok) =
+                    *[("missing.toml", false), ("folder", false), ("existing.txt", false)]
+                        .choose(rng)
+                        .expect("cfg");
                 if case.argv.iter().any(|a| a == "-c" || a == "--config") {
                     case.refuse("-c given twice");
                 }
@@ -1270,7 +1450,8 @@ fn tool_refusal(rng: &mut ChaCha8Rng, case: &mut Case, cfg_args: Vec<String>) {
         "synth" => match rng.random_range(0..5) {
             0 => case.args(&["-b", "no-such-board"]),
             1 => {
-                let f = *["0", "nan", "inf", "-1", "1e9", "0.5", "401", "abc"].choose(rng).expect("f");
+                let f =
+                    *["0", "nan", "inf", "-1", "1e9", "0.5", "401", "abc"].choose(rng).expect("f");
                 case.args(&["-b", "icebreaker", "--freq", f]);
             }
             2 => case.args(&["--freq", "32"]),
@@ -1292,8 +1473,13 @@ fn tool_refusal(rng: &mut ChaCha8Rng, case: &mut Case, cfg_args: Vec<String>) {
         }
         "bench" => {
             let (flag, v) = *[
-                ("--min-secs", "0.1"), ("--min-secs", "nan"), ("--min-secs", "inf"),
-                ("--inputs", "abc"), ("--neurons", "x"), ("--rate-hz", "y"), ("--warmup-steps", "-1"),
+                ("--min-secs", "0.1"),
+                ("--min-secs", "nan"),
+                ("--min-secs", "inf"),
+                ("--inputs", "abc"),
+                ("--neurons", "x"),
+                ("--rate-hz", "y"),
+                ("--warmup-steps", "-1"),
             ]
             .choose(rng)
             .expect("bench");
@@ -1467,7 +1653,10 @@ fn judge(
     if run.timed_out {
         p.push(format!("hang: killed after {} s", CASE_TIMEOUT.as_secs()));
     } else if let Some(sig) = run.signal {
-        p.push(format!("killed by signal {sig}{}", if sig == libc::SIGABRT { " (abort)" } else { "" }));
+        p.push(format!(
+            "killed by signal {sig}{}",
+            if sig == libc::SIGABRT { " (abort)" } else { "" }
+        ));
     }
     if stderr.contains("panicked") {
         p.push("panicked".into());
@@ -1592,7 +1781,9 @@ fn check_promise(case: &Case, work: &Path, stdout: &[u8]) -> Vec<String> {
                 Ok(j) => {
                     if let (Some(want), Some(got)) = (steps, j["summary"]["steps"].as_u64()) {
                         if want != got {
-                            p.push(format!("summary.json steps differ from the run's: {got}, not {want}"));
+                            p.push(format!(
+                                "summary.json steps differ from the run's: {got}, not {want}"
+                            ));
                         }
                     }
                 }
@@ -1620,15 +1811,17 @@ fn check_promise(case: &Case, work: &Path, stdout: &[u8]) -> Vec<String> {
             match std::fs::read(&f) {
                 Err(e) => p.push(format!("exit 0 without a promised file: {} ({e})", f.display())),
                 Ok(bytes) => match kind {
-                    FileKind::CompareJson => match serde_json::from_slice::<serde_json::Value>(&bytes) {
-                        Ok(j) => {
-                            let a = j["spike_agreement"].as_f64();
-                            if !a.is_some_and(|a| (0.0..=1.0).contains(&a)) {
-                                p.push(format!("spike_agreement {a:?} is not in [0, 1]"));
+                    FileKind::CompareJson => {
+                        match serde_json::from_slice::<serde_json::Value>(&bytes) {
+                            Ok(j) => {
+                                let a = j["spike_agreement"].as_f64();
+                                if !a.is_some_and(|a| (0.0..=1.0).contains(&a)) {
+                                    p.push(format!("spike_agreement {a:?} is not in [0, 1]"));
+                                }
                             }
+                            Err(e) => p.push(format!("{} is not JSON: {e}", f.display())),
                         }
-                        Err(e) => p.push(format!("{} is not JSON: {e}", f.display())),
-                    },
+                    }
                     FileKind::StimulusCsv => {
                         if !bytes.starts_with(b"step,input\n") {
                             p.push(format!("{} does not start with the header", f.display()));
@@ -1647,7 +1840,10 @@ fn check_promise(case: &Case, work: &Path, stdout: &[u8]) -> Vec<String> {
                 Some(d) => {
                     for n in ["manifest.json", "layout.md", "synforge_core.core"] {
                         if !d.join(n).is_file() {
-                            p.push(format!("exit 0 without a promised file: {}", d.join(n).display()));
+                            p.push(format!(
+                                "exit 0 without a promised file: {}",
+                                d.join(n).display()
+                            ));
                         }
                     }
                 }
@@ -1746,9 +1942,7 @@ fn fuzz_cli_refuses_bad_input_cleanly() {
     let seconds = env_u64("SYNFORGE_FUZZ_SECONDS").unwrap_or(DEFAULT_SECONDS);
     let only = env_u64("SYNFORGE_FUZZ_CASE");
     let max_cases = env_u64("SYNFORGE_FUZZ_CASES").unwrap_or(u64::MAX);
-    println!(
-        "fuzz: seed {seed} (SYNFORGE_FUZZ_SEED={seed}), {seconds} s (SYNFORGE_FUZZ_SECONDS)"
-    );
+    println!("fuzz: seed {seed} (SYNFORGE_FUZZ_SEED={seed}), {seconds} s (SYNFORGE_FUZZ_SECONDS)");
     let t0 = Instant::now();
     // class -> (exit 0, exit 2, failed)
     let mut tally: BTreeMap<&'static str, (u64, u64, u64)> = BTreeMap::new();
@@ -1765,7 +1959,8 @@ fn fuzz_cli_refuses_bad_input_cleanly() {
             break;
         }
         let case = generate(seed, index);
-        let dir = tempfile::Builder::new().prefix("synforge-fuzz-").tempdir().expect("temporary folder");
+        let dir =
+            tempfile::Builder::new().prefix("synforge-fuzz-").tempdir().expect("temporary folder");
         let (run, problems) = run_case(&case, dir.path());
         cases += 1;
         if run.wall > slowest.0 {
@@ -1800,7 +1995,12 @@ fn fuzz_cli_refuses_bad_input_cleanly() {
         }
         index += 1;
     }
-    println!("fuzz: {cases} cases in {:.1} s (slowest: case {} in {:.2} s)", t0.elapsed().as_secs_f64(), slowest.1, slowest.0.as_secs_f64());
+    println!(
+        "fuzz: {cases} cases in {:.1} s (slowest: case {} in {:.2} s)",
+        t0.elapsed().as_secs_f64(),
+        slowest.1,
+        slowest.0.as_secs_f64()
+    );
     println!("  {:<10} {:>8} {:>8} {:>8}", "class", "exit 0", "exit 2", "failed");
     for (class, (ok, refused, failed)) in &tally {
         println!("  {class:<10} {ok:>8} {refused:>8} {failed:>8}");
