@@ -10,6 +10,8 @@
 //! A folder synforge writes holds a marker file, [`MARKER`]; synforge replaces or reuses only
 //! folders that are empty or hold the marker, so `-o ~` refuses instead of replacing a home.
 //! Build folders (`cosim`, `synth`) are reused in place, to keep their Verilator builds.
+//! `demo`, whose tools print the paths of their logs, writes in place with the previous set
+//! moved aside until it completes ([`OutDir::in_place`]).
 //!
 //! Files follow the user's umask (0666 and 0777 before it), like any other tool's.
 
@@ -30,9 +32,16 @@ const OLD: &str = ".synforge-old-";
 
 /// Paths staged but not yet committed: removed if the run is interrupted.
 static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+/// Previous sets moved aside by [`OutDir::in_place`], `(aside, target)`: put back if the run
+/// is interrupted (after the new set is removed).
+static ASIDE: Mutex<Vec<(PathBuf, PathBuf)>> = Mutex::new(Vec::new());
 
 fn pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
     PENDING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn aside() -> std::sync::MutexGuard<'static, Vec<(PathBuf, PathBuf)>> {
+    ASIDE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn forget(path: &Path) {
@@ -51,6 +60,9 @@ pub fn remove_staged_on_interrupt() {
         let staged = pending();
         for p in staged.iter() {
             remove(p);
+        }
+        for (from, to) in aside().iter() {
+            let _ = fs::rename(from, to);
         }
         eprintln!("interrupted: nothing written");
         std::process::exit(130);
@@ -198,6 +210,8 @@ pub struct OutDir {
     flag: String,
     target: PathBuf,
     stage: PathBuf,
+    /// In place: the previous set, moved aside until the commit.
+    previous: Option<PathBuf>,
 }
 
 impl OutDir {
@@ -210,7 +224,37 @@ impl OutDir {
         let mut p = pending();
         fs::create_dir(&stage).map_err(|e| place_error(flag, &base, e))?;
         p.push(stage.clone());
-        Ok(OutDir { flag: flag.to_string(), target: target.to_path_buf(), stage })
+        Ok(OutDir { flag: flag.to_string(), target: target.to_path_buf(), stage, previous: None })
+    }
+
+    /// A result folder written where it will stay, for sets whose tools print the paths of
+    /// their logs (`demo`). The previous set is moved aside, hidden, and put back if this run
+    /// is refused, fails or is interrupted; the commit removes it. A run killed outright leaves
+    /// its partial folder (marked, so the next run replaces it) and the hidden previous set.
+    pub fn in_place(flag: &str, target: &Path) -> Result<Self> {
+        check_out_dir(flag, target)?;
+        let base = anchor(flag, target)?;
+        sweep(&base);
+        let mut p = pending();
+        let previous = match target.exists() {
+            true => {
+                let old = unique(&base, OLD);
+                fs::rename(target, &old).map_err(|e| place_error(flag, target, e))?;
+                aside().push((old.clone(), target.to_path_buf()));
+                Some(old)
+            }
+            false => None,
+        };
+        let made = create_dir(flag, target).and_then(|()| write_marker(target));
+        p.push(target.to_path_buf());
+        drop(p);
+        let dir = OutDir {
+            flag: flag.to_string(),
+            target: target.to_path_buf(),
+            stage: target.to_path_buf(),
+            previous,
+        };
+        made.map(|()| dir)
     }
 
     /// Where to write the set's files until it is committed.
@@ -219,8 +263,21 @@ impl OutDir {
     }
 
     /// Put the set in place, replacing the previous one whole.
-    pub fn commit(self) -> Result<PathBuf> {
+    pub fn commit(mut self) -> Result<PathBuf> {
         write_marker(&self.stage)?;
+        if self.stage == self.target {
+            let previous = self.previous.take();
+            let mut p = pending();
+            p.retain(|x| x != &self.target);
+            aside().retain(|(from, _)| Some(from) != previous.as_ref());
+            drop(p);
+            if let Some(old) = previous {
+                remove(&old);
+            }
+            let target = self.target.clone();
+            std::mem::forget(self);
+            return Ok(target);
+        }
         let mut p = pending();
         if let Some(parent) = self.target.parent().filter(|d| !d.as_os_str().is_empty()) {
             create_dir(&self.flag, parent)?;
@@ -249,8 +306,13 @@ impl OutDir {
 
 impl Drop for OutDir {
     fn drop(&mut self) {
+        let mut p = pending();
         remove(&self.stage);
-        forget(&self.stage);
+        if let Some(old) = self.previous.take() {
+            let _ = fs::rename(&old, &self.target);
+            aside().retain(|(from, _)| from != &old);
+        }
+        p.retain(|x| x != &self.stage);
     }
 }
 

@@ -399,7 +399,10 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
     writeln!(s, "            {}: begin", st("N_WB")).unwrap();
     writeln!(s, "                if (j == {}) begin", lit(jw, n as u64 - 1)).unwrap();
     writeln!(s, "                    state <= {}; q_issue <= {zero_q}; q_len <= {}; s1_v <= 1'b0; s2_v <= 1'b0;", st("X_BUMP"), zx("np", cw, qw)).unwrap();
-    writeln!(s, "                end else begin\n                    j <= j + {};\n                    wbase <= wbase + {};\n                    state <= {};\n                end\n            end", lit(jw, 1), lit(waw, m as u64), st("N_READ")).unwrap();
+    // The next neuron's weights start m words on. With one neuron this branch is never taken
+    // and m may not fit the address width (2 x 1 has 1-bit addresses): step by 0 there.
+    let next_base = if n > 1 { m as u64 } else { 0 };
+    writeln!(s, "                end else begin\n                    j <= j + {};\n                    wbase <= wbase + {};\n                    state <= {};\n                end\n            end", lit(jw, 1), lit(waw, next_base), st("N_READ")).unwrap();
     // X_BUMP
     writeln!(s, "            {}: begin", st("X_BUMP")).unwrap();
     loop_regs(&mut s);

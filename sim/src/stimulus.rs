@@ -192,18 +192,6 @@ impl StimulusSpec {
                         format!("must exceed twice the largest offset ({span} ms) plus 2 dt"),
                     ));
                 }
-                let first = Pairing::new(&p, cfg.network.inputs, dt, self.steps).lead;
-                if self.kind == StimulusKind::Pairing && first >= self.steps as i64 {
-                    return Err(Error::field(
-                        "stimulus.steps",
-                        format!(
-                            "the first pairing's teacher spike is at step {first}, after the run's {} steps; \
-                             run at least {} steps or lower the pairing offsets",
-                            self.steps,
-                            first + 1
-                        ),
-                    ));
-                }
             }
             StimulusKind::File => {
                 if self.file.is_none() {

@@ -1,19 +1,22 @@
 //! `synforge demo`: the Quick start's main job on the built-in default network.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Args;
+use synforge_rtl::board::Board;
 use synforge_sim::compare::Distance;
 use synforge_sim::model::ModelKind;
 use synforge_sim::pattern::{responses, Replay, MIN_HIT_FRACTION, MIN_RATE_RATIO};
+use synforge_sim::{Network, Stimulus};
 
 use super::compare::print_distance;
 use super::load;
 use super::sim::{print_summary, simulate, SimResult};
 use crate::output::OutDir;
 use crate::Source;
+use crate::UsageError;
 
 /// Arguments of `synforge demo`.
 #[derive(Args)]
@@ -32,7 +35,7 @@ pub fn run(a: DemoArgs) -> Result<ExitCode> {
     super::gen::design_files(&net)?;
     let board =
         synforge_rtl::board::Board::builtin("icebreaker").map_err(|e| anyhow::anyhow!("{e}"))?;
-    let stage = OutDir::new("--out", &a.out)?;
+    let stage = OutDir::in_place("--out", &a.out)?;
     let out = stage.path();
     println!(
         "== {} : {} inputs x {} neurons, {} steps",
@@ -77,24 +80,35 @@ pub fn run(a: DemoArgs) -> Result<ExitCode> {
         );
     }
     std::fs::write(out.join("compare.json"), serde_json::to_string_pretty(&d)?)?;
-    // The hardware: generate the core, then run the same stimulus on it in Verilator.
-    let design = super::gen::write_design(&net, &out.join("rtl"))?;
+    match hardware(&net, &stim, &board, out) {
+        Ok(pass) => {
+            stage.commit()?;
+            println!("outputs in {}", a.out.display());
+            Ok(if pass { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        // A tool that failed: keep the set, with the logs its message names.
+        Err(e) if e.downcast_ref::<UsageError>().is_none() => {
+            stage.commit()?;
+            Err(e)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Generate the core, co-simulate `stim` on it, synthesize it for `board`; whether all passed.
+fn hardware(net: &Network, stim: &Stimulus, board: &Board, out: &Path) -> Result<bool> {
+    let design = super::gen::write_design(net, &out.join("rtl"))?;
     println!(
         "generated Verilog of the core ({} files, manifest.json) in {}",
         design.files.len(),
-        a.out.join("rtl").display()
+        out.join("rtl").display()
     );
-    let r = super::cosim::cosimulate(&net, &stim, &out.join("cosim"), None, None)?;
+    let r = super::cosim::cosimulate(net, stim, &out.join("cosim"), None, None)?;
+    if r.mismatch.is_some() {
+        return Ok(false);
+    }
     // And the board: the core, a UART bridge and a PLL for the iCEBreaker, to a bitstream.
-    let report = if r.mismatch.is_none() {
-        let report =
-            super::synth::synthesize(&net, &board, None, 115_200, &out.join("icebreaker"))?;
-        print!("{}", synforge_rtl::synth::print_table(&report));
-        Some(report)
-    } else {
-        None
-    };
-    stage.commit()?;
-    println!("outputs in {}", a.out.display());
-    Ok(if report.is_some_and(|r| r.pass) { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    let report = super::synth::synthesize(net, board, None, 115_200, &out.join("icebreaker"))?;
+    print!("{}", synforge_rtl::synth::print_table(&report));
+    Ok(report.pass)
 }

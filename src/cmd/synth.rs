@@ -61,6 +61,7 @@ pub fn synthesize(
         "synforge_core.core".into(),
         synforge_rtl::manifest::fusesoc_core(&design, &net.cfg.network.name),
     ));
+    let tools = Tools::locate()?;
     crate::output::build_dir("--out", out)?;
     super::gen::write_files(out, &texts)?;
     let r = &board.resources;
@@ -80,7 +81,6 @@ pub fn synthesize(
             io: r.io as u64,
         },
     };
-    let tools = Tools::locate()?;
     let names: Vec<&str> = files.iter().map(String::as_str).collect();
     eprintln!(
         "synth {} for {} ({} {} {}), core clock {:.3} MHz{}",

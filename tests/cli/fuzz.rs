@@ -27,6 +27,8 @@ use rand_chacha::ChaCha8Rng;
 
 /// Wall time of one case before it is killed and counted as a hang.
 const CASE_TIMEOUT: Duration = Duration::from_secs(20);
+/// Time an interrupted case has to clean up and exit.
+const INTERRUPT_GRACE: Duration = Duration::from_secs(5);
 /// Address-space limit of the child: a few GB, so a run-away allocation fails fast.
 const MEMORY_LIMIT_BYTES: u64 = 4 << 30;
 /// The child's umask; outputs must then be 0644 and folders 0755.
@@ -1518,6 +1520,10 @@ fn generate(seed: u64, index: u64) -> Case {
 struct Run {
     code: Option<i32>,
     signal: Option<i32>,
+    /// Still running at [`CASE_TIMEOUT`], so interrupted with SIGINT (a long run is fine if
+    /// an interrupt ends it cleanly).
+    interrupted: bool,
+    /// Still running [`INTERRUPT_GRACE`] after the interrupt, so killed.
     timed_out: bool,
     stdout: Vec<u8>,
     stderr: Vec<u8>,
@@ -1590,12 +1596,17 @@ fn run_child(work: &Path, argv: &[String]) -> Run {
     };
     let out = drain(child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
     let err = drain(child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
-    let mut timed_out = false;
+    let (mut interrupted, mut timed_out) = (false, false);
     let status = loop {
         if let Some(s) = child.try_wait().expect("wait for synforge") {
             break s;
         }
-        if t0.elapsed() > CASE_TIMEOUT {
+        if !interrupted && t0.elapsed() > CASE_TIMEOUT {
+            interrupted = true;
+            // SAFETY: signalling our own child.
+            unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+        }
+        if interrupted && t0.elapsed() > CASE_TIMEOUT + INTERRUPT_GRACE {
             timed_out = true;
             let _ = child.kill();
             break child.wait().expect("wait for the killed synforge");
@@ -1606,6 +1617,7 @@ fn run_child(work: &Path, argv: &[String]) -> Run {
     Run {
         code: status.code(),
         signal: status.signal(),
+        interrupted,
         timed_out,
         stdout: out.join().unwrap_or_default(),
         stderr: err.join().unwrap_or_default(),
@@ -1651,7 +1663,12 @@ fn judge(
     let mut p = Vec::new();
     let stderr = String::from_utf8_lossy(&run.stderr);
     if run.timed_out {
-        p.push(format!("hang: killed after {} s", CASE_TIMEOUT.as_secs()));
+        p.push(format!("hang: still running {} s after SIGINT, killed", INTERRUPT_GRACE.as_secs()));
+    } else if run.interrupted {
+        // A run longer than the case's time: the interrupt must end it, leaving nothing.
+        if run.code != Some(130) || !stderr.contains("interrupted: nothing written") {
+            p.push(format!("SIGINT ended it with {:?} / {:?}", run.code, run.signal));
+        }
     } else if let Some(sig) = run.signal {
         p.push(format!(
             "killed by signal {sig}{}",
@@ -1667,6 +1684,7 @@ fn judge(
     let code = run.code;
     match code {
         Some(0) | Some(2) => {}
+        Some(130) if run.interrupted => {}
         Some(101) => p.push("exit 101 (panic)".into()),
         Some(c) => p.push(format!("exit {c}")),
         None => {}
@@ -1678,6 +1696,18 @@ fn judge(
         .chain(before.keys().filter(|k| !after.contains_key(*k)))
         .collect();
     let work_rel = PathBuf::from(WORK_DIR);
+    if code == Some(130) && !changed.is_empty() {
+        p.push(format!("an interrupted run left output behind: {}", list(&changed)));
+    }
+    let stages: Vec<&PathBuf> = after
+        .keys()
+        .filter(|k| {
+            k.file_name().is_some_and(|n| n.to_string_lossy().starts_with(".synforge-stage-"))
+        })
+        .collect();
+    if !stages.is_empty() {
+        p.push(format!("staged output left behind: {}", list(&stages)));
+    }
     if code == Some(2) {
         let has_error = stderr
             .lines()
@@ -1945,7 +1975,7 @@ fn fuzz_cli_refuses_bad_input_cleanly() {
     println!("fuzz: seed {seed} (SYNFORGE_FUZZ_SEED={seed}), {seconds} s (SYNFORGE_FUZZ_SECONDS)");
     let t0 = Instant::now();
     // class -> (exit 0, exit 2, failed)
-    let mut tally: BTreeMap<&'static str, (u64, u64, u64)> = BTreeMap::new();
+    let mut tally: BTreeMap<&'static str, (u64, u64, u64, u64)> = BTreeMap::new();
     // signature -> (count, smallest case index, its text)
     let mut failures: BTreeMap<String, (u64, u64, usize, String)> = BTreeMap::new();
     let mut slowest = (Duration::ZERO, 0u64);
@@ -1990,6 +2020,8 @@ fn fuzz_cli_refuses_bad_input_cleanly() {
             }
         } else if run.code == Some(0) {
             t.0 += 1;
+        } else if run.interrupted {
+            t.3 += 1;
         } else {
             t.1 += 1;
         }
@@ -2001,9 +2033,12 @@ fn fuzz_cli_refuses_bad_input_cleanly() {
         slowest.1,
         slowest.0.as_secs_f64()
     );
-    println!("  {:<10} {:>8} {:>8} {:>8}", "class", "exit 0", "exit 2", "failed");
-    for (class, (ok, refused, failed)) in &tally {
-        println!("  {class:<10} {ok:>8} {refused:>8} {failed:>8}");
+    println!(
+        "  {:<10} {:>8} {:>8} {:>12} {:>8}",
+        "class", "exit 0", "exit 2", "interrupted", "failed"
+    );
+    for (class, (ok, refused, failed, interrupted)) in &tally {
+        println!("  {class:<10} {ok:>8} {refused:>8} {interrupted:>12} {failed:>8}");
     }
     if failures.is_empty() {
         return;

@@ -943,16 +943,6 @@ fn pairing_with_huge_or_infinite_period_or_offsets_is_refused_not_a_panic() {
         );
         refused(dir.path(), &["sim", "-c", "p.toml", "-o", "out"], &want);
     }
-    write(
-        dir.path(),
-        "p.toml",
-        "[network]\ninputs = 4\n[stimulus]\nkind = \"pairing\"\nsteps = 20\n[stimulus.pairing]\noffset_max_ms = 30\nperiod_ms = 1000\n",
-    );
-    refused(
-        dir.path(),
-        &["sim", "-c", "p.toml", "-o", "out"],
-        "error: config field `stimulus.steps`: the first pairing's teacher spike is at step 51, after the run's 20 steps; run at least 52 steps or lower the pairing offsets\n",
-    );
 }
 
 #[test]
@@ -1173,4 +1163,26 @@ fn run_refuses_a_port_that_is_no_serial_device_as_bad_input() {
         assert!(err.starts_with(start), "{port}: {err}");
         assert_eq!(tree(dir.path()), before, "{port}: nothing written");
     }
+}
+
+#[test]
+fn an_interrupted_demo_puts_the_previous_set_back() {
+    let dir = tmp();
+    write(dir.path(), "d/.synforge-output", "written by synforge\n");
+    write(dir.path(), "d/old.txt", "the previous run's\n");
+    let before = tree(dir.path());
+    let child = Command::new(env!("CARGO_BIN_EXE_synforge"))
+        .args(["demo", "-o", "d"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start synforge");
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    // SAFETY: sending SIGINT to our own child.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let out = child.wait_with_output().expect("synforge ends");
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    assert_eq!(tree(dir.path()), before, "the previous set, as it was, and nothing else");
+    assert_eq!(read(&dir.path().join("d/old.txt")), "the previous run's\n");
 }

@@ -89,8 +89,8 @@ fn a_step_frame_longer_than_255_bytes_is_carried_out_whole() {
     cfg.network.neurons = 2;
     cfg.neuron.inhibition = 0.0;
     let net = cfg.build().unwrap();
-    let board = SimBoard::build(&net, &build_dir("board-wide"), &tools())
-        .unwrap_or_else(|e| panic!("{e}"));
+    let board =
+        SimBoard::build(&net, &build_dir("board-wide"), &tools()).unwrap_or_else(|e| panic!("{e}"));
     let mut host = board.connect().unwrap();
     assert_eq!(host.ping().unwrap(), (200, 2));
     for r in Layout::new(&net).unwrap().regs {

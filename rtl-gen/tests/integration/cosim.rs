@@ -126,3 +126,22 @@ fn out_ready_low_delays_but_changes_nothing() {
         assert!(slower, "stall {stall}: {} cycles, {} without", r.cycles, free.cycles);
     }
 }
+
+/// One neuron and 2, 4 or 8 inputs once panicked the generator: the step to the next
+/// neuron's weights (m words) did not fit the weight address width of m x 1 synapses.
+#[test]
+fn one_neuron_with_a_power_of_two_of_inputs_generates_and_matches() {
+    for inputs in [2, 4, 8] {
+        let mut cfg = Config::builtin_default();
+        cfg.network.inputs = inputs;
+        cfg.network.neurons = 1;
+        cfg.stimulus.rate_hz = 150.0;
+        cfg.stimulus.pattern = None;
+        cfg.plasticity.w_init = 0.1;
+        cfg.neuron.threshold = 0.15;
+        let net = cfg.build().unwrap();
+        let r = run(&net, &format!("one-neuron-{inputs}"), 500);
+        assert_eq!(r.mismatch, None, "{inputs} x 1");
+        assert!(r.spikes > 0 && r.synapse_updates > 0, "{inputs} x 1: {r:?}");
+    }
+}
