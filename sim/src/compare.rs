@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::config::Network;
 use crate::model::{FixedModel, FloatModel};
-use crate::run::{run, run_source, NoObserver, Record};
+use crate::run::{run, run_source, NoObserver, Observer, Record};
 use crate::stimulus::{SpikeSource, Stimulus};
 
 /// Distance between two runs of the same network on the same stimulus.
@@ -140,16 +140,18 @@ impl Distance {
 
 /// Run both models, each on its own stream of the same stimulus, and measure their distance.
 /// Memory grows with the output spikes only (they are kept for the spike-time agreement).
+/// `obs` sees the fixed model's steps (progress).
 pub fn compare_sources(
     net: &Network,
     fixed_src: &mut dyn SpikeSource,
     float_src: &mut dyn SpikeSource,
     window_steps: u32,
+    obs: &mut (dyn Observer + Send),
 ) -> Distance {
     let (fixed, float) = rayon::join(
         || {
             let mut m = FixedModel::new(net);
-            let r = run_source(&mut m, fixed_src, &mut NoObserver, true);
+            let r = run_source(&mut m, fixed_src, obs, true);
             (r, crate::model::Model::weights(&m))
         },
         || {

@@ -53,7 +53,8 @@ pub fn run(a: CompareArgs) -> Result<ExitCode> {
     let json = a.json.as_deref().map(|p| OutFile::new("--json", p, "compare.json")).transpose()?;
     let (net, mut fixed_src) = load_source(&a.src)?;
     let (_, mut float_src) = load_source(&a.src)?;
-    let d = compare_sources(&net, fixed_src.as_mut(), float_src.as_mut(), a.window);
+    let mut progress = super::Progress::new("compare", fixed_src.steps());
+    let d = compare_sources(&net, fixed_src.as_mut(), float_src.as_mut(), a.window, &mut progress);
     print_distance(&d);
     if let Some(mut f) = json {
         f.writer().write_all(serde_json::to_string_pretty(&d)?.as_bytes())?;
