@@ -62,9 +62,9 @@ pub fn remove_staged_on_interrupt() {
             remove(p);
         }
         for (from, to) in aside().iter() {
-            let _ = fs::rename(from, to);
+            restore(from, to);
         }
-        eprintln!("interrupted: nothing written");
+        eprintln!("interrupted: unfinished outputs removed");
         std::process::exit(130);
     });
     if let Err(e) = installed {
@@ -126,14 +126,34 @@ fn alive(pid: u32) -> bool {
     }
 }
 
-/// Remove stages and replaced sets that runs killed outright left in `dir`.
+/// This machine's name, so that a folder shared between machines (or containers with their
+/// own process numbers) is swept only of its own runs' stages.
+fn host() -> String {
+    #[cfg(unix)]
+    {
+        let mut buf = [0u8; 256];
+        // SAFETY: gethostname writes at most buf.len() bytes into buf.
+        if unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0 {
+            let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+            let name: String = String::from_utf8_lossy(&buf[..end])
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                .collect();
+            return name;
+        }
+    }
+    "host".into()
+}
+
+/// Remove the stages that runs of this machine killed outright left in `dir`. Previous sets
+/// that a killed `demo` had moved aside (`.synforge-old-*`) are left for the user: they may be
+/// the last complete results.
 fn sweep(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else { return };
+    let mine = format!("{STAGE}{}-", host());
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        let Some(rest) = name.strip_prefix(STAGE).or_else(|| name.strip_prefix(OLD)) else {
-            continue;
-        };
+        let Some(rest) = name.strip_prefix(&mine) else { continue };
         let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
         if pid.is_some_and(|p| p != std::process::id() && !alive(p)) {
             remove(&e.path());
@@ -148,7 +168,32 @@ fn unique(dir: &Path, prefix: &str) -> PathBuf {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
     let n = N.fetch_add(1, Ordering::Relaxed);
-    dir.join(format!("{prefix}{}-{nanos}-{n}", std::process::id()))
+    dir.join(format!("{prefix}{}-{}-{nanos}-{n}", host(), std::process::id()))
+}
+
+/// Put a set moved aside back in place of `target`: the new set is renamed out of the way
+/// first (so nothing writing into it can stop the restore), then removed.
+fn restore(aside: &Path, target: &Path) {
+    let trash = target
+        .parent()
+        .map(|p| unique(if p.as_os_str().is_empty() { Path::new(".") } else { p }, STAGE));
+    if let Some(trash) = trash.filter(|_| target.exists()) {
+        if fs::rename(target, &trash).is_ok() {
+            remove(&trash);
+        }
+    }
+    let _ = fs::rename(aside, target);
+}
+
+/// `target` itself when it is no symbolic link, else the path it leads to (so that the set is
+/// staged and renamed beside the real folder or file, not over the link).
+fn real(target: &Path) -> PathBuf {
+    match fs::symlink_metadata(target) {
+        Ok(m) if m.file_type().is_symlink() => {
+            fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf())
+        }
+        _ => target.to_path_buf(),
+    }
 }
 
 /// Refuse, as bad input, an output folder that is a file, or that holds files synforge did not
@@ -212,19 +257,28 @@ pub struct OutDir {
     stage: PathBuf,
     /// In place: the previous set, moved aside until the commit.
     previous: Option<PathBuf>,
+    /// In place: folders made above the target, innermost first.
+    made: Vec<PathBuf>,
 }
 
 impl OutDir {
     /// Stage a result folder for `target`; `flag` names the option in messages.
     pub fn new(flag: &str, target: &Path) -> Result<Self> {
         check_out_dir(flag, target)?;
+        let target = &real(target);
         let base = anchor(flag, target)?;
         sweep(&base);
         let stage = unique(&base, STAGE);
         let mut p = pending();
         fs::create_dir(&stage).map_err(|e| place_error(flag, &base, e))?;
         p.push(stage.clone());
-        Ok(OutDir { flag: flag.to_string(), target: target.to_path_buf(), stage, previous: None })
+        Ok(OutDir {
+            flag: flag.to_string(),
+            target: target.to_path_buf(),
+            stage,
+            previous: None,
+            made: Vec::new(),
+        })
     }
 
     /// A result folder written where it will stay, for sets whose tools print the paths of
@@ -233,8 +287,16 @@ impl OutDir {
     /// its partial folder (marked, so the next run replaces it) and the hidden previous set.
     pub fn in_place(flag: &str, target: &Path) -> Result<Self> {
         check_out_dir(flag, target)?;
+        let target = &real(target);
         let base = anchor(flag, target)?;
         sweep(&base);
+        // The folders this run makes above the target, removed again if it does not complete.
+        let made: Vec<PathBuf> = target
+            .ancestors()
+            .skip(1)
+            .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+            .map(Path::to_path_buf)
+            .collect();
         let mut p = pending();
         let previous = match target.exists() {
             true => {
@@ -245,7 +307,7 @@ impl OutDir {
             }
             false => None,
         };
-        let made = create_dir(flag, target).and_then(|()| write_marker(target));
+        let created = create_dir(flag, target).and_then(|()| write_marker(target));
         p.push(target.to_path_buf());
         drop(p);
         let dir = OutDir {
@@ -253,8 +315,9 @@ impl OutDir {
             target: target.to_path_buf(),
             stage: target.to_path_buf(),
             previous,
+            made,
         };
-        made.map(|()| dir)
+        created.map(|()| dir)
     }
 
     /// Where to write the set's files until it is committed.
@@ -287,16 +350,18 @@ impl OutDir {
             false => None,
         };
         if let Some(o) = &old {
-            p.push(o.clone());
             fs::rename(&self.target, o).map_err(|e| place_error(&self.flag, &self.target, e))?;
         }
-        fs::rename(&self.stage, &self.target)
-            .map_err(|e| place_error(&self.flag, &self.target, e))?;
+        if let Err(e) = fs::rename(&self.stage, &self.target) {
+            if let Some(o) = &old {
+                let _ = fs::rename(o, &self.target);
+            }
+            return Err(place_error(&self.flag, &self.target, e));
+        }
         p.retain(|x| x != &self.stage);
         drop(p);
         if let Some(o) = old {
             remove(&o);
-            forget(&o);
         }
         let target = self.target.clone();
         std::mem::forget(self);
@@ -307,20 +372,31 @@ impl OutDir {
 impl Drop for OutDir {
     fn drop(&mut self) {
         let mut p = pending();
-        remove(&self.stage);
-        if let Some(old) = self.previous.take() {
-            let _ = fs::rename(&old, &self.target);
-            aside().retain(|(from, _)| from != &old);
+        match self.previous.take() {
+            Some(old) => {
+                restore(&old, &self.target);
+                aside().retain(|(from, _)| from != &old);
+            }
+            None => remove(&self.stage),
+        }
+        for d in &self.made {
+            let _ = fs::remove_dir(d);
         }
         p.retain(|x| x != &self.stage);
     }
 }
 
-/// One result file being staged beside its target.
+/// One result file being staged beside its target; a device or a pipe (`/dev/stdout`, a FIFO)
+/// is written directly, never renamed over.
 pub struct OutFile {
     flag: String,
     target: PathBuf,
-    file: Option<tempfile::NamedTempFile>,
+    dest: Option<Dest>,
+}
+
+enum Dest {
+    Staged(tempfile::NamedTempFile),
+    Direct(fs::File),
 }
 
 impl OutFile {
@@ -334,46 +410,64 @@ impl OutFile {
                 target.join(example).display()
             )));
         }
+        let target = &real(target);
+        if fs::metadata(target).is_ok_and(|m| !m.is_file()) {
+            let f = fs::OpenOptions::new()
+                .write(true)
+                .open(target)
+                .map_err(|e| place_error(flag, target, e))?;
+            let dest = Some(Dest::Direct(f));
+            return Ok(OutFile { flag: flag.to_string(), target: target.to_path_buf(), dest });
+        }
         // Absolute, so a tool that runs in another folder can be given the staged path.
         let base = std::path::absolute(anchor(flag, target)?)?;
         sweep(&base);
         let mut p = pending();
         let file = tempfile::Builder::new()
-            .prefix(&format!("{STAGE}{}-", std::process::id()))
+            .prefix(&format!("{STAGE}{}-{}-", host(), std::process::id()))
             .permissions(mode(0o666))
             .tempfile_in(&base)
             .map_err(|e| place_error(flag, &base, e))?;
         p.push(file.path().to_path_buf());
-        Ok(OutFile { flag: flag.to_string(), target: target.to_path_buf(), file: Some(file) })
+        let dest = Some(Dest::Staged(file));
+        Ok(OutFile { flag: flag.to_string(), target: target.to_path_buf(), dest })
     }
 
-    /// The staged file, to write to.
+    /// The file to write to.
     pub fn writer(&mut self) -> &mut fs::File {
-        self.file.as_mut().expect("staged until commit").as_file_mut()
+        match self.dest.as_mut().expect("open until commit") {
+            Dest::Staged(f) => f.as_file_mut(),
+            Dest::Direct(f) => f,
+        }
     }
 
-    /// Where the staged file is (for a tool that writes it by name).
+    /// Where to write (for a tool that writes it by name).
     pub fn path(&self) -> &Path {
-        self.file.as_ref().expect("staged until commit").path()
+        match self.dest.as_ref().expect("open until commit") {
+            Dest::Staged(f) => f.path(),
+            Dest::Direct(_) => &self.target,
+        }
     }
 
     /// Put the file in place.
     pub fn commit(mut self) -> Result<PathBuf> {
-        let file = self.file.take().expect("staged until commit");
+        let Some(Dest::Staged(file)) = self.dest.take() else {
+            return Ok(self.target.clone());
+        };
         let staged = file.path().to_path_buf();
         let mut p = pending();
         if let Some(parent) = self.target.parent().filter(|d| !d.as_os_str().is_empty()) {
             create_dir(&self.flag, parent)?;
         }
-        file.persist(&self.target).map_err(|e| place_error(&self.flag, &self.target, e.error))?;
         p.retain(|x| x != &staged);
+        file.persist(&self.target).map_err(|e| place_error(&self.flag, &self.target, e.error))?;
         Ok(self.target.clone())
     }
 }
 
 impl Drop for OutFile {
     fn drop(&mut self) {
-        if let Some(f) = self.file.take() {
+        if let Some(Dest::Staged(f)) = self.dest.take() {
             let path = f.path().to_path_buf();
             drop(f);
             forget(&path);
@@ -393,18 +487,21 @@ fn mode(_: u32) -> fs::Permissions {
 }
 
 /// Write one file whole or not at all.
-pub fn write_file(flag: &str, path: &Path, bytes: &[u8]) -> Result<PathBuf> {
-    let example = path.file_name().map_or("out".into(), |n| n.to_string_lossy().into_owned());
-    let mut f = OutFile::new(flag, path, &example)?;
+pub fn write_file(flag: &str, path: &Path, example: &str, bytes: &[u8]) -> Result<PathBuf> {
+    let mut f = OutFile::new(flag, path, example)?;
     f.writer().write_all(bytes).map_err(|e| place_error(flag, path, e))?;
     f.commit()
 }
 
-/// Create `dir/name` (and its folders) for writing, following the umask.
+/// Create `dir/name` for writing, following the umask; a `sub/` in `name` is made inside
+/// `dir`, which must exist (so a stage removed by an interrupt is never made again).
 pub fn create(dir: &Path, name: &str) -> Result<fs::File> {
     let path = dir.join(name);
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent)?;
+    if let Some(parent) = path.parent().filter(|p| *p != dir) {
+        match fs::create_dir(parent) {
+            Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e.into()),
+            _ => {}
+        }
     }
     Ok(fs::File::create(&path)?)
 }

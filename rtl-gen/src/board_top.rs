@@ -7,6 +7,26 @@ use std::fmt::Write;
 
 use crate::board::Board;
 use crate::bridge::{self, BaudError, BridgeSpec};
+
+/// A board top that cannot be made.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum TopError {
+    /// The UART cannot run at the asked rate.
+    #[error(transparent)]
+    Baud(#[from] BaudError),
+    /// A step or its response does not fit a frame.
+    #[error(
+        "network.inputs: {inputs} inputs x {neurons} neurons do not fit the UART bridge's frames \
+         (16-bit lengths: at most 32767 inputs and 32765 neurons); use fewer, or drive the core \
+         through its own ports (synforge gen)"
+    )]
+    Frames {
+        /// Inputs of the core.
+        inputs: u32,
+        /// Neurons of the core.
+        neurons: u32,
+    },
+}
 use crate::Design;
 
 pub use crate::board::Family;
@@ -150,8 +170,13 @@ pub fn generate(
     design: &Design,
     spec: &TopSpec,
     config_hash: &str,
-) -> Result<(Vec<(String, String)>, f64), BaudError> {
+) -> Result<(Vec<(String, String)>, f64), TopError> {
     let l = &design.layout;
+    // A frame's length is 16 bits (docs/protocol.md): a step naming every input takes 2 bytes
+    // an input, a step's response 4 bytes and 2 a neuron.
+    if 2 * l.inputs as u64 > u16::MAX as u64 || 4 + 2 * l.neurons as u64 > u16::MAX as u64 {
+        return Err(TopError::Frames { inputs: l.inputs, neurons: l.neurons });
+    }
     let (pll, hz) = spec.clock();
     let divisor = bridge::uart_divisor(hz, spec.baud)?;
     let bspec = BridgeSpec { divisor, iw: l.iw, jw: l.jw, inputs: l.inputs, neurons: l.neurons };

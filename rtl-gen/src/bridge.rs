@@ -229,7 +229,9 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
     let tw = bits_for(timeout);
     // Frame byte counters are compared on the bits that hold the longest payload (`bb`), not
     // all 16: the default network's 128-byte buffer needs 8.
-    let cw = bits_for(bb as u64);
+    // A length is 16 bits (the board top refuses cores whose frames would not fit).
+    let cw = bits_for(bb as u64).min(16);
+    let len_max = bb.min(u16::MAX as u32);
     let mut v = String::new();
     v.push_str("// sf_bridge: framed host commands (docs/protocol.md) to the core's ports.\n");
     v.push_str("module sf_bridge (\n    input  wire clk,\n    input  wire rst,\n    input  wire uart_rx,\n    output wire uart_tx,\n");
@@ -307,7 +309,7 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
     v.push_str(&format!("            B_SYNC: begin\n                idle_cnt <= {tw}'d0;\n                if (rx_valid && rx_data == 8'ha5) begin crc <= 8'd0; state <= B_CMD; end\n            end\n"));
     v.push_str("            B_CMD: if (rx_valid) begin cmd <= rx_data; crc <= crc8(crc, rx_data); state <= B_LEN0; end\n");
     v.push_str("            B_LEN0: if (rx_valid) begin len[7:0] <= rx_data; crc <= crc8(crc, rx_data); state <= B_LEN1; end\n");
-    writeln!(v, "            B_LEN1: if (rx_valid) begin\n                len[15:8] <= rx_data; crc <= crc8(crc, rx_data); k <= 16'd0; bad_index <= 1'b0;\n                if ({{rx_data, len[7:0]}} > 16'd{bb}) begin status <= 8'he4; state <= B_RESP; end\n                else state <= ({{rx_data, len[7:0]}} == 16'd0) ? B_CRC : B_PAY;\n            end").unwrap();
+    writeln!(v, "            B_LEN1: if (rx_valid) begin\n                len[15:8] <= rx_data; crc <= crc8(crc, rx_data); k <= 16'd0; bad_index <= 1'b0;\n                if ({{rx_data, len[7:0]}} > 16'd{len_max}) begin status <= 8'he4; state <= B_RESP; end\n                else state <= ({{rx_data, len[7:0]}} == 16'd0) ? B_CRC : B_PAY;\n            end").unwrap();
     writeln!(v, "            B_PAY: if (rx_valid) begin\n                fb_we <= 1'b1; fb_wa <= k[{}:0]; fb_wd <= rx_data; crc <= crc8(crc, rx_data);\n                k <= k + 16'd1;\n                if (!k[0]) pay_lo <= rx_data;\n                else if ({{rx_data, pay_lo}} >= 16'd{}) bad_index <= 1'b1; // checked for steps\n                if (k[{cm}:0] + {cw}'d1 == len[{cm}:0]) state <= B_CRC; // len <= {bb} from here on\n            end", baw - 1, s.inputs, cm = cw - 1).unwrap();
     v.push_str("            B_CRC: if (rx_valid) begin\n                if (rx_data != crc) begin status <= 8'he1; state <= B_RESP; end\n                else begin k <= 16'd0; word <= 64'd0; state <= B_EXEC; end\n            end\n");
     // EXEC: gather the fixed-size payloads (write 8 bytes, read 4) into `word`, then act.

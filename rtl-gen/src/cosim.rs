@@ -41,7 +41,7 @@ pub enum CosimError {
     Tool(#[from] ToolError),
     /// The board top's UART cannot run at the baud rate asked.
     #[error(transparent)]
-    Baud(#[from] crate::bridge::BaudError),
+    Top(#[from] crate::board_top::TopError),
     /// A file could not be written or read.
     #[error("{0}")]
     Io(#[from] std::io::Error),

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::config::Network;
 use crate::model::{FixedModel, FloatModel};
-use crate::run::{run, run_source, NoObserver, Observer, Record};
+use crate::run::{run_source, NoObserver, Observer, Record};
 use crate::stimulus::{SpikeSource, Stimulus};
 
 /// Distance between two runs of the same network on the same stimulus.
@@ -165,17 +165,5 @@ pub fn compare_sources(
 
 /// Run both models on `stim` and measure their distance.
 pub fn compare(net: &Network, stim: &Stimulus, window_steps: u32) -> Distance {
-    let (fixed, float) = rayon::join(
-        || {
-            let mut m = FixedModel::new(net);
-            let r = run(&mut m, stim, &mut NoObserver);
-            (r, crate::model::Model::weights(&m))
-        },
-        || {
-            let mut m = FloatModel::new(net);
-            let r = run(&mut m, stim, &mut NoObserver);
-            (r, crate::model::Model::weights(&m))
-        },
-    );
-    Distance::between(net, &fixed.0, &fixed.1, &float.0, &float.1, window_steps)
+    compare_sources(net, &mut stim.cursor(), &mut stim.cursor(), window_steps, &mut NoObserver)
 }

@@ -365,7 +365,7 @@ impl Config {
 
     /// Read and parse a TOML file. Relative stimulus paths resolve against its folder.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = crate::error::read_text(path)?;
+        let text = crate::error::read_text(path, crate::error::MAX_CONFIG_BYTES)?;
         let mut cfg = Self::from_toml_str(&text, &path.display().to_string())?;
         if let Some(dir) = path.parent() {
             cfg.stimulus.resolve_relative(dir);
@@ -599,7 +599,7 @@ fn read_weights(
     w_min: f64,
     w_max: f64,
 ) -> Result<Vec<(u32, u32, f64)>> {
-    let text = crate::error::read_text(path)?;
+    let text = crate::error::read_text(path, crate::error::MAX_CSV_BYTES)?;
     let err = |line: usize, message: String| Error::Weights {
         path: path.display().to_string(),
         line,

@@ -74,12 +74,22 @@ impl Error {
     }
 }
 
-/// Read a text file: UTF-8, with or without a byte-order mark (which is dropped). UTF-16 and
-/// other encodings are refused with the fix.
-pub fn read_text(path: &std::path::Path) -> Result<String> {
-    let bytes =
-        std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+/// Read a text file of at most `limit` bytes: UTF-8, with or without a byte-order mark (which
+/// is dropped). UTF-16, other encodings and longer files (`/dev/zero`) are refused with the fix.
+pub fn read_text(path: &std::path::Path, limit: u64) -> Result<String> {
+    use std::io::Read;
+    let io = |source| Error::Io { path: path.to_path_buf(), source };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
+        .map_err(io)?;
     let encoding = |message: String| Error::Encoding { path: path.display().to_string(), message };
+    if bytes.len() as u64 > limit {
+        return Err(encoding(format!(
+            "is longer than the {} MiB synforge reads from such a file; give a smaller one",
+            limit >> 20
+        )));
+    }
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         return Err(encoding(
             "is UTF-16 text; save it as UTF-8 (e.g. `iconv -f UTF-16 -t UTF-8`)".into(),
@@ -96,6 +106,11 @@ pub fn read_text(path: &std::path::Path) -> Result<String> {
         None => text,
     })
 }
+
+/// The longest config file synforge reads.
+pub const MAX_CONFIG_BYTES: u64 = 16 << 20;
+/// The longest stimulus or weights CSV synforge reads.
+pub const MAX_CSV_BYTES: u64 = 1 << 30;
 
 /// Result with the crate's error.
 pub type Result<T> = std::result::Result<T, Error>;

@@ -27,11 +27,8 @@ pub struct Replay {
 impl Replay {
     /// The replay of `spec` in `stim` (a stimulus generated with that pattern).
     pub fn of(spec: &PatternSpec, cfg: &Config, stim: &Stimulus) -> Self {
-        let dt = cfg.network.dt_ms;
-        let inputs = cfg.network.inputs as usize;
-        let len = (spec.length_ms / dt).round().max(1.0) as u32;
-        let period = ((spec.period_ms / dt).round() as u32).max(len);
-        let pattern_inputs = ((spec.fraction * inputs as f64).round() as usize).max(1);
+        let (n, len, period) = spec.shape(cfg.network.inputs, cfg.network.dt_ms);
+        let pattern_inputs = n as usize;
         // A run shorter than the pattern holds only its first steps.
         let spikes = (0..len.min(stim.steps()))
             .flat_map(|t| stim.at(t).iter().map(move |&i| (t, i)))

@@ -36,6 +36,17 @@ pub struct PatternSpec {
     pub period_ms: f64,
 }
 
+impl PatternSpec {
+    /// For `inputs` inputs at time step `dt_ms`: the inputs that take part (`0..n`), the
+    /// pattern's length and its period, in steps.
+    pub fn shape(&self, inputs: u32, dt_ms: f64) -> (u32, u32, u32) {
+        let n = ((self.fraction * inputs as f64).round() as u32).clamp(1, inputs);
+        let len = (self.length_ms / dt_ms).round().max(1.0) as u32;
+        let period = (self.period_ms / dt_ms).round().max(len as f64) as u32;
+        (n, len, period)
+    }
+}
+
 impl Default for PatternSpec {
     fn default() -> Self {
         PatternSpec { fraction: 0.75, length_ms: 70.0, period_ms: 150.0 }
@@ -122,7 +133,7 @@ impl StimulusSpec {
         };
         // A duration in steps that a run can hold (the step counter is 32 bits).
         let steps_of = |ms: f64, field: &str| -> Result<f64> {
-            let steps = (ms / dt).round();
+            let steps = (ms / dt).round().abs();
             if !(ms.is_finite() && steps <= MAX_STEPS as f64) {
                 return Err(Error::field(
                     field,
@@ -225,16 +236,7 @@ impl StimulusSpec {
 
     /// Produce the spike trains for `cfg`'s network, stored (memory grows with the spikes).
     pub fn generate(&self, cfg: &Config) -> Result<Stimulus> {
-        let mut s = self.stream(cfg)?;
-        let mut b = Builder::new(s.inputs(), s.steps());
-        let mut t = 0;
-        while let Some(pre) = s.next_step() {
-            for &i in pre {
-                b.push(t, i);
-            }
-            t += 1;
-        }
-        Ok(b.finish())
+        Ok(Stimulus::collect(self.stream(cfg)?.as_mut()))
     }
 
     /// The spike trains for `cfg`'s network as a stream, one step at a time: a generated
@@ -300,9 +302,7 @@ impl Poisson {
             .map(|i| spec.rates_hz.get(i).copied().unwrap_or(spec.rate_hz) * dt_ms / 1000.0)
             .collect();
         let pattern = spec.pattern.as_ref().map(|pat| {
-            let n = ((pat.fraction * inputs as f64).round() as u32).clamp(1, inputs);
-            let len = (pat.length_ms / dt_ms).round().max(1.0) as u32;
-            let period = (pat.period_ms / dt_ms).round().max(len as f64) as u32;
+            let (n, len, period) = pat.shape(inputs, dt_ms);
             let rng = ChaCha8Rng::seed_from_u64(spec.seed ^ 0x5A5A_5A5A_5A5A_5A5A);
             Replayed { n, len, period, rng }
         });
@@ -510,6 +510,24 @@ impl Stimulus {
         self.spikes.len()
     }
 
+    /// Store what `src` gives (each step is sorted and duplicate-free already): 4 bytes a
+    /// spike and 8 a step that has spikes.
+    pub fn collect(src: &mut dyn SpikeSource) -> Stimulus {
+        let (inputs, steps) = (src.inputs(), src.steps());
+        let (mut times, mut starts, mut spikes) = (Vec::new(), Vec::new(), Vec::new());
+        let mut t = 0;
+        while let Some(pre) = src.next_step() {
+            if !pre.is_empty() {
+                times.push(t);
+                starts.push(spikes.len() as u32);
+                spikes.extend_from_slice(pre);
+            }
+            t += 1;
+        }
+        starts.push(spikes.len() as u32);
+        Stimulus { inputs, steps, times, starts, spikes }
+    }
+
     /// Step through the stimulus from step 0.
     pub fn cursor(&self) -> Cursor<&Stimulus> {
         Cursor::new(self)
@@ -586,7 +604,7 @@ impl Stimulus {
 
     /// Read a CSV stimulus file.
     pub fn read_csv(path: &Path, inputs: u32, steps: u32) -> Result<Self> {
-        let text = crate::error::read_text(path)?;
+        let text = crate::error::read_text(path, crate::error::MAX_CSV_BYTES)?;
         Self::parse_csv(&text, &path.display().to_string(), inputs, steps)
     }
 

@@ -37,7 +37,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 20.0)]
     rate_hz: f64,
     /// Steps run before timing, so that weights and firing rate settle.
-    #[arg(long, default_value_t = 3000)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=1_000_000), default_value_t = 3000)]
     warmup_steps: u32,
     /// Least wall time of every measurement, seconds (at least 0.5).
     #[arg(long, default_value_t = 1.0)]
@@ -176,7 +176,7 @@ fn hardware(out_md: &std::path::Path) -> Result<ExitCode> {
         )?;
     }
     md.push_str("\nTargets of the board issue: 256 x 256 with pair STDP and homeostasis on the iCEBreaker at\n32 MHz or better; at least 1024 x 256 on the ULX3S-85F at 100 MHz or better. See the notes\nbelow the table in the README for what limits them.\n");
-    crate::output::write_file("--hardware", out_md, md.as_bytes())?;
+    crate::output::write_file("--hardware", out_md, "BENCHMARKS.md", md.as_bytes())?;
     print!("{md}");
     Ok(ExitCode::SUCCESS)
 }

@@ -49,8 +49,8 @@ pub fn cosimulate(
     // Refusals first: a network no device holds, a bad place for the outputs.
     super::gen::design_files(net)?;
     let wave = vcd.map(|p| OutFile::new("--vcd", p, "cosim.vcd")).transpose()?;
-    crate::output::build_dir("--out", dir)?;
     let tools = Tools::locate()?;
+    crate::output::build_dir("--out", dir)?;
     let t0 = std::time::Instant::now();
     let built = match gates {
         Some(f) => Harness::build_gate_level(net, dir, f, &tools),

@@ -16,7 +16,6 @@ use super::load;
 use super::sim::{print_summary, simulate, SimResult};
 use crate::output::OutDir;
 use crate::Source;
-use crate::UsageError;
 
 /// Arguments of `synforge demo`.
 #[derive(Args)]
@@ -86,13 +85,34 @@ pub fn run(a: DemoArgs) -> Result<ExitCode> {
             println!("outputs in {}", a.out.display());
             Ok(if pass { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
-        // A tool that failed: keep the set, with the logs its message names.
-        Err(e) if e.downcast_ref::<UsageError>().is_none() => {
+        // A tool that ran and failed: keep the set, with the log its message names.
+        Err(e) if a_tool_failed(&e) => {
             stage.commit()?;
             Err(e)
         }
         Err(e) => Err(e),
     }
+}
+
+/// Whether `e` is a tool that ran and failed (its log is in the set), not a refusal, a missing
+/// tool or a full disk.
+fn a_tool_failed(e: &anyhow::Error) -> bool {
+    use synforge_rtl::cosim::CosimError;
+    use synforge_rtl::synth::SynthError;
+    use synforge_rtl::tools::ToolError;
+    e.chain().any(|c| {
+        let tool = c
+            .downcast_ref::<ToolError>()
+            .or(match c.downcast_ref::<SynthError>() {
+                Some(SynthError::Tool(t)) => Some(t),
+                _ => None,
+            })
+            .or(match c.downcast_ref::<CosimError>() {
+                Some(CosimError::Tool(t)) => Some(t),
+                _ => None,
+            });
+        matches!(tool, Some(ToolError::Failed { .. }))
+    })
 }
 
 /// Generate the core, co-simulate `stim` on it, synthesize it for `board`; whether all passed.

@@ -13,19 +13,16 @@ pub mod synth;
 use anyhow::Result;
 use synforge_sim::run::Observer;
 use synforge_sim::stimulus::{Cursor, SpikeSource, StimulusSpec};
-use synforge_sim::{Config, Network, Stimulus};
+use synforge_sim::{Network, Stimulus};
 
 use crate::{usage, Source, UsageError};
 
-/// Input spikes a command that keeps its whole stimulus in memory accepts (4 bytes each).
-pub const MAX_STORED_SPIKES: f64 = (1u64 << 28) as f64;
+/// Input spikes a command that keeps its whole stimulus in memory accepts (4 bytes each, 256
+/// MiB in all, and 8 bytes more a step that has spikes).
+pub const MAX_STORED_SPIKES: f64 = (1u64 << 26) as f64;
 
 fn network_of(src: &Source) -> Result<Network> {
-    let cfg = match &src.config {
-        Some(p) => Config::load(p).map_err(usage)?,
-        None => Config::builtin_default(),
-    };
-    let net = cfg.build().map_err(usage)?;
+    let net = gen::network(src.config.as_deref())?;
     if src.steps == Some(0) {
         return Err(UsageError("--steps must be at least 1".into()).into());
     }
@@ -67,8 +64,10 @@ pub fn load(src: &Source) -> Result<(Network, Stimulus)> {
             let per_step = spec.expected_spikes_per_step(&net.cfg);
             let expected = per_step * spec.steps as f64;
             if expected > MAX_STORED_SPIKES {
+                let field =
+                    if src.steps.is_some() { "--steps" } else { "config field `stimulus.steps`" };
                 return Err(UsageError(format!(
-                    "--steps: {} steps of this stimulus hold about {expected:.3e} input spikes, more than the \
+                    "{field}: {} steps of this stimulus hold about {expected:.3e} input spikes, more than the \
                      {MAX_STORED_SPIKES:.3e} this command keeps in memory; run at most {} steps here \
                      (`synforge sim` streams runs of any length)",
                     spec.steps,

@@ -48,12 +48,15 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
     let out =
         a.out.clone().unwrap_or_else(|| PathBuf::from("build/run").join(&net.cfg.network.name));
     crate::output::check_out_dir("--out", &out)?;
+    // A network no device holds is refused before anything is made.
+    super::gen::design_files(&net)?;
+    Layout::new(&net).map_err(|e| UsageError(e.to_string()))?;
     if a.sim {
         if a.port.is_some() {
             return Err(UsageError("--sim and --port exclude each other: choose one".into()).into());
         }
-        crate::output::build_dir("--out", &out)?;
         let tools = synforge_rtl::tools::Tools::locate()?;
+        crate::output::build_dir("--out", &out)?;
         let board = synforge_rtl::simboard::SimBoard::build(&net, &out.join("sim"), &tools)?;
         let host = board.connect()?;
         println!("run {}: the Verilator model of the board top", net.cfg.network.name);
@@ -64,7 +67,6 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
     };
     synforge_rtl::board::Board::builtin(board).map_err(|e| UsageError(e.to_string()))?;
     let link = crate::serial::open(port, a.baud)?;
-    crate::output::build_dir("--out", &out)?;
     println!("run {} on {board} at {port}, {} baud", net.cfg.network.name, a.baud);
     drive(Host::new(link), &net, &stim, &out)
 }
@@ -83,6 +85,7 @@ fn drive<L: std::io::Read + std::io::Write>(
         ))
         .into());
     }
+    crate::output::build_dir("--out", out)?;
     let t0 = Instant::now();
     for r in Layout::new(net).map_err(|e| UsageError(e.to_string()))?.regs {
         host.write(r.index, r.value as u32)?;
@@ -121,8 +124,8 @@ fn drive<L: std::io::Read + std::io::Write>(
         total_spikes += got.len();
     }
     let secs = t1.elapsed().as_secs_f64();
-    write_file("--out", &out.join("spikes.csv"), spikes_csv.as_bytes())?;
-    write_file("--out", &out.join("steps.csv"), steps_csv.as_bytes())?;
+    write_file("--out", &out.join("spikes.csv"), "spikes.csv", spikes_csv.as_bytes())?;
+    write_file("--out", &out.join("steps.csv"), "steps.csv", steps_csv.as_bytes())?;
     println!(
         "  loaded parameters and {} weights in {load:.1} s; {} steps, {total_spikes} output spikes in {secs:.1} s",
         m * n,

@@ -1666,7 +1666,7 @@ fn judge(
         p.push(format!("hang: still running {} s after SIGINT, killed", INTERRUPT_GRACE.as_secs()));
     } else if run.interrupted {
         // A run longer than the case's time: the interrupt must end it, leaving nothing.
-        if run.code != Some(130) || !stderr.contains("interrupted: nothing written") {
+        if run.code != Some(130) || !stderr.contains("interrupted: unfinished outputs removed") {
             p.push(format!("SIGINT ended it with {:?} / {:?}", run.code, run.signal));
         }
     } else if let Some(sig) = run.signal {

@@ -873,7 +873,7 @@ fn long_run_is_flat_and_interruptible(dir: &Path, args: &[&str]) {
     let out = child.wait_with_output().expect("synforge ends");
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "synforge {args:?} on SIGINT:\n{stderr}");
-    assert!(stderr.contains("interrupted: nothing written"), "{stderr}");
+    assert!(stderr.contains("interrupted: unfinished outputs removed"), "{stderr}");
     assert!(stderr.contains("steps/s"), "a long run reports its progress:\n{stderr}");
     assert_eq!(tree(dir), before, "synforge {args:?} left files behind when interrupted");
 }
@@ -1073,10 +1073,20 @@ fn a_second_run_replaces_the_first_runs_files_whole() {
 #[test]
 fn a_stage_left_by_a_killed_run_is_removed_by_the_next() {
     let dir = tempfile::tempdir().unwrap();
-    // No process has pid 4194304 or more (the kernel's limit).
-    write(dir.path(), ".synforge-stage-4194305-1-0/spikes.csv", "step,neuron\n");
+    // Stages are named after the machine (its name as gethostname gives it, other characters
+    // than letters and digits as `_`) and the process; no process has pid 4194304 or more.
+    let host: String = read(Path::new("/proc/sys/kernel/hostname"))
+        .trim()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let mine = format!(".synforge-stage-{host}-4194305-1-0");
+    let other = ".synforge-stage-otherhost-4194305-1-0";
+    write(dir.path(), &format!("{mine}/spikes.csv"), "step,neuron\n");
+    write(dir.path(), &format!("{other}/spikes.csv"), "step,neuron\n");
     ok(dir.path(), &["sim", "--steps", "10", "-o", "out"]);
-    assert!(!dir.path().join(".synforge-stage-4194305-1-0").exists());
+    assert!(!dir.path().join(&mine).exists(), "this machine's dead run's stage is removed");
+    assert!(dir.path().join(other).exists(), "another machine's is not");
 }
 
 #[test]
@@ -1122,7 +1132,7 @@ fn a_generated_stimulus_too_large_to_store_is_refused_by_the_commands_that_store
         dir.path(),
         &["cosim", "--steps", "4294967295", "-o", "c"],
         "error: --steps: 4294967295 steps of this stimulus hold about 6.047e9 input spikes, more \
-         than the 2.684e8 this command keeps in memory; run at most 190650181 steps here \
+         than the 6.711e7 this command keeps in memory; run at most 47662545 steps here \
          (`synforge sim` streams runs of any length)\n",
     );
 }
@@ -1185,4 +1195,58 @@ fn an_interrupted_demo_puts_the_previous_set_back() {
     assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
     assert_eq!(tree(dir.path()), before, "the previous set, as it was, and nothing else");
     assert_eq!(read(&dir.path().join("d/old.txt")), "the previous run's\n");
+}
+
+#[test]
+fn an_endless_file_is_refused_not_read_until_memory_runs_out() {
+    let dir = tmp();
+    refused(
+        dir.path(),
+        &["sim", "-c", "/dev/zero", "--steps", "5", "-o", "out"],
+        "error: /dev/zero: is longer than the 16 MiB synforge reads from such a file; give a smaller one\n",
+    );
+}
+
+#[test]
+fn a_device_is_written_to_not_replaced_and_a_linked_folder_is_filled_not_replaced() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tmp();
+    ok(dir.path(), &["compare", "--steps", "50", "--json", "/dev/null"]);
+    assert!(std::fs::metadata("/dev/null").unwrap().file_type().is_char_device());
+    std::fs::create_dir(dir.path().join("real")).unwrap();
+    std::os::unix::fs::symlink("real", dir.path().join("link")).unwrap();
+    ok(dir.path(), &["sim", "--steps", "20", "-o", "link"]);
+    assert!(std::fs::symlink_metadata(dir.path().join("link")).unwrap().file_type().is_symlink());
+    assert!(dir.path().join("real/spikes.csv").exists());
+}
+
+#[test]
+fn a_board_top_whose_frames_would_not_fit_16_bit_lengths_is_refused() {
+    let dir = tmp();
+    write(dir.path(), "wide.toml", "[network]\ninputs = 40000\nneurons = 1\n");
+    refused(
+        dir.path(),
+        &["synth", "-b", "ulx3s-85f", "-c", "wide.toml", "-o", "w"],
+        "error: network.inputs: 40000 inputs x 1 neurons do not fit the UART bridge's frames \
+         (16-bit lengths: at most 32767 inputs and 32765 neurons); use fewer, or drive the core \
+         through its own ports (synforge gen)\n",
+    );
+}
+
+#[test]
+fn too_long_a_stored_run_from_the_config_names_the_config_field() {
+    let dir = tmp();
+    write(dir.path(), "st.toml", "[stimulus]\nsteps = 4294967295\n");
+    refused(
+        dir.path(),
+        &["cosim", "-c", "st.toml", "-o", "c"],
+        "error: config field `stimulus.steps`: 4294967295 steps of this stimulus hold about \
+         6.047e9 input spikes, more than the 6.711e7 this command keeps in memory; run at most \
+         47662545 steps here (`synforge sim` streams runs of any length)\n",
+    );
+    refused(
+        dir.path(),
+        &["bench", "--warmup-steps", "4294967295"],
+        "error: invalid value '4294967295' for '--warmup-steps <WARMUP_STEPS>': 4294967295 is not in 0..=1000000\n\nFor more information, try '--help'.\n",
+    );
 }

@@ -428,3 +428,51 @@ fn fixed_model_weight_accessors_agree_across_tiles() {
     let again = FixedModel::with_weights(&net, &w);
     assert_eq!(again.weights_raw(), w, "round trip of a learnt matrix");
 }
+
+/// The generated stimulus, as CSV, hashed: the hashes were taken from `synforge stimulus` of
+/// commit 459906a, which stored the whole stimulus, before the generator became a stream that
+/// draws each step as it is needed (a pattern re-read per replay, the pairing computed per
+/// step). Odd pattern sizes, a pattern longer than the run, negative and odd-rounding pairing
+/// offsets, per-input rates, dt below 1 ms.
+#[test]
+fn streamed_stimulus_is_the_stored_one_of_459906a() {
+    let cfg = |toml: &str| Config::from_toml_str(toml, "t").unwrap();
+    let cases: [(&str, Config, u64); 5] = [
+        (
+            "odd pattern, rates, dt 0.5",
+            cfg("[network]\ninputs = 37\ndt_ms = 0.5\n[stimulus]\nsteps = 5000\nseed = 12345\n\
+                 rates_hz = [5,10,15,20,25,30,35,40,45,50,55,60,65,70,75,80,85,90,95,100,5,10,\
+                 15,20,25,30,35,40,45,50,55,60,65,70,75,80,85]\n[stimulus.pattern]\n\
+                 fraction = 0.3\nlength_ms = 13.3\nperiod_ms = 29.1\n"),
+            0x61f7a64c724ce538,
+        ),
+        (
+            "pattern longer than the run",
+            cfg("[stimulus]\nsteps = 300\nseed = 99\n[stimulus.pattern]\nfraction = 0.5\n\
+                 length_ms = 1000\nperiod_ms = 2000\n"),
+            0xf6e19dc5df88e5a9,
+        ),
+        (
+            "pairing, dt 0.7",
+            cfg("[network]\ninputs = 9\ndt_ms = 0.7\n[stimulus]\nkind = \"pairing\"\n\
+                 steps = 4000\n[stimulus.pairing]\noffset_min_ms = -17.3\noffset_max_ms = 23.7\n\
+                 period_ms = 211.3\n"),
+            0x1fa03af0abcb4905,
+        ),
+        (
+            "pairing, negative offsets",
+            cfg(
+                "[network]\ninputs = 6\n[stimulus]\nkind = \"pairing\"\nsteps = 3000\n\
+                 [stimulus.pairing]\noffset_min_ms = -40.5\noffset_max_ms = -3.5\nperiod_ms = 97\n",
+            ),
+            0xb6295a8ba8efce7e,
+        ),
+        ("the built-in default", Config::builtin_default(), 0xe350a766d588f304),
+    ];
+    for (what, c, want) in cases {
+        let csv = c.stimulus.generate(&c).unwrap().to_csv();
+        let mut h = Fnv1a::new();
+        h.bytes(csv.as_bytes());
+        assert_eq!(h.0, want, "{what}: the stimulus is not 459906a's");
+    }
+}
