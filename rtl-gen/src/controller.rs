@@ -19,6 +19,9 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
     let (m, n) = (l.inputs, l.neurons);
     let (iw, jw, waw, cw) = (l.iw, l.jw, l.waw, l.cw);
     let (ww, sw) = (l.ww, l.sw);
+    // From one neuron's weights to the next: m words. With one neuron no loop takes that step
+    // and m may not fit the address width (8 x 1 synapses have 3-bit addresses): 0 there.
+    let next_base = if n > 1 { m as u64 } else { 0 };
     let h = &net.cfg.homeostasis;
     let (adaptive, scaling, triplet, plastic) =
         (h.adaptive_threshold, h.scaling, l.triplet, l.plastic);
@@ -399,9 +402,6 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
     writeln!(s, "            {}: begin", st("N_WB")).unwrap();
     writeln!(s, "                if (j == {}) begin", lit(jw, n as u64 - 1)).unwrap();
     writeln!(s, "                    state <= {}; q_issue <= {zero_q}; q_len <= {}; s1_v <= 1'b0; s2_v <= 1'b0;", st("X_BUMP"), zx("np", cw, qw)).unwrap();
-    // The next neuron's weights start m words on. With one neuron this branch is never taken
-    // and m may not fit the address width (2 x 1 has 1-bit addresses): step by 0 there.
-    let next_base = if n > 1 { m as u64 } else { 0 };
     writeln!(s, "                end else begin\n                    j <= j + {};\n                    wbase <= wbase + {};\n                    state <= {};\n                end\n            end", lit(jw, 1), lit(waw, next_base), st("N_READ")).unwrap();
     // X_BUMP
     writeln!(s, "            {}: begin", st("X_BUMP")).unwrap();
@@ -461,7 +461,7 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
         writeln!(s, "            {}: begin", st("SC_WB")).unwrap();
         writeln!(s, "                if (j == {}) state <= {};", lit(jw, n as u64 - 1), st("DONE"))
             .unwrap();
-        writeln!(s, "                else begin j <= j + {}; wbase <= wbase + {}; state <= {}; end\n            end", lit(jw, 1), lit(waw, m as u64), st("SC_READ")).unwrap();
+        writeln!(s, "                else begin j <= j + {}; wbase <= wbase + {}; state <= {}; end\n            end", lit(jw, 1), lit(waw, next_base), st("SC_READ")).unwrap();
     }
     writeln!(
         s,

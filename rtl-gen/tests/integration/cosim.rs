@@ -128,10 +128,11 @@ fn out_ready_low_delays_but_changes_nothing() {
 }
 
 /// One neuron and 2, 4 or 8 inputs once panicked the generator: the step to the next
-/// neuron's weights (m words) did not fit the weight address width of m x 1 synapses.
+/// neuron's weights (m words), in the plasticity loop and in the scaling phase, did not fit
+/// the weight address width of m x 1 synapses.
 #[test]
 fn one_neuron_with_a_power_of_two_of_inputs_generates_and_matches() {
-    for inputs in [2, 4, 8] {
+    for (inputs, scaling) in [(2, false), (4, true), (8, true)] {
         let mut cfg = Config::builtin_default();
         cfg.network.inputs = inputs;
         cfg.network.neurons = 1;
@@ -139,9 +140,11 @@ fn one_neuron_with_a_power_of_two_of_inputs_generates_and_matches() {
         cfg.stimulus.pattern = None;
         cfg.plasticity.w_init = 0.1;
         cfg.neuron.threshold = 0.15;
+        cfg.homeostasis.scaling = scaling;
+        cfg.homeostasis.scaling_period_steps = 50;
         let net = cfg.build().unwrap();
-        let r = run(&net, &format!("one-neuron-{inputs}"), 500);
-        assert_eq!(r.mismatch, None, "{inputs} x 1");
+        let r = run(&net, &format!("one-neuron-{inputs}-{scaling}"), 500);
+        assert_eq!(r.mismatch, None, "{inputs} x 1, scaling {scaling}");
         assert!(r.spikes > 0 && r.synapse_updates > 0, "{inputs} x 1: {r:?}");
     }
 }
