@@ -4,32 +4,45 @@
 
 use synforge_rtl::core::REGION_WEIGHTS;
 use synforge_rtl::cycles::{self, Shape};
-use synforge_rtl::protocol::{Command, Refusal, Response};
-use synforge_rtl::simboard::SimBoard;
+use synforge_rtl::protocol::{Command, Host, Refusal, Response};
+use synforge_rtl::simboard::{SimBoard, SimLink};
 use synforge_rtl::Layout;
 use synforge_sim::model::{FixedModel, Model};
-use synforge_sim::Config;
+use synforge_sim::{Config, Network};
 
 use crate::{build_dir, tools};
 
-#[test]
-fn the_board_top_runs_steps_like_the_model_and_refuses_bad_frames() {
-    let net = Config::builtin_default().build().unwrap();
-    let board = SimBoard::build(&net, &build_dir("board-default"), &tools())
-        .unwrap_or_else(|e| panic!("{e}"));
+/// The Verilator board top of `net`, built in the build folder `dir` (kept between runs),
+/// connected, its parameters written and its state initialised. The board outlives the host.
+pub(crate) fn started(net: &Network, dir: &str) -> (SimBoard, Host<SimLink>) {
+    let board = SimBoard::build(net, &build_dir(dir), &tools()).unwrap_or_else(|e| panic!("{e}"));
     let mut host = board.connect().unwrap();
-    assert_eq!(host.ping().unwrap(), (64, 16));
-    for r in Layout::new(&net).unwrap().regs {
+    for r in Layout::new(net).unwrap().regs {
         host.write(r.index, r.value as u32).unwrap();
     }
     host.write(0, 1).unwrap(); // init
-    let w0 = FixedModel::new(&net).weights_raw();
+    (board, host)
+}
+
+/// Write the model's initial weights into the board; returns them.
+pub(crate) fn load_weights(host: &mut Host<SimLink>, net: &Network) -> Vec<u16> {
+    let w0 = FixedModel::new(net).weights_raw();
     let (m, n) = (net.inputs(), net.neurons());
     for j in 0..n {
         for i in 0..m {
             host.write(REGION_WEIGHTS << 28 | (j * m + i) as u32, w0[i * n + j] as u32).unwrap();
         }
     }
+    w0
+}
+
+#[test]
+fn the_board_top_runs_steps_like_the_model_and_refuses_bad_frames() {
+    let net = Config::builtin_default().build().unwrap();
+    let (_board, mut host) = started(&net, "board-default");
+    assert_eq!(host.ping().unwrap(), (64, 16));
+    let w0 = load_weights(&mut host, &net);
+    let (m, n) = (net.inputs(), net.neurons());
     assert_eq!(host.read(REGION_WEIGHTS << 28 | 5).unwrap(), w0[5 * n] as u32);
 
     // Refused frames change nothing.
@@ -89,21 +102,10 @@ fn a_step_frame_longer_than_255_bytes_is_carried_out_whole() {
     cfg.network.neurons = 2;
     cfg.neuron.inhibition = 0.0;
     let net = cfg.build().unwrap();
-    let board =
-        SimBoard::build(&net, &build_dir("board-wide"), &tools()).unwrap_or_else(|e| panic!("{e}"));
-    let mut host = board.connect().unwrap();
+    let (_board, mut host) = started(&net, "board-wide");
     assert_eq!(host.ping().unwrap(), (200, 2));
-    for r in Layout::new(&net).unwrap().regs {
-        host.write(r.index, r.value as u32).unwrap();
-    }
-    host.write(0, 1).unwrap(); // init
-    let w0 = FixedModel::new(&net).weights_raw();
+    let w0 = load_weights(&mut host, &net);
     let (m, n) = (net.inputs(), net.neurons());
-    for j in 0..n {
-        for i in 0..m {
-            host.write(REGION_WEIGHTS << 28 | (j * m + i) as u32, w0[i * n + j] as u32).unwrap();
-        }
-    }
     let mut model = FixedModel::with_weights(&net, &w0);
     let shape = Shape::of(&net);
     let mut spikes = 0;

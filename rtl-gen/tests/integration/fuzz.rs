@@ -12,12 +12,12 @@ use rand_chacha::ChaCha8Rng;
 use synforge_rtl::core::{REGION_INPUTS, REGION_NEURONS, REGION_REGS, REGION_WEIGHTS, STATUS_REGS};
 use synforge_rtl::cycles::{self, Shape};
 use synforge_rtl::protocol::{read_response, Command, Host, Refusal, Response, SYNC_HOST};
-use synforge_rtl::simboard::{SimBoard, SimLink};
+use synforge_rtl::simboard::SimLink;
 use synforge_rtl::Layout;
 use synforge_sim::model::{FixedModel, Model};
 use synforge_sim::Config;
 
-use crate::{build_dir, tools};
+use crate::board::{load_weights, started};
 
 const CRC8: Crc<u8> = Crc::<u8>::new(&CRC_8_SMBUS);
 
@@ -305,22 +305,11 @@ fn bridge_refuses_junk_frames_without_changing_state_and_answers_the_next_valid_
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let net = Config::builtin_default().build().unwrap();
     let l = Layout::new(&net).unwrap();
-    let board = SimBoard::build(&net, &build_dir("board-default"), &tools())
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut host = board.connect().unwrap();
+    let (_board, mut host) = started(&net, "board-default");
     host.link_mut().set_read_timeout(Some(HANG));
-    for r in &l.regs {
-        host.write(r.index, r.value as u32).unwrap();
-    }
-    host.write(0, 1).unwrap(); // init
-    let w0 = FixedModel::new(&net).weights_raw();
+    let w0 = load_weights(&mut host, &net);
     let (m, n) = (net.inputs(), net.neurons());
     let waddr = |i: usize, j: usize| REGION_WEIGHTS << 28 | (j * m + i) as u32;
-    for j in 0..n {
-        for i in 0..m {
-            host.write(waddr(i, j), w0[i * n + j] as u32).unwrap();
-        }
-    }
     let addrs = state_addresses(&l);
     let t0 = Instant::now();
     let mut expected = Expected { words: snapshot(&mut host, &addrs) };
@@ -536,14 +525,8 @@ fn check_valid(
 fn a_step_naming_an_input_past_the_last_is_refused_not_wrapped_onto_another_input() {
     let net = Config::builtin_default().build().unwrap();
     let l = Layout::new(&net).unwrap();
-    let board = SimBoard::build(&net, &build_dir("board-default"), &tools())
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut host = board.connect().unwrap();
+    let (_board, mut host) = started(&net, "board-default");
     host.link_mut().set_read_timeout(Some(HANG));
-    for r in &l.regs {
-        host.write(r.index, r.value as u32).unwrap();
-    }
-    host.write(0, 1).unwrap(); // init
     let x1 = |h: &mut Host<SimLink>, i: u32| h.read(REGION_INPUTS << 28 | (i * 4)).unwrap();
     assert_eq!(l.inputs, 64);
     for bad in [vec![100u16], vec![3, 64], vec![0xffff, 1]] {
