@@ -272,7 +272,7 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
     writeln!(v, "    reg [{}:0] idle_cnt;", tw - 1).unwrap();
     writeln!(
         v,
-        "    reg [15:0] n_spk;\n    reg [15:0] resp_len;\n    reg [15:0] tk;\n    reg [7:0] lo, pay_lo;\n    reg bad_index; // a step's payload names an input the core does not have"
+        "    reg [15:0] n_spk;\n    reg [15:0] resp_len;\n    reg [15:0] crc_at; // resp_len + 4: where the CRC byte goes, registered off the byte select\n    reg [15:0] tk;\n    reg [7:0] lo, pay_lo;\n    reg bad_index; // a step's payload names an input the core does not have"
     )
     .unwrap();
     v.push_str("    reg [63:0] word; // assembled payload bytes, little-endian\n\n");
@@ -280,7 +280,7 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
     v.push_str("    // The byte to send and whether it is the last, registered while waiting for the\n    // transmitter (the spike RAM's read data is valid by then).\n    reg [7:0] resp_q;\n    reg tk_end;\n");
     v.push_str("    reg [7:0] resp_byte;\n    always @(*) begin\n        if (tk == 16'd0) resp_byte = 8'h5a;\n");
     v.push_str("        else if (tk == 16'd1) resp_byte = status;\n        else if (tk == 16'd2) resp_byte = resp_len[7:0];\n        else if (tk == 16'd3) resp_byte = resp_len[15:8];\n");
-    v.push_str("        else if (tk == resp_len + 16'd4) resp_byte = crc;\n");
+    v.push_str("        else if (tk == crc_at) resp_byte = crc;\n");
     v.push_str("        else if (status == 8'h83 && tk >= 16'd8) resp_byte = tk[0] ? ");
     if jw > 8 {
         writeln!(
@@ -348,8 +348,8 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
     )
     .unwrap();
     writeln!(v, "                tk <= 16'd0;\n                crc <= 8'd0;\n                sp_ra <= {};\n                state <= B_T_LOAD;\n            end", crate::verilog::lit(faw, 0)).unwrap();
-    v.push_str("            B_T_LOAD: state <= B_T_WAIT; // spike RAM read latency\n");
-    v.push_str("            B_T_WAIT: begin\n                resp_q <= resp_byte;\n                tk_end <= tk == resp_len + 16'd4;\n                if (!tx_busy) state <= B_T_SEND;\n            end\n");
+    v.push_str("            B_T_LOAD: begin crc_at <= resp_len + 16'd4; state <= B_T_WAIT; end // spike RAM read latency\n");
+    v.push_str("            B_T_WAIT: begin\n                resp_q <= resp_byte;\n                tk_end <= tk == crc_at;\n                if (!tx_busy) state <= B_T_SEND;\n            end\n");
     v.push_str("            B_T_SEND: begin\n                tx_start <= 1'b1;\n                tx_data <= resp_q;\n");
     v.push_str("                if (tk != 16'd0 && !tk_end) crc <= crc8(crc, resp_q);\n");
     v.push_str("                state <= B_T_BUSY;\n            end\n");
