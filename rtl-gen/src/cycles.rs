@@ -71,7 +71,7 @@ impl Shape {
         Shape {
             inputs: net.cfg.network.inputs as u64,
             neurons: net.cfg.network.neurons as u64,
-            plastic: net.cfg.plasticity.rule != synforge_sim::config::Rule::Off,
+            plastic: net.plastic(),
             single_port: net.cfg.hardware.weight_memory
                 == synforge_sim::config::WeightMemory::SinglePort,
         }

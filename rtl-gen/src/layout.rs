@@ -2,7 +2,7 @@
 //! network. The Verilog, the manifest, the docs tables and the co-simulation all read it here.
 
 use serde::Serialize;
-use synforge_sim::config::{Network, Rule};
+use synforge_sim::config::Network;
 use synforge_sim::format::Rounding;
 
 use crate::verilog::bits_for;
@@ -193,8 +193,16 @@ impl Layout {
             ));
         }
         let f = &net.fmt;
-        let triplet = net.cfg.plasticity.rule == Rule::Triplet;
-        let plastic = net.cfg.plasticity.rule != Rule::Off;
+        if net.rule.as_ref().is_some_and(|r| !matches!(r.name.as_str(), "pair" | "triplet")) {
+            return Err(unrealisable(
+                "plasticity.rule",
+                "the generator builds the pair and triplet presets so far; a custom rule runs in \
+                 the models (sim, compare) but not yet in hardware"
+                    .into(),
+            ));
+        }
+        let triplet = is_triplet(net);
+        let plastic = net.plastic();
         let (wx2, wy2) = if triplet { (f.x2.width, f.y2.width) } else { (0, 0) };
         let adaptive = net.cfg.homeostasis.adaptive_threshold;
         let q = |fmt: &synforge_sim::format::Format| fmt.q_name();
@@ -222,6 +230,7 @@ impl Layout {
             ("reserved", sw - f.w.width, "reserved for later per-synapse state".into()),
         ]);
         let k = &net.k;
+        let amp = |name: &str| net.param_raw(name).unwrap_or(0);
         let h = &net.cfg.homeostasis;
         let built = |name: &str| match name {
             "param_decay_theta" | "param_theta_step" => h.adaptive_threshold,
@@ -278,10 +287,10 @@ impl Layout {
             reg(11, "param_refractory", 16, "refractory period, steps", k.refractory_steps as i64),
             reg(12, "param_w_min", f.w.width, "lower weight bound, weight format", k.w_min),
             reg(13, "param_w_max", f.w.width, "upper weight bound, weight format", k.w_max),
-            reg(14, "param_a2_plus", 16, "A2+, amplitude format", k.a2_plus),
-            reg(15, "param_a2_minus", 16, "A2-, amplitude format", k.a2_minus),
-            reg(16, "param_a3_plus", 16, "A3+, amplitude format", k.a3_plus),
-            reg(17, "param_a3_minus", 16, "A3-, amplitude format", k.a3_minus),
+            reg(14, "param_a2_plus", 16, "A2+, amplitude format", amp("a_plus")),
+            reg(15, "param_a2_minus", 16, "A2-, amplitude format", amp("a_minus")),
+            reg(16, "param_a3_plus", 16, "A3+, amplitude format", amp("a3_plus")),
+            reg(17, "param_a3_minus", 16, "A3-, amplitude format", amp("a3_minus")),
             reg(18, "param_inc_x1", f.x1.width, "x1 increment, x1 format", k.inc_x1),
             reg(19, "param_inc_x2", f.x2.width, "x2 increment, x2 format", k.inc_x2),
             reg(20, "param_inc_y1", f.y1.width, "y1 increment, y1 format", k.inc_y1),
@@ -329,6 +338,11 @@ impl Layout {
                 == synforge_sim::config::WeightMemory::SinglePort,
         })
     }
+}
+
+/// Whether the rule is the triplet preset (the traces x2 and y2 exist).
+pub fn is_triplet(net: &Network) -> bool {
+    net.rule.as_ref().is_some_and(|r| r.name == "triplet")
 }
 
 /// Whether rounding `r` draws from an LFSR.

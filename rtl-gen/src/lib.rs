@@ -26,7 +26,7 @@ pub mod tools;
 pub mod trace;
 pub mod verilog;
 
-use synforge_sim::config::{Network, Rule};
+use synforge_sim::config::Network;
 
 pub use layout::{GenError, Layout};
 
@@ -48,7 +48,7 @@ pub fn generate(net: &Network, config_hash: &str) -> Result<Design, GenError> {
     let f = &net.fmt;
     let r = &net.rnd;
     let p = net.cfg.traces.pairing;
-    let triplet = net.cfg.plasticity.rule == Rule::Triplet;
+    let triplet = layout::is_triplet(net);
     let adaptive = net.cfg.homeostasis.adaptive_threshold;
     let mut mods: Vec<(String, String)> = Vec::new();
     let mut add = |name: &str, text: String| mods.push((name.to_string(), text));

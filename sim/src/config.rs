@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::format::{Decay, Format, Rounding};
+use crate::plasticity::lang::Trace;
+use crate::plasticity::rule::{Env as RuleEnv, Rule as PlasticityRule};
 use crate::stimulus::StimulusSpec;
 
 /// Largest number of inputs or neurons a config may ask for.
@@ -193,16 +195,50 @@ impl Default for TraceSection {
     }
 }
 
-/// The learning rule.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Rule {
-    /// Weights are fixed.
-    Off,
-    /// Pair STDP (x1, y1).
-    Pair,
-    /// Triplet STDP (x1, x2, y1, y2), Pfister & Gerstner 2006.
-    Triplet,
+/// `plasticity.rule`: `"off"` (weights fixed), `"custom"` (the rule written in
+/// `plasticity.dw`), or the name of a preset (`crate::plasticity::presets`): `"pair"`,
+/// `"triplet"`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RuleName(pub String);
+
+impl RuleName {
+    /// Plasticity off.
+    pub fn off() -> Self {
+        RuleName("off".into())
+    }
+
+    /// The rule written in `plasticity.dw`.
+    pub fn custom() -> Self {
+        RuleName("custom".into())
+    }
+
+    /// Whether plasticity is off.
+    pub fn is_off(&self) -> bool {
+        self.0 == "off"
+    }
+
+    /// Whether the rule is the one written in `plasticity.dw`.
+    pub fn is_custom(&self) -> bool {
+        self.0 == "custom"
+    }
+
+    /// As written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for RuleName {
+    fn from(s: &str) -> Self {
+        RuleName(s.to_string())
+    }
+}
+
+impl std::fmt::Display for RuleName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 /// How the update depends on the weight.
@@ -219,10 +255,16 @@ pub enum WeightDependence {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PlasticitySection {
-    /// Which rule.
-    pub rule: Rule,
-    /// Additive or multiplicative.
+    /// Which rule: `"off"`, `"custom"` or a preset's name.
+    pub rule: RuleName,
+    /// A preset's weight dependence: additive (hard bounds) or multiplicative (soft bounds).
     pub weight_dependence: WeightDependence,
+    /// The custom rule (`rule = "custom"`), e.g. `"a_plus * x1 * y0 - a_minus * y1 * x0"`
+    /// (docs/semantics.md §4.3).
+    pub dw: Option<String>,
+    /// The custom rule's parameters, by name, in physical units (amplitudes in weight units
+    /// for terms without a weight factor, rates for terms with one).
+    pub params: std::collections::BTreeMap<String, f64>,
     /// Pair potentiation amplitude A2+.
     pub a_plus: f64,
     /// Pair depression amplitude A2-.
@@ -249,8 +291,10 @@ pub struct PlasticitySection {
 impl Default for PlasticitySection {
     fn default() -> Self {
         PlasticitySection {
-            rule: Rule::Pair,
+            rule: RuleName::from("pair"),
             weight_dependence: WeightDependence::Additive,
+            dw: None,
+            params: std::collections::BTreeMap::new(),
             a_plus: 0.0048,
             a_minus: 0.0021,
             a3_plus: 0.0,
@@ -469,14 +513,6 @@ pub struct Constants {
     pub refractory_steps: u32,
     /// Lateral inhibition per spike, membrane format.
     pub inhibition: i64,
-    /// A2+, amplitude format.
-    pub a2_plus: i64,
-    /// A2-.
-    pub a2_minus: i64,
-    /// A3+.
-    pub a3_plus: i64,
-    /// A3-.
-    pub a3_minus: i64,
     /// Weight bounds, weight format.
     pub w_min: i64,
     /// Upper bound.
@@ -508,6 +544,8 @@ pub struct Network {
     pub rnd: Roundings,
     /// Hardware constants.
     pub k: Constants,
+    /// The learning rule compiled against the formats (`None` when plasticity is off).
+    pub rule: Option<PlasticityRule>,
     /// Quantisation report, one entry per converted parameter.
     pub quantization: Vec<Quantized>,
     /// Initial weights set by `plasticity.w_init_file`: `(input, neuron, weight)`.
@@ -645,15 +683,6 @@ fn read_weights(
     Ok(out)
 }
 
-/// Fraction bits for the 16-bit amplitude constants: the most that still hold `max_a`.
-fn auto_amp_frac(max_a: f64, w_frac: u32) -> u32 {
-    let mut f = 32;
-    while f > w_frac && (max_a * (f as f64).exp2()).round() > 65535.0 {
-        f -= 1;
-    }
-    f
-}
-
 impl Network {
     /// Validate a config and derive its formats and constants.
     pub fn new(cfg: Config) -> Result<Self> {
@@ -769,22 +798,12 @@ impl Network {
         positive(tr.tau_x_ms, "traces.tau_x_ms")?;
         positive(tr.tau_y_ms, "traces.tau_y_ms")?;
         positive(tr.increment, "traces.increment")?;
-        for (x, name) in [
-            (pl.a_plus, "plasticity.a_plus"),
-            (pl.a_minus, "plasticity.a_minus"),
-            (pl.a3_plus, "plasticity.a3_plus"),
-            (pl.a3_minus, "plasticity.a3_minus"),
-            (pl.w_min, "plasticity.w_min"),
-            (pl.w_init_spread, "plasticity.w_init_spread"),
-        ] {
+        for (x, name) in
+            [(pl.w_min, "plasticity.w_min"), (pl.w_init_spread, "plasticity.w_init_spread")]
+        {
             non_negative(x, name)?;
         }
-        if pl.rule != Rule::Triplet {
-            check(pl.a3_plus == 0.0 && pl.a3_minus == 0.0, "plasticity.a3_plus", || {
-                "a3_plus / a3_minus are triplet amplitudes; set rule = \"triplet\" or remove them"
-                    .into()
-            })?;
-        }
+        let rule_source = rule_source(pl)?;
         check(pl.w_max > pl.w_min, "plasticity.w_max", || {
             format!("w_max ({}) must be above w_min ({})", pl.w_max, pl.w_min)
         })?;
@@ -853,41 +872,21 @@ impl Network {
             },
         )?;
 
-        let max_a = pl.a_plus.max(pl.a_minus).max(pl.a3_plus).max(pl.a3_minus);
-        let amp_range = match pl.weight_dependence {
-            WeightDependence::Additive => w.max_real(),
-            WeightDependence::Multiplicative => 1.0,
-        };
-        check(max_a < amp_range, "plasticity.a_plus", || {
-            format!(
-                "amplitudes must be below {amp_range} for {:?} updates in weight format {w}; got {max_a}",
-                pl.weight_dependence
-            )
-        })?;
-        let amp_frac = match pl.amplitude_frac {
-            Some(fa) => {
-                check(fa >= w.frac && fa <= 32, "plasticity.amplitude_frac", || {
-                    format!("must be between the weight frac ({}) and 32, got {fa}", w.frac)
-                })?;
-                fa
+        let (rule, amp) = match &rule_source {
+            None => (None, Format::unsigned(16, w.frac)),
+            Some(src) => {
+                let env = RuleEnv {
+                    w,
+                    rounding: f.weight.rounding,
+                    traces: [x1, x2, y1, y2],
+                    amplitude_frac: pl.amplitude_frac,
+                };
+                let (rule, report) = PlasticityRule::compile(&src.source(), &env)?;
+                q.report.extend(report);
+                let amp = rule.amp;
+                (Some(rule), amp)
             }
-            // Sized for the largest bracket `A2 + A3 * trace` the rule can form (§4.3), so the
-            // bracket's 16-bit saturation never cuts a triplet term short.
-            None => auto_amp_frac(
-                if pl.rule == Rule::Triplet {
-                    (pl.a_plus + pl.a3_plus * y2.max_real())
-                        .max(pl.a_minus + pl.a3_minus * x2.max_real())
-                } else {
-                    pl.a_plus.max(pl.a_minus)
-                },
-                w.frac,
-            ),
         };
-        let amp = Format::unsigned(16, amp_frac);
-        let a2_plus = q.value("plasticity.a_plus", pl.a_plus, amp, "amplitude")?;
-        let a2_minus = q.value("plasticity.a_minus", pl.a_minus, amp, "amplitude")?;
-        let a3_plus = q.value("plasticity.a3_plus", pl.a3_plus, amp, "amplitude")?;
-        let a3_minus = q.value("plasticity.a3_minus", pl.a3_minus, amp, "amplitude")?;
 
         let inc_x1 = q.value("traces.increment", tr.increment, x1, "trace_x1")?;
         let inc_x2 = q.value("traces.increment", tr.increment, x2, "trace_x2")?;
@@ -950,10 +949,6 @@ impl Network {
             theta_step,
             refractory_steps,
             inhibition,
-            a2_plus,
-            a2_minus,
-            a3_plus,
-            a3_minus,
             w_min,
             w_max,
             inc_x1,
@@ -969,7 +964,7 @@ impl Network {
             Some(path) => read_weights(path, n.inputs, n.neurons, pl.w_min, pl.w_max)?,
             None => Vec::new(),
         };
-        Ok(Network { cfg, fmt, rnd, k, quantization: q.report, w_init_overrides })
+        Ok(Network { cfg, fmt, rnd, k, rule, quantization: q.report, w_init_overrides })
     }
 
     /// Number of inputs.
@@ -982,8 +977,153 @@ impl Network {
         self.cfg.network.neurons as usize
     }
 
-    /// Whether the triplet traces x2/y2 exist.
-    pub fn triplet(&self) -> bool {
-        self.cfg.plasticity.rule == Rule::Triplet
+    /// Whether plasticity is on.
+    pub fn plastic(&self) -> bool {
+        self.rule.is_some()
     }
+
+    /// Whether trace `t` exists: x1 and y1 always (the probes and waveforms show them), x2
+    /// and y2 when the rule reads them (semantics §4).
+    pub fn has_trace(&self, t: Trace) -> bool {
+        match t {
+            Trace::X1 | Trace::Y1 => true,
+            Trace::X2 | Trace::Y2 => self.rule.as_ref().is_some_and(|r| r.reads_trace(t)),
+        }
+    }
+
+    /// The raw value of the rule parameter `name` (amplitude format), if the rule has it.
+    pub fn param_raw(&self, name: &str) -> Option<i64> {
+        self.rule.as_ref()?.params.iter().find(|p| p.name == name).map(|p| p.raw)
+    }
+}
+
+/// Where `[plasticity]` says the rule comes from.
+struct RuleSource {
+    name: String,
+    text: String,
+    field: &'static str,
+    params: Vec<(String, f64, String)>,
+    amplitudes: bool,
+}
+
+impl RuleSource {
+    fn source(&self) -> crate::plasticity::rule::Source<'_> {
+        crate::plasticity::rule::Source {
+            name: &self.name,
+            text: &self.text,
+            field: self.field,
+            params: self.params.clone(),
+            amplitudes: self.amplitudes,
+        }
+    }
+}
+
+/// The rule text and its declared parameters: a preset's expansion with its amplitudes from
+/// the `[plasticity]` fields (`a_plus`, ...), or the custom `dw` with `[plasticity.params]`.
+/// `None` when plasticity is off.
+fn rule_source(pl: &PlasticitySection) -> Result<Option<RuleSource>> {
+    use crate::plasticity::{lang, presets};
+    let d = PlasticitySection::default();
+    let legacy = [
+        ("a_plus", pl.a_plus, d.a_plus),
+        ("a_minus", pl.a_minus, d.a_minus),
+        ("a3_plus", pl.a3_plus, d.a3_plus),
+        ("a3_minus", pl.a3_minus, d.a3_minus),
+    ];
+    debug_assert!(legacy.iter().map(|l| l.0).eq(presets::LEGACY_PARAMS.iter().copied()));
+    let table = |name: &str| -> Vec<(String, f64, String)> {
+        pl.params
+            .iter()
+            .filter(|(n, _)| n.as_str() != name)
+            .map(|(n, v)| (n.clone(), *v, format!("plasticity.params.{n}")))
+            .collect()
+    };
+    if pl.rule.is_off() {
+        check(pl.dw.is_none(), "plasticity.dw", || {
+            "is the custom rule's text, but rule = \"off\"; set rule = \"custom\" to use it".into()
+        })?;
+        return Ok(None);
+    }
+    if pl.rule.is_custom() {
+        let Some(dw) = &pl.dw else {
+            return Err(Error::field(
+                "plasticity.dw",
+                "rule = \"custom\" needs the rule, e.g. dw = \"a_plus * x1 * y0 - a_minus * y1 * x0\", \
+                 with its parameters under [plasticity.params]",
+            ));
+        };
+        for (name, value, default) in legacy {
+            check(value == default, &format!("plasticity.{name}"), || {
+                format!(
+                    "is a parameter of the pair and triplet presets; a custom rule takes its \
+                     parameters from [plasticity.params] (e.g. [plasticity.params] {name} = {value})"
+                )
+            })?;
+        }
+        return Ok(Some(RuleSource {
+            name: "custom".into(),
+            text: dw.clone(),
+            field: "plasticity.dw",
+            params: table(""),
+            amplitudes: false,
+        }));
+    }
+    let Some(preset) = presets::find(pl.rule.as_str()) else {
+        let names: Vec<&str> = presets::PRESETS.iter().map(|p| p.name).collect();
+        return Err(Error::field(
+            "plasticity.rule",
+            format!(
+                "`{}` is not a rule: use \"off\", \"custom\" (with dw = \"...\"), or a preset: {}",
+                pl.rule,
+                names.join(", ")
+            ),
+        ));
+    };
+    check(pl.dw.is_none(), "plasticity.dw", || {
+        format!(
+            "is the custom rule's text; set rule = \"custom\" to use it, or remove it to use the \
+             {} preset (`synforge params` prints its expansion)",
+            preset.name
+        )
+    })?;
+    let text = preset.text(pl.weight_dependence).ok_or_else(|| {
+        Error::field(
+            "plasticity.weight_dependence",
+            format!(
+                "the {} preset has no {:?} form; use additive",
+                preset.name, pl.weight_dependence
+            ),
+        )
+    })?;
+    let names = lang::parse(text, &|_| true).map(|r| r.params()).unwrap_or_default();
+    let mut params = Vec::new();
+    for (name, value, default) in legacy {
+        if names.iter().any(|n| n == name) {
+            non_negative(value, &format!("plasticity.{name}"))?;
+            params.push((name.to_string(), value, format!("plasticity.{name}")));
+        } else {
+            check(value == default, &format!("plasticity.{name}"), || {
+                format!(
+                    "is not a parameter of the {} rule (dw = \"{text}\"); remove it, or choose a \
+                     rule that uses it",
+                    preset.name
+                )
+            })?;
+        }
+    }
+    for n in pl.params.keys() {
+        check(
+            !presets::LEGACY_PARAMS.contains(&n.as_str()),
+            &format!("plasticity.params.{n}"),
+            || format!("the {} preset reads {n} from plasticity.{n}; set it there", preset.name),
+        )?;
+    }
+    params.extend(table(""));
+    Ok(Some(RuleSource {
+        name: preset.name.into(),
+        text: text.into(),
+        field: "plasticity.rule",
+        params,
+        amplitudes: true,
+    }))
 }

@@ -36,6 +36,12 @@ pub struct BenchArgs {
     /// Poisson rate of every input, Hz (dt = 1 ms).
     #[arg(long, default_value_t = 20.0)]
     rate_hz: f64,
+    /// Learning rules to measure: the presets `pair`, `pair-soft`, `triplet`, `triplet-soft`
+    /// (`-soft`: multiplicative weight dependence), and `custom`, a rule of none of their
+    /// shapes (a symmetric window with soft bounds and weight-proportional decay, as in
+    /// examples/custom-rule.toml).
+    #[arg(long, value_delimiter = ',', default_value = "pair")]
+    rules: Vec<String>,
     /// Steps run before timing, so that weights and firing rate settle.
     #[arg(long, value_parser = clap::value_parser!(u32).range(0..=1_000_000), default_value_t = 3000)]
     warmup_steps: u32,
@@ -350,9 +356,47 @@ kind = "poisson"
 seed = 7
 "#;
 
-/// The benchmark network of `nn` neurons.
-fn network(a: &BenchArgs, nn: u32) -> Result<Network> {
+/// The custom rule `--rules custom` measures: none of the presets' shapes, so it runs on the
+/// model's general kernels.
+const CUSTOM_RULE: &str =
+    "a_sym * x1 * (w_max - w) * y0 + a_sym * y1 * (w_max - w) * x0 - a_dec * w * x0";
+
+/// Set the workload's rule to one of `--rules`.
+fn set_rule(cfg: &mut Config, rule: &str) -> Result<()> {
+    use synforge_sim::config::{PlasticitySection, WeightDependence};
+    let pl = &mut cfg.plasticity;
+    let soft = rule.ends_with("-soft");
+    match rule.trim_end_matches("-soft") {
+        "pair" => {}
+        "triplet" => {
+            pl.rule = "triplet".into();
+            pl.a3_plus = 0.02;
+            pl.a3_minus = 0.001;
+        }
+        "custom" if !soft => {
+            let d = PlasticitySection::default();
+            (pl.a_plus, pl.a_minus) = (d.a_plus, d.a_minus);
+            pl.rule = "custom".into();
+            pl.dw = Some(CUSTOM_RULE.into());
+            pl.params = [("a_sym".to_string(), 0.02), ("a_dec".to_string(), 0.01)].into();
+        }
+        _ => {
+            return Err(UsageError(format!(
+                "--rules: `{rule}` is not a workload; use pair, pair-soft, triplet, triplet-soft or custom"
+            ))
+            .into())
+        }
+    }
+    if soft {
+        pl.weight_dependence = WeightDependence::Multiplicative;
+    }
+    Ok(())
+}
+
+/// The benchmark network of `nn` neurons with learning rule `rule` (see `--rules`).
+fn network(a: &BenchArgs, nn: u32, rule: &str) -> Result<Network> {
     let mut cfg = Config::from_toml_str(WORKLOAD, "the bench workload").map_err(usage)?;
+    set_rule(&mut cfg, rule)?;
     cfg.network.name = format!("bench-{}x{}", a.inputs, nn);
     cfg.network.inputs = a.inputs;
     cfg.network.neurons = nn;
@@ -441,7 +485,15 @@ pub fn run(a: BenchArgs) -> Result<ExitCode> {
         ))
         .into());
     }
-    let nets: Vec<Network> = a.neurons.iter().map(|&nn| network(&a, nn)).collect::<Result<_>>()?;
+    if a.rules.is_empty() {
+        return Err(UsageError("--rules needs at least one rule".into()).into());
+    }
+    let mut nets: Vec<(String, Network)> = Vec::new();
+    for rule in &a.rules {
+        for &nn in &a.neurons {
+            nets.push((rule.clone(), network(&a, nn, rule)?));
+        }
+    }
     let all = rayon::current_num_threads();
     let mut thread_counts = vec![1];
     if all > 1 {
@@ -477,7 +529,8 @@ pub fn run(a: BenchArgs) -> Result<ExitCode> {
     println!();
 
     println!(
-        "{:>6} {:>7} {:>7} | {:>8} {:>6} | {:>9} {:>8} | {:>9} {:>7} {:>7} | {:>7} {:>6}",
+        "{:<12} {:>6} {:>7} {:>7} | {:>8} {:>6} | {:>9} {:>8} | {:>9} {:>7} {:>7} | {:>7} {:>6}",
+        "rule",
         "inputs",
         "neurons",
         "threads",
@@ -492,8 +545,9 @@ pub fn run(a: BenchArgs) -> Result<ExitCode> {
         "queued"
     );
     let mut starved = false;
-    for (k, net) in nets.iter().enumerate() {
+    for (rule, net) in &nets {
         let nn = net.cfg.network.neurons;
+        let k = a.neurons.iter().position(|&n| n == nn).unwrap_or(0);
         let stim = net.cfg.stimulus.generate(&net.cfg).map_err(usage)?;
         let mut warm = FixedModel::new(net);
         pools[pools.len() - 1].install(|| {
@@ -515,8 +569,9 @@ pub fn run(a: BenchArgs) -> Result<ExitCode> {
             let queued = r.queued_secs.map(|q| q / (r.secs * thread_counts[p] as f64));
             starved |= queued.is_some_and(|q| q > 0.05);
             println!(
-                "{:>6} {:>7} {:>7} | {:>8.0} {:>6.1} | {:>9.3e} {:>8.2} | {:>9} {:>6.1}% {:>6.1}% \
-                 | {:>6.2}x {:>6}",
+                "{:<12} {:>6} {:>7} {:>7} | {:>8.0} {:>6.1} | {:>9.3e} {:>8.2} | {:>9} {:>6.1}% \
+                 {:>6.1}% | {:>6.2}x {:>6}",
+                rule,
                 a.inputs,
                 nn,
                 thread_counts[p],
@@ -534,8 +589,9 @@ pub fn run(a: BenchArgs) -> Result<ExitCode> {
     }
     println!();
     println!(
-        "workload: {} Hz Poisson inputs, pair STDP, additive, stochastic rounding, no inhibition; \
-         timed after {} warm-up steps",
+        "workload: {} Hz Poisson inputs, stochastic rounding, no inhibition; timed after {} \
+         warm-up steps; rules: pair = pair STDP, additive; -soft = multiplicative; triplet = \
+         A3+ 0.02, A3- 0.001; custom = \"{CUSTOM_RULE}\"",
         a.rate_hz, a.warmup_steps
     );
     println!(

@@ -1,4 +1,5 @@
-//! `synforge params`: formats and hardware constants with their quantisation error.
+//! `synforge params`: formats and hardware constants with their quantisation error, and the
+//! learning rule as the rule language writes it (a preset's expansion), term by term.
 
 use std::process::ExitCode;
 
@@ -22,7 +23,7 @@ pub fn run(a: ParamsArgs) -> Result<ExitCode> {
     if a.json {
         let j = serde_json::json!({
             "formats": net.fmt, "roundings": net.rnd, "constants": net.k,
-            "quantization": net.quantization,
+            "rule": net.rule, "quantization": net.quantization,
         });
         println!("{}", serde_json::to_string_pretty(&j)?);
         return Ok(ExitCode::SUCCESS);
@@ -41,6 +42,15 @@ pub fn run(a: ParamsArgs) -> Result<ExitCode> {
     ] {
         let r = r.map(|r| format!("{r:?}").to_lowercase()).unwrap_or_else(|| "floor".into());
         println!("  {name:<10} {:<9} {:>2} bits  rounding {r}", fm.q_name(), fm.width);
+    }
+    match &net.rule {
+        None => println!("learning rule: off"),
+        Some(r) => {
+            println!("learning rule `{}`:", r.name);
+            for line in r.explain().lines() {
+                println!("  {line}");
+            }
+        }
     }
     println!("parameters (requested -> realised):");
     println!(

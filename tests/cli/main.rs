@@ -331,6 +331,139 @@ fn params_prints_formats_and_constants() {
 }
 
 #[test]
+fn params_prints_a_presets_expansion_and_a_custom_rules_terms() {
+    let dir = tmp();
+    let stdout = ok(dir.path(), &["params"]);
+    for needle in [
+        "learning rule `pair`:\n  dw = \"a_plus * x1 * y0 - a_minus * y1 * x0\"\n",
+        "term 1: + a_plus * x1 * y0  [on a neuron spike",
+        "term 2: - a_minus * y1 * x0  [on an input spike",
+        "one rounding (Stochastic) by 13 bits to the weight uQ0.10",
+    ] {
+        assert!(stdout.contains(needle), "params prints `{needle}`:\n{stdout}");
+    }
+    write(dir.path(), "tri.toml", "[plasticity]\nrule = \"triplet\"\nweight_dependence = \"multiplicative\"\na3_plus = 0.001\n");
+    let stdout = ok(dir.path(), &["params", "-c", "tri.toml"]);
+    assert!(
+        stdout.contains(
+            "dw = \"(a_plus + a3_plus * y2) * x1 * (w_max - w) * y0 - (a_minus + a3_minus * x2) * \
+             y1 * (w - w_min) * x0\""
+        ),
+        "{stdout}"
+    );
+    write(dir.path(), "custom.toml", CUSTOM);
+    let stdout = ok(dir.path(), &["params", "-c", "custom.toml"]);
+    assert!(stdout.contains("learning rule `custom`:"), "{stdout}");
+    assert!(stdout.contains("  plasticity.params.a_sym "), "{stdout}");
+    let j: Value =
+        serde_json::from_str(&ok(dir.path(), &["params", "--json", "-c", "custom.toml"]))
+            .expect("JSON");
+    assert_eq!(j["rule"]["name"], "custom");
+    assert_eq!(j["rule"]["terms"].as_array().map(Vec::len), Some(3));
+}
+
+/// A custom rule of none of the presets' shapes.
+const CUSTOM: &str = "[plasticity]\nrule = \"custom\"\n\
+    dw = \"a_sym * x1 * (w_max - w) * y0 + a_sym * y1 * (w_max - w) * x0 - a_dec * w * x0\"\n\
+    [plasticity.params]\na_sym = 0.02\na_dec = 0.01\n";
+
+#[test]
+fn a_custom_rule_runs_in_both_models() {
+    let dir = tmp();
+    write(dir.path(), "custom.toml", CUSTOM);
+    ok(dir.path(), &["sim", "-c", "custom.toml", "--steps", "2000", "-o", "fixed"]);
+    ok(
+        dir.path(),
+        &["sim", "-c", "custom.toml", "--steps", "2000", "--model", "float", "-o", "float"],
+    );
+    let stdout = ok(dir.path(), &["compare", "-c", "custom.toml", "--steps", "2000"]);
+    assert!(stdout.contains("weight"), "{stdout}");
+}
+
+#[test]
+fn rule_mistakes_are_refused_with_their_column_and_fix() {
+    let dir = tmp();
+    // (config, first line of the error, the rule and caret lines under it)
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "dw = \"a_plus * a_pluss * x1 * y0\"\n[plasticity.params]\na_plus = 0.01\n",
+            "error: config field `plasticity.dw`: column 10: unknown name `a_pluss` in this term: \
+             the variables are x0, y0, x1, x2, y1, y2, w, w_min, w_max; declare a parameter as \
+             `a_pluss = <value>` under [plasticity.params]\n",
+            "    a_plus * a_pluss * x1 * y0\n             ^^^^^^^\n",
+        ),
+        (
+            "dw = \"a * x1\"\n[plasticity.params]\na = 0.01\n",
+            "error: config field `plasticity.dw`: column 1: this term has no event: multiply it by \
+             x0 (the input spiked this step), y0 (the neuron spiked this step) or both\n",
+            "    a * x1\n    ^^^^^^\n",
+        ),
+        (
+            "dw = \"a * r * x1 * y0\"\n[plasticity.params]\na = 0.01\n",
+            "error: config field `plasticity.dw`: column 5: `r` is reserved for the global \
+             modulator of three-factor rules, which synforge does not build yet\n",
+            "    a * r * x1 * y0\n        ^\n",
+        ),
+        (
+            "dw = \"a * x1 * y0\"\n[plasticity.params]\na = 0.01\nb = 0.02\n",
+            "error: config field `plasticity.params.b`: the rule does not use `b`; remove it or use \
+             it in the rule\n",
+            "",
+        ),
+        (
+            "dw = \"a * x1 * y0\"\n[plasticity.params]\na = -0.01\n",
+            "error: config field `plasticity.params.a`: must be zero or a positive number, got \
+             -0.01; a term's sign is written in the rule (`- a * ...`)\n",
+            "",
+        ),
+        (
+            "dw = \"a * x1 * x1 * x2 * y1 * y2 * (w_max - w) * y0\"\n[plasticity.params]\na = 0.01\n\
+             [formats]\nweight = { width = 16, frac = 16 }\nmembrane = { width = 32, frac = 16 }\n\
+             trace_x1 = { width = 16, frac = 12 }\ntrace_x2 = { width = 16, frac = 12 }\n\
+             trace_y1 = { width = 16, frac = 12 }\ntrace_y2 = { width = 16, frac = 12 }\n",
+            "error: config field `plasticity.dw`: the term `a * x1 * x1 * x2 * y1 * y2 * (w_max - w) * y0` \
+             needs a 52-bit intermediate (its product at the largest parameter, trace and weight \
+             values), more than the 48 bits the datapath holds; use fewer trace factors, or narrower \
+             traces or weights\n",
+            "",
+        ),
+    ];
+    for (k, (body, want, caret)) in cases.iter().enumerate() {
+        let name = format!("rule{k}.toml");
+        write(dir.path(), &name, &format!("[plasticity]\nrule = \"custom\"\n{body}"));
+        refused(dir.path(), &["sim", "-c", &name, "-o", "out"], &format!("{want}{caret}"));
+    }
+    write(dir.path(), "nodw.toml", "[plasticity]\nrule = \"custom\"\n");
+    refused(
+        dir.path(),
+        &["params", "-c", "nodw.toml"],
+        "error: config field `plasticity.dw`: rule = \"custom\" needs the rule, e.g. dw = \"a_plus * \
+         x1 * y0 - a_minus * y1 * x0\", with its parameters under [plasticity.params]\n",
+    );
+    write(dir.path(), "name.toml", "[plasticity]\nrule = \"quadruplet\"\n");
+    refused(
+        dir.path(),
+        &["params", "-c", "name.toml"],
+        "error: config field `plasticity.rule`: `quadruplet` is not a rule: use \"off\", \"custom\" \
+         (with dw = \"...\"), or a preset: pair, triplet\n",
+    );
+    write(dir.path(), "both.toml", "[plasticity]\nrule = \"pair\"\ndw = \"a * x1 * y0\"\n");
+    refused(
+        dir.path(),
+        &["params", "-c", "both.toml"],
+        "error: config field `plasticity.dw`: is the custom rule's text; set rule = \"custom\" to \
+         use it, or remove it to use the pair preset (`synforge params` prints its expansion)\n",
+    );
+    write(dir.path(), "a3.toml", "[plasticity]\nrule = \"pair\"\na3_plus = 0.01\n");
+    refused(
+        dir.path(),
+        &["params", "-c", "a3.toml"],
+        "error: config field `plasticity.a3_plus`: is not a parameter of the pair rule (dw = \
+         \"a_plus * x1 * y0 - a_minus * y1 * x0\"); remove it, or choose a rule that uses it\n",
+    );
+}
+
+#[test]
 fn demo_writes_both_models_and_their_distance() {
     let dir = tmp();
     let stdout = ok(dir.path(), &["demo", "--steps", "300", "-o", "d"]);
@@ -833,11 +966,29 @@ fn bench_prints_events_per_second_and_bandwidth() {
     let dir = tmp();
     let out = ok(
         dir.path(),
-        &["bench", "--inputs", "50", "--neurons", "8", "--warmup-steps", "50", "--min-secs", "0.5"],
+        &[
+            "bench",
+            "--inputs",
+            "50",
+            "--neurons",
+            "8",
+            "--warmup-steps",
+            "50",
+            "--min-secs",
+            "0.5",
+            "--rules",
+            "pair,triplet-soft,custom",
+        ],
     );
     assert!(out.contains("memory read bandwidth"), "{out}");
     assert!(out.contains("events/s"), "{out}");
-    assert!(out.lines().any(|l| l.trim_start().starts_with("50       8")), "{out}");
+    for rule in ["pair", "triplet-soft", "custom"] {
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with(rule) && l[12..].trim_start().starts_with("50       8")),
+            "a row of {rule}:\n{out}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -26,12 +26,12 @@ use rand_chacha::ChaCha8Rng;
 use synforge_rtl::tools::build_sim;
 use synforge_rtl::verilog::ones;
 use synforge_rtl::Layout;
-use synforge_sim::config::{Config, FormatSpec, Pairing, Reset, Rule, WeightDependence};
+use synforge_sim::config::{Config, FormatSpec, Pairing, Reset, WeightDependence};
 use synforge_sim::format::{decay_raw, round_shift, Decay, Format, Rounding};
 use synforge_sim::lfsr::{Lfsr, LFSR_TAPS};
+use synforge_sim::model::template::Stdp as StdpFixed;
 use synforge_sim::neuron::lif::LifFixed;
 use synforge_sim::plasticity::homeostasis::HomeostasisFixed;
-use synforge_sim::plasticity::stdp::StdpFixed;
 use synforge_sim::trace::{TraceFixed, TracesFixed};
 use synforge_sim::Network;
 
@@ -494,7 +494,7 @@ fn trace_network(set: usize, r: Rounding, pairing: Pairing) -> Network {
         {
             *spec_ref = spec(s[k].0, s[k].1, r);
         }
-        c.plasticity.rule = Rule::Triplet;
+        c.plasticity.rule = "triplet".into();
         c.traces.pairing = pairing;
         c.homeostasis.adaptive_threshold = true;
     })
@@ -1011,9 +1011,10 @@ fn stdp_ref(base: &StdpFixed, s: &StdpIn) -> i64 {
 fn stdp_diff(base: &StdpFixed, s: &StdpIn) -> i64 {
     let (m, pot, dep) = stdp_model(base, s);
     let w = s.w as i64;
-    match m.dependence {
-        WeightDependence::Additive => pot - dep,
-        WeightDependence::Multiplicative => pot * (m.w_max - w) - dep * (w - m.w_min),
+    if m.soft {
+        pot * (m.w_max - w) - dep * (w - m.w_min)
+    } else {
+        pot - dep
     }
 }
 
@@ -1135,14 +1136,15 @@ fn stdp_half(rng: &mut ChaCha8Rng, shape: &StdpShape, base: &StdpFixed) -> Optio
 
 /// (rule, weight dependence, weight rounding, weight (width, frac), amplitude_frac,
 /// x1, x2, y1, y2 (width, frac)).
-type StdpConfig = (Rule, WeightDependence, Rounding, (u32, u32), u32, [(u32, u32); 4]);
+type StdpConfig = (&'static str, WeightDependence, Rounding, (u32, u32), u32, [(u32, u32); 4]);
 
 const T16: (u32, u32) = (16, 12);
 const T8: (u32, u32) = (8, 6);
 
 fn stdp_configs() -> Vec<StdpConfig> {
     use Rounding::{Floor as F, Nearest as N, Stochastic as S};
-    use Rule::{Pair as P, Triplet as T};
+    const P: &str = "pair";
+    const T: &str = "triplet";
     use WeightDependence::{Additive as A, Multiplicative as M};
     vec![
         (P, A, F, (10, 10), 10, [T8, T8, T8, T8]),
@@ -1190,14 +1192,14 @@ fn stdp_blocks_match_the_model() {
             {
                 *s = spec(tr[k].0, tr[k].1, Rounding::Floor);
             }
-            c.plasticity.rule = rule;
+            c.plasticity.rule = rule.into();
             c.plasticity.weight_dependence = dep;
             c.plasticity.amplitude_frac = Some(amp_frac);
         });
         let l = Layout::new(&net).unwrap();
-        let base = StdpFixed::new(&net).unwrap();
+        let base = StdpFixed::of(net.rule.as_ref().unwrap(), net.k.w_min, net.k.w_max).unwrap();
         let mult = dep == WeightDependence::Multiplicative;
-        let sh = if mult { base.amp_frac } else { base.amp_frac - base.w_frac };
+        let sh = base.shift;
         let f = &net.fmt;
         let shape = StdpShape {
             triplet: l.triplet,

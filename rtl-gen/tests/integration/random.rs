@@ -3,9 +3,7 @@
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use synforge_sim::config::{
-    Config, FormatSpec, Pairing, Reset, Rule, WeightDependence, WeightMemory,
-};
+use synforge_sim::config::{Config, FormatSpec, Pairing, Reset, WeightDependence, WeightMemory};
 use synforge_sim::format::{Decay, Rounding};
 use synforge_sim::stimulus::StimulusKind;
 use synforge_sim::Network;
@@ -35,8 +33,7 @@ pub fn structure(seed: u64) -> Config {
         c.neuron.reset = if rng.random() { Reset::Zero } else { Reset::Subtract };
         c.traces.pairing = if rng.random() { Pairing::AllToAll } else { Pairing::Nearest };
         let p = &mut c.plasticity;
-        p.rule = [Rule::Off, Rule::Pair, Rule::Triplet, Rule::Pair, Rule::Triplet]
-            [rng.random_range(0..5)];
+        p.rule = ["off", "pair", "triplet", "pair", "triplet"][rng.random_range(0..5)].into();
         p.weight_dependence = if rng.random() {
             WeightDependence::Additive
         } else {
@@ -117,7 +114,7 @@ fn parameters(c: &mut Config, rng: &mut ChaCha8Rng) {
     };
     p.a_plus = rng.random_range(0.0..0.1) * cap;
     p.a_minus = rng.random_range(0.0..0.1) * cap;
-    let triplet = p.rule == Rule::Triplet;
+    let triplet = p.rule.as_str() == "triplet";
     p.a3_plus = if triplet { rng.random_range(0.0..0.05) * cap } else { 0.0 };
     p.a3_minus = if triplet { rng.random_range(0.0..0.05) * cap } else { 0.0 };
     let h = &mut c.homeostasis;

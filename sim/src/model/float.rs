@@ -3,10 +3,11 @@
 //! so the gap to the bit-accurate model is quantisation and rounding alone.
 
 use super::{initial_weights, Model, Probe};
-use crate::config::{Network, Rule};
+use crate::config::Network;
 use crate::neuron::lif::LifFloat;
 use crate::plasticity::homeostasis::HomeostasisFloat;
-use crate::plasticity::stdp::StdpFloat;
+use crate::plasticity::lang::Trace;
+use crate::plasticity::rule::RuleFloat;
 use crate::trace::TracesFloat;
 
 /// The float reference model.
@@ -14,9 +15,11 @@ use crate::trace::TracesFloat;
 pub struct FloatModel {
     lif: LifFloat,
     tr: TracesFloat,
-    stdp: Option<StdpFloat>,
+    rule: Option<RuleFloat>,
     homeo: HomeostasisFloat,
-    triplet: bool,
+    /// The traces x2 and y2 exist (the rule reads them).
+    has_x2: bool,
+    has_y2: bool,
     inputs: usize,
     neurons: usize,
     t: u32,
@@ -51,9 +54,13 @@ impl FloatModel {
         FloatModel {
             lif: LifFloat::new(net),
             tr: TracesFloat::new(net),
-            stdp: StdpFloat::new(net),
+            rule: net
+                .rule
+                .as_ref()
+                .map(|r| RuleFloat::new(r, net.cfg.plasticity.w_min, net.cfg.plasticity.w_max)),
             homeo: HomeostasisFloat::new(net),
-            triplet: net.cfg.plasticity.rule == Rule::Triplet,
+            has_x2: net.has_trace(Trace::X2),
+            has_y2: net.has_trace(Trace::Y2),
             inputs: ni,
             neurons: nn,
             t: 0,
@@ -84,7 +91,7 @@ impl Model for FloatModel {
         // §4.2 Pre-trace decay.
         for i in 0..ni {
             self.x1[i] = self.tr.x1.decay(self.x1[i]);
-            if self.triplet {
+            if self.has_x2 {
                 self.x2[i] = self.tr.x2.decay(self.x2[i]);
             }
         }
@@ -106,7 +113,7 @@ impl Model for FloatModel {
             let theta = self.homeo.decay(&mut self.theta_a[j]);
             self.theta[j] = theta;
             self.y1[j] = self.tr.y1.decay(self.y1[j]);
-            if self.triplet {
+            if self.has_y2 {
                 self.y2[j] = self.tr.y2.decay(self.y2[j]);
             }
             let spike = live && self.lif.fire(&mut self.v[j], &mut self.refr[j], theta);
@@ -116,24 +123,20 @@ impl Model for FloatModel {
             }
             self.spiked[j] = spike;
         }
-        // §4.3 Plasticity.
-        if let Some(stdp) = &self.stdp {
-            for j in (0..nn).filter(|&j| self.spiked[j]) {
-                for i in 0..ni {
-                    let x1 =
-                        if self.pre_mask[i] { self.tr.x1.bump(self.x1[i]) } else { self.x1[i] };
-                    let pot = stdp.pot(x1, self.y2[j]);
-                    let dep = if self.pre_mask[i] { stdp.dep(self.y1[j], self.x2[i]) } else { 0.0 };
-                    let w = &mut self.w[i * nn + j];
-                    *w = stdp.apply(*w, pot, dep);
-                }
-            }
-            for &i in pre {
-                let i = i as usize;
-                for j in (0..nn).filter(|&j| !self.spiked[j]) {
-                    let dep = stdp.dep(self.y1[j], self.x2[i]);
-                    let w = &mut self.w[i * nn + j];
-                    *w = stdp.apply(*w, 0.0, dep);
+        // §4.3 Plasticity: every synapse whose input or neuron spiked, once.
+        if let Some(rule) = &self.rule {
+            for i in 0..ni {
+                let pre = self.pre_mask[i];
+                let (x1, x2) = (self.x1[i], self.x2[i]);
+                let (x1p, x2p) =
+                    if pre { (self.tr.x1.bump(x1), self.tr.x2.bump(x2)) } else { (x1, x2) };
+                for j in 0..nn {
+                    let post = self.spiked[j];
+                    if pre || post {
+                        let v = [x1, x2, x1p, x2p, self.y1[j], self.y2[j]];
+                        let w = &mut self.w[i * nn + j];
+                        *w = rule.update(*w, pre, post, &v);
+                    }
                 }
             }
         }
@@ -141,7 +144,7 @@ impl Model for FloatModel {
         for j in 0..nn {
             if self.spiked[j] {
                 self.y1[j] = self.tr.y1.bump(self.y1[j]);
-                if self.triplet {
+                if self.has_y2 {
                     self.y2[j] = self.tr.y2.bump(self.y2[j]);
                 }
             }
@@ -149,7 +152,7 @@ impl Model for FloatModel {
         for &i in pre {
             let i = i as usize;
             self.x1[i] = self.tr.x1.bump(self.x1[i]);
-            if self.triplet {
+            if self.has_x2 {
                 self.x2[i] = self.tr.x2.bump(self.x2[i]);
             }
             self.pre_mask[i] = false;

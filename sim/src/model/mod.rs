@@ -2,6 +2,8 @@
 
 mod fixed;
 mod float;
+mod plan;
+pub mod template;
 
 pub use fixed::{FixedModel, NeuronRaw};
 pub use float::FloatModel;

@@ -20,7 +20,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::ThreadPoolBuilder;
 use synforge_sim::config::{
     Config, FormatSpec, FormatsSection, HomeostasisSection, NetworkSection, NeuronSection, Pairing,
-    PlasticitySection, Reset, Rule, TraceSection, WeightDependence,
+    PlasticitySection, Reset, RuleName, TraceSection, WeightDependence,
 };
 use synforge_sim::format::{Decay, Rounding};
 use synforge_sim::model::{FixedModel, Model};
@@ -114,8 +114,10 @@ fn pinned_default() -> Config {
             increment: 1.0,
         },
         plasticity: PlasticitySection {
-            rule: Rule::Pair,
+            rule: RuleName::from("pair"),
             weight_dependence: WeightDependence::Additive,
+            dw: None,
+            params: Default::default(),
             a_plus: 0.02,
             a_minus: 0.021,
             a3_plus: 0.0,
@@ -190,7 +192,7 @@ fn cases() -> Vec<Case> {
     out.push(case("default", pinned_default(), 20, 0x1001, 4000));
 
     let mut c = pinned_default();
-    c.plasticity.rule = Rule::Triplet;
+    c.plasticity.rule = RuleName::from("triplet");
     c.plasticity.weight_dependence = WeightDependence::Multiplicative;
     c.plasticity.a3_plus = 0.012;
     c.plasticity.a3_minus = 0.004;
@@ -219,7 +221,7 @@ fn cases() -> Vec<Case> {
     c.network.neurons = 300;
     c.neuron.inhibition = 0.0;
     set_all_roundings(&mut c, Rounding::Nearest);
-    c.plasticity.rule = Rule::Triplet;
+    c.plasticity.rule = RuleName::from("triplet");
     c.plasticity.a3_plus = 0.01;
     c.plasticity.a3_minus = 0.003;
     c.homeostasis.scaling = true;
@@ -241,7 +243,7 @@ fn cases() -> Vec<Case> {
     let mut c = pinned_default();
     c.network.inputs = 30;
     c.network.neurons = 70;
-    c.plasticity.rule = Rule::Off;
+    c.plasticity.rule = RuleName::off();
     out.push(case("30x70-rule-off", c, 40, 0x1008, 3000));
 
     out
@@ -349,7 +351,7 @@ fn fixed_model_outputs_are_unchanged_by_optimisation() {
             c.seed,
             a.output_spikes
         );
-        if c.cfg.plasticity.rule != Rule::Off {
+        if c.cfg.plasticity.rule != RuleName::off() {
             assert!(
                 a.weights_changed * 4 >= c.cfg.network.inputs as usize,
                 "case {} (stimulus seed {:#x}): only {} weights changed",

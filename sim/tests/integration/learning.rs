@@ -16,7 +16,9 @@
 use std::path::PathBuf;
 
 use synforge_sim::compare::{compare, Distance};
-use synforge_sim::config::{Config, FormatSpec, Network, Pairing, Reset, Rule, WeightDependence};
+use synforge_sim::config::{
+    Config, FormatSpec, Network, Pairing, Reset, RuleName, WeightDependence,
+};
 use synforge_sim::format::{Decay, Rounding};
 use synforge_sim::model::{FixedModel, FloatModel, Model};
 use synforge_sim::pattern::{responses, Replay, Response};
@@ -441,10 +443,10 @@ const PROTOCOL_REL_TOL: f64 = 0.03;
 /// Gerstner (2006), A2+ = 5e-10 taken as 0; the pair rule keeps A+ = A3+ and A- = A2-. The
 /// threshold of 4 leaves room for the tested weight (starting at 1) to move by the 60 pairings'
 /// worth of change without ever firing the neuron by itself.
-fn protocol_config(rule: Rule) -> Config {
+fn protocol_config(rule: RuleName) -> Config {
     let spec = |width, frac, rounding| FormatSpec { width, frac, rounding, decay: Decay::Multiply };
     let mut c = Config::builtin_default();
-    c.network.name = format!("{rule:?} protocol");
+    c.network.name = format!("{rule} protocol");
     c.network.inputs = 2;
     c.network.neurons = 1;
     c.network.dt_ms = 1.0;
@@ -460,13 +462,14 @@ fn protocol_config(rule: Rule) -> Config {
     c.traces.tau_x_ms = 101.0;
     c.traces.tau_y_ms = 125.0;
     c.traces.increment = 1.0;
+    let triplet = rule.as_str() == "triplet";
     let pl = &mut c.plasticity;
     pl.rule = rule;
     pl.weight_dependence = WeightDependence::Additive;
-    pl.a_plus = if rule == Rule::Triplet { 0.0 } else { 6.2e-3 };
+    pl.a_plus = if triplet { 0.0 } else { 6.2e-3 };
     pl.a_minus = 7e-3;
-    pl.a3_plus = if rule == Rule::Triplet { 6.2e-3 } else { 0.0 };
-    pl.a3_minus = if rule == Rule::Triplet { 2.3e-4 } else { 0.0 };
+    pl.a3_plus = if triplet { 6.2e-3 } else { 0.0 };
+    pl.a3_minus = if triplet { 2.3e-4 } else { 0.0 };
     pl.w_min = 0.0;
     pl.w_max = 7.5;
     pl.w_init = 1.0;
@@ -519,12 +522,12 @@ fn per_pairing(cfg: &Config, hz: f64) -> (f64, f64) {
 
 #[test]
 fn triplet_potentiation_grows_with_pairing_frequency_and_pair_does_not() {
-    for rule in [Rule::Triplet, Rule::Pair] {
-        let cfg = protocol_config(rule);
+    for rule in [RuleName::from("triplet"), RuleName::from("pair")] {
+        let cfg = protocol_config(rule.clone());
         let lsb = build(&cfg).fmt.w.lsb();
         let dw: Vec<(f64, f64)> = FREQUENCIES_HZ.iter().map(|&hz| per_pairing(&cfg, hz)).collect();
         eprintln!(
-            "{rule:?} rule, +{PAIRING_LAG_MS} ms pairings at {FREQUENCIES_HZ:?} Hz, dw per \
+            "{rule} rule, +{PAIRING_LAG_MS} ms pairings at {FREQUENCIES_HZ:?} Hz, dw per \
              pairing: fixed {:?}, float {:?}",
             dw.iter().map(|d| format!("{:.2e}", d.0)).collect::<Vec<_>>(),
             dw.iter().map(|d| format!("{:.2e}", d.1)).collect::<Vec<_>>()
@@ -533,14 +536,14 @@ fn triplet_potentiation_grows_with_pairing_frequency_and_pair_does_not() {
             let tol = PROTOCOL_REL_TOL * float.abs() + lsb / PAIRINGS as f64;
             assert!(
                 (fixed - float).abs() <= tol,
-                "{rule:?} rule at {} Hz: fixed {fixed:e}, float {float:e} per pairing",
+                "{rule} rule at {} Hz: fixed {fixed:e}, float {float:e} per pairing",
                 FREQUENCIES_HZ[k]
             );
         }
         for (model, pick) in [("fixed", 0), ("float", 1)] {
             let d: Vec<f64> = dw.iter().map(|p| if pick == 0 { p.0 } else { p.1 }).collect();
-            match rule {
-                Rule::Triplet => {
+            match rule.as_str() {
+                "triplet" => {
                     assert!(
                         d.windows(2).all(|w| w[1] > w[0]),
                         "{model} model, triplet rule: dw per pairing does not grow with the \

@@ -15,10 +15,13 @@ use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use synforge_sim::config::{Config, FormatSpec, Network, Pairing, Reset, Rule, WeightDependence};
+use synforge_sim::config::{
+    Config, FormatSpec, Network, Pairing, Reset, RuleName, WeightDependence,
+};
 use synforge_sim::format::{Decay, Format, Rounding};
 use synforge_sim::lfsr::NEURON_SEED_STRIDE;
 use synforge_sim::model::{FixedModel, FloatModel, Model};
+use synforge_sim::plasticity::lang::Trace;
 use synforge_sim::stimulus::{Builder, Stimulus, StimulusKind};
 use synforge_sim::Error;
 
@@ -53,7 +56,7 @@ struct Knobs {
     pairing: Pairing,
     taus: [f64; 4],
     increment: f64,
-    rule: Rule,
+    rule: RuleName,
     dependence: WeightDependence,
     amps_u: [f64; 4],
     bounds_u: [f64; 4],
@@ -119,7 +122,11 @@ fn knobs(
         0.01f64..=1.0,
     );
     let plasticity = (
-        prop_oneof![Just(Rule::Off), Just(Rule::Pair), Just(Rule::Triplet)],
+        prop_oneof![
+            Just(RuleName::off()),
+            Just(RuleName::from("pair")),
+            Just(RuleName::from("triplet"))
+        ],
         prop_oneof![Just(WeightDependence::Additive), Just(WeightDependence::Multiplicative)],
         [unit(), unit(), unit(), unit()],
         [unit(), unit(), unit(), unit()],
@@ -219,7 +226,7 @@ fn config(k: &Knobs) -> Config {
     tr.increment = k.increment;
 
     let pl = &mut c.plasticity;
-    pl.rule = k.rule;
+    pl.rule = k.rule.clone();
     pl.weight_dependence = k.dependence;
     let range = match k.dependence {
         WeightDependence::Additive => w.max_real(),
@@ -228,7 +235,7 @@ fn config(k: &Knobs) -> Config {
     let a = k.amps_u.map(|u| u * u * 0.99 * range);
     pl.a_plus = a[0];
     pl.a_minus = a[1];
-    let triplet = k.rule == Rule::Triplet;
+    let triplet = k.rule == RuleName::from("triplet");
     pl.a3_plus = if triplet { a[2] } else { 0.0 };
     pl.a3_minus = if triplet { a[3] } else { 0.0 };
     let w_top = w.max_raw();
@@ -342,7 +349,7 @@ fn check_fixed(
         }
         prop_assert!(0 <= y1 && y1 <= f.y1.max_raw(), "t{t} n{j}: y1 {y1} outside {}", f.y1);
         prop_assert!(0 <= y2 && y2 <= f.y2.max_raw(), "t{t} n{j}: y2 {y2} outside {}", f.y2);
-        if !net.triplet() {
+        if !net.has_trace(Trace::X2) {
             prop_assert_eq!(y2, 0, "t{} n{}: y2 exists only for the triplet rule", t, j);
         }
         prop_assert!(p.refrac <= k.refractory_steps, "t{t} n{j}: refractory {}", p.refrac);
@@ -365,13 +372,13 @@ fn check_fixed(
             "t{t} synapse {s}: w {x} outside [w_min, w_max]"
         );
     }
-    if net.cfg.plasticity.rule == Rule::Off && !net.cfg.homeostasis.scaling {
+    if net.cfg.plasticity.rule == RuleName::off() && !net.cfg.homeostasis.scaling {
         prop_assert!(w == w0, "t{t}: weights changed without plasticity");
     }
     let (x1, x2) = m.pre_traces_raw();
     prop_assert!(x1.iter().all(|&x| (x as i64) <= f.x1.max_raw()), "t{t}: x1 outside {}", f.x1);
     prop_assert!(x2.iter().all(|&x| (x as i64) <= f.x2.max_raw()), "t{t}: x2 outside {}", f.x2);
-    if !net.triplet() {
+    if !net.has_trace(Trace::X2) {
         prop_assert!(x2.iter().all(|&x| x == 0), "t{t}: x2 exists only for the triplet rule");
     }
     Ok(())
@@ -807,4 +814,86 @@ fn streamed_and_stored_stimuli_agree() {
         assert_eq!(t, stored.steps());
         assert!(stored.total_spikes() > 0);
     }
+}
+
+/// Random rules over random formats: the range analysis bounds every intermediate the
+/// bit-accurate model can form, for any value a parameter register can hold (not only the
+/// config's), the traces and the weight anywhere in their formats. The RTL sizes its wires
+/// from the same bounds, so no rule wraps there either.
+#[test]
+fn no_rule_exceeds_its_range_analysis() {
+    use synforge_sim::plasticity::random::random_rule;
+    use synforge_sim::plasticity::rule::{bits, RuleFixed, MAX_INTERMEDIATE_BITS};
+    let seed = 0x5EED_A11A_u64;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let (mut rules, mut checked) = (0, 0u64);
+    while rules < 300 {
+        let r = random_rule(&mut rng, 4);
+        let mut c = Config::builtin_default();
+        c.plasticity.rule = RuleName::custom();
+        c.plasticity.dw = Some(r.text.clone());
+        c.plasticity.params = r.params;
+        let f = &mut c.formats;
+        let ww = rng.random_range(2..=16);
+        f.weight = FormatSpec { width: ww, frac: rng.random_range(0..=ww), ..f.weight };
+        c.formats.membrane = FormatSpec { width: 32, frac: 16, ..c.formats.membrane };
+        c.plasticity.w_max = Format::unsigned(ww, c.formats.weight.frac).max_real();
+        c.plasticity.w_init = 0.0;
+        c.plasticity.w_init_spread = 0.0;
+        for t in [
+            &mut c.formats.trace_x1,
+            &mut c.formats.trace_x2,
+            &mut c.formats.trace_y1,
+            &mut c.formats.trace_y2,
+        ] {
+            let w = rng.random_range(2..=16);
+            *t = FormatSpec { width: w, frac: w - rng.random_range(1..=4.min(w)), ..*t };
+        }
+        let net = match c.build() {
+            Ok(n) => n,
+            Err(e) if e.to_string().contains("bits the datapath holds") => continue,
+            Err(e) => panic!("seed {seed:#x}, rule `{}`: {e}", r.text),
+        };
+        rules += 1;
+        let mut rule = net.rule.clone().expect("plastic");
+        assert!(bits(rule.sum_max) < MAX_INTERMEDIATE_BITS + 6, "{}", rule.text);
+        let w_top = net.fmt.w.max_raw();
+        for _ in 0..200 {
+            // Registers may hold any 16-bit value; traces and weights any raw value, often
+            // their extremes.
+            for p in &mut rule.params {
+                p.raw = if rng.random_bool(0.3) { 0xFFFF } else { rng.random_range(0..=0xFFFF) };
+            }
+            let f = RuleFixed::new(&rule, 0, w_top);
+            let mut v = [0i64; 6];
+            for (k, x) in v.iter_mut().enumerate() {
+                let fmt = rule.trace_format(synforge_sim::plasticity::rule::Slot::ALL[k]);
+                *x = if rng.random_bool(0.3) {
+                    fmt.max_raw()
+                } else {
+                    rng.random_range(0..=fmt.max_raw())
+                };
+            }
+            let (mut sum, mut sum_max) = (0i128, 0i128);
+            for (k, t) in rule.terms.iter().enumerate() {
+                let e = f.product(k, &v);
+                let max = *t.product_max.last().unwrap_or(&(1u128 << rule.amp.frac));
+                assert!(
+                    e >= 0 && e as u128 <= max,
+                    "seed {seed:#x}, `{}`: term {k} product {e} > {max}",
+                    rule.text
+                );
+                let value = match t.weight {
+                    None => (e as i128) << if rule.weighted { rule.w.frac } else { 0 },
+                    Some(_) => e as i128 * w_top as i128,
+                };
+                assert!(value as u128 <= t.term_max, "seed {seed:#x}, `{}`: term {k}", rule.text);
+                sum += if t.negative { -value } else { value };
+                sum_max += t.term_max as i128;
+            }
+            assert!(sum.abs() <= sum_max && sum_max as u128 == rule.sum_max);
+            checked += 1;
+        }
+    }
+    eprintln!("range analysis: {rules} random rules, {checked} evaluations at random and extreme values, seed {seed:#x}");
 }

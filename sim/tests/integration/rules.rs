@@ -8,13 +8,16 @@
 //! Shorthand used in the comments: `a` is a U0.16 decay factor, `>>` an arithmetic shift,
 //! `P` the inputs that spike in a step; weights are listed input-major (`w[i * neurons + j]`).
 
-use synforge_sim::config::{Config, FormatSpec, Network, Pairing, Reset, Rule, WeightDependence};
+use synforge_sim::config::{
+    Config, FormatSpec, Network, Pairing, Reset, RuleName, WeightDependence,
+};
 use synforge_sim::format::{decay_raw, round_shift, Decay, Format, Rounding};
 use synforge_sim::lfsr::{lfsr_step, Lfsr};
 use synforge_sim::model::{FixedModel, FloatModel, Model};
 use synforge_sim::plasticity::homeostasis::HomeostasisFixed;
 use synforge_sim::plasticity::homeostasis::HomeostasisFloat;
-use synforge_sim::plasticity::stdp::StdpFixed;
+use synforge_sim::plasticity::lang::Trace;
+use synforge_sim::plasticity::rule::RuleFixed;
 use synforge_sim::stimulus::{Stimulus, StimulusKind};
 
 /// `tau = dt / ln 2`: `exp(-dt/tau) = 1/2`, so `a = 32768` and every decay halves.
@@ -100,7 +103,7 @@ fn base(inputs: u32, neurons: u32) -> Config {
     tr.tau_y_ms = TAU_HALF;
     tr.increment = 1.0;
     let pl = &mut c.plasticity;
-    pl.rule = Rule::Off;
+    pl.rule = RuleName::off();
     pl.weight_dependence = WeightDependence::Additive;
     pl.a_plus = 0.0;
     pl.a_minus = 0.0;
@@ -142,7 +145,7 @@ fn base(inputs: u32, neurons: u32) -> Config {
 /// The pair-STDP bench: input 0 is the synapse under test, input 1 a driver whose weight
 /// alone fires the neuron. A2+ = 0.0625 and A2- = 0.03125 in an amplitude format with 12
 /// fraction bits (raw 256 and 128), so `pot - dep` is shifted by `12 - 8 = 4` into the weight.
-fn stdp_bench(rule: Rule, dependence: WeightDependence) -> Config {
+fn stdp_bench(rule: RuleName, dependence: WeightDependence) -> Config {
     let mut c = base(2, 1);
     c.plasticity.rule = rule;
     c.plasticity.weight_dependence = dependence;
@@ -481,7 +484,7 @@ fn scaling_gain_uses_the_quantised_target() {
 
 fn amp(a_plus: f64, a_minus: f64, w: (u32, u32), dep: WeightDependence) -> Result<Network, String> {
     let mut c = base(1, 1);
-    c.plasticity.rule = Rule::Pair;
+    c.plasticity.rule = RuleName::from("pair");
     c.plasticity.weight_dependence = dep;
     c.plasticity.a_plus = a_plus;
     c.plasticity.a_minus = a_minus;
@@ -499,16 +502,19 @@ fn amplitude_frac_is_the_most_that_still_holds_the_largest_amplitude() {
     // -> 21 fraction bits; A2+ = round(0.02 * 2^21) = round(41943.04) = 41943, A2- = 44040.
     let net = amp(0.02, 0.021, (8, 8), Additive).unwrap();
     assert_eq!(net.fmt.amp, Format::unsigned(16, 21));
-    assert_eq!((net.k.a2_plus, net.k.a2_minus), (41943, 44040));
+    assert_eq!(
+        (net.param_raw("a_plus").unwrap(), net.param_raw("a_minus").unwrap()),
+        (41943, 44040)
+    );
     // 0.9: 0.9 * 2^16 = 58982.4 fits, 0.9 * 2^17 = 117964.8 does not -> 16; raw 58982.
     let net = amp(0.9, 0.1, (8, 8), Additive).unwrap();
-    assert_eq!((net.fmt.amp.frac, net.k.a2_plus), (16, 58982));
+    assert_eq!((net.fmt.amp.frac, net.param_raw("a_plus").unwrap()), (16, 58982));
     // "Still fits" is after rounding: 65535.4 / 2^20 rounds to 65535 at 20 bits and fits;
     // 65535.5 / 2^20 rounds to 65536 at 20 bits, so 19 bits: 32767.75 -> 32768.
     let net = amp(65535.4 / 1048576.0, 0.0, (8, 8), Additive).unwrap();
-    assert_eq!((net.fmt.amp.frac, net.k.a2_plus), (20, 65535));
+    assert_eq!((net.fmt.amp.frac, net.param_raw("a_plus").unwrap()), (20, 65535));
     let net = amp(65535.5 / 1048576.0, 0.0, (8, 8), Additive).unwrap();
-    assert_eq!((net.fmt.amp.frac, net.k.a2_plus), (19, 32768));
+    assert_eq!((net.fmt.amp.frac, net.param_raw("a_plus").unwrap()), (19, 32768));
     // All amplitudes zero: at most 32 bits.
     let net = amp(0.0, 0.0, (8, 8), Additive).unwrap();
     assert_eq!(net.fmt.amp.frac, 32);
@@ -527,12 +533,12 @@ fn amplitude_frac_is_the_most_that_still_holds_the_largest_amplitude() {
 #[test]
 fn amplitude_frac_when_given_is_checked_against_the_weight_format() {
     let mut c = base(1, 1);
-    c.plasticity.rule = Rule::Pair;
+    c.plasticity.rule = RuleName::from("pair");
     c.plasticity.a_plus = 0.01;
     c.plasticity.amplitude_frac = Some(12);
     let net = build(&c);
     // 0.01 * 2^12 = 40.96 -> 41.
-    assert_eq!((net.fmt.amp.frac, net.k.a2_plus), (12, 41));
+    assert_eq!((net.fmt.amp.frac, net.param_raw("a_plus").unwrap()), (12, 41));
     c.plasticity.amplitude_frac = Some(7);
     let e = c.build().unwrap_err().to_string();
     assert_eq!(
@@ -923,7 +929,7 @@ fn traces_decay_with_their_own_factor() {
 
 #[test]
 fn pair_pre_before_post_potentiates() {
-    let c = stdp_bench(Rule::Pair, WeightDependence::Additive);
+    let c = stdp_bench(RuleName::from("pair"), WeightDependence::Additive);
     let w0 = [64, 192]; // 0.25 (test), 0.75 (driver)
     let mut m = fixed(&c, &w0);
     // t0: P = {0}: v = 64 < 128. Depression with y1 = 0: dep = 0, round(0 - 0, 4) = 0.
@@ -944,7 +950,7 @@ fn pair_pre_before_post_potentiates() {
 
 #[test]
 fn pair_post_before_pre_depresses() {
-    let c = stdp_bench(Rule::Pair, WeightDependence::Additive);
+    let c = stdp_bench(RuleName::from("pair"), WeightDependence::Additive);
     let w0 = [64, 192];
     let mut m = fixed(&c, &w0);
     // t0: P = {1} fires the neuron: w1 = 192 + 16 = 208; w0: pot = 0 (x1_0 = 0) -> 64.
@@ -963,7 +969,7 @@ fn pair_post_before_pre_depresses() {
 
 #[test]
 fn pair_same_step_pre_and_post_is_pre_before_post() {
-    let c = stdp_bench(Rule::Pair, WeightDependence::Additive);
+    let c = stdp_bench(RuleName::from("pair"), WeightDependence::Additive);
     let w0 = [64, 192];
     let mut m = fixed(&c, &w0);
     // t0: P = {0, 1}: v = 256 spikes.
@@ -988,7 +994,7 @@ fn pair_same_step_pre_and_post_is_pre_before_post() {
 #[test]
 fn additive_update_is_clamped_to_the_bounds() {
     // w_min 0.0625 (raw 16), w_max 0.875 (raw 224).
-    let mut c = stdp_bench(Rule::Pair, WeightDependence::Additive);
+    let mut c = stdp_bench(RuleName::from("pair"), WeightDependence::Additive);
     c.plasticity.w_min = 0.0625;
     c.plasticity.w_max = 0.875;
     let w0 = [18, 220];
@@ -1014,7 +1020,7 @@ fn additive_update_is_clamped_to_the_bounds() {
 #[test]
 fn multiplicative_update_vanishes_at_the_bounds() {
     // Soft bounds: pot * (w_max - w) - dep * (w - w_min), >> 12. w_min 16, w_max 224.
-    let mut c = stdp_bench(Rule::Pair, WeightDependence::Multiplicative);
+    let mut c = stdp_bench(RuleName::from("pair"), WeightDependence::Multiplicative);
     c.plasticity.w_min = 0.0625;
     c.plasticity.w_max = 0.875;
     // At the bounds: test synapse at w_min, driver at w_max.
@@ -1050,7 +1056,7 @@ fn multiplicative_update_vanishes_at_the_bounds() {
 #[test]
 fn triplet_terms_read_the_other_trace_before_the_current_spike() {
     // A3+ = 0.125 (raw 512), A3- = 0.0625 (raw 256); traces halve every step.
-    let mut c = stdp_bench(Rule::Triplet, WeightDependence::Additive);
+    let mut c = stdp_bench(RuleName::from("triplet"), WeightDependence::Additive);
     c.plasticity.a3_plus = 0.125;
     c.plasticity.a3_minus = 0.0625;
     let w0 = [64, 192];
@@ -1082,29 +1088,24 @@ fn triplet_terms_read_the_other_trace_before_the_current_spike() {
 fn stdp_bracket_saturates_at_16_bits() {
     // min(A2+ + ((A3+ * y2) >> y2.frac), 0xFFFF): 60000 + (60000 * 64 >> 6) = 120000 -> 65535;
     // pot = x1 (64) * 65535 >> 6 = 65535.
-    let s = StdpFixed {
-        dependence: WeightDependence::Additive,
-        a2_plus: 60000,
-        a2_minus: 60000,
-        a3_plus: 60000,
-        a3_minus: 60000,
-        amp_frac: 16,
-        x1_frac: 6,
-        x2_frac: 6,
-        y1_frac: 6,
-        y2_frac: 6,
-        w_frac: 8,
-        w_min: 0,
-        w_max: 255,
-        rounding: Rounding::Floor,
-    };
-    assert_eq!(s.pot(64, 64), 65535);
-    assert_eq!(s.dep(64, 64), 65535);
+    let mut c = stdp_bench(RuleName::from("triplet"), WeightDependence::Additive);
+    c.formats.weight = spec(8, 8, Rounding::Floor);
+    let (a2, a3) = (60000.0 / 65536.0, 60000.0 / 65536.0);
+    (c.plasticity.a_plus, c.plasticity.a_minus) = (a2, a2);
+    (c.plasticity.a3_plus, c.plasticity.a3_minus) = (a3, a3);
+    c.plasticity.amplitude_frac = Some(16);
+    let net = build(&c);
+    assert_eq!(net.param_raw("a_plus"), Some(60000));
+    let s = RuleFixed::new(net.rule.as_ref().expect("plastic"), net.k.w_min, net.k.w_max);
+    // Slots: x1, x2 before the pre bump; x1, x2 after it; y1; y2.
+    let v = |x1p: i64, y2: i64, y1: i64, x2: i64| [0, x2, x1p, 0, y1, y2];
+    assert_eq!(s.product(0, &v(64, 64, 0, 0)), 65535);
+    assert_eq!(s.product(1, &v(0, 0, 64, 64)), 65535);
     // y2 = 0: the bracket is A2+ alone: 64 * 60000 >> 6 = 60000.
-    assert_eq!(s.pot(64, 0), 60000);
+    assert_eq!(s.product(0, &v(64, 0, 0, 0)), 60000);
     // apply: w = 10 + ((65535 - 0) >> 8) = 10 + 255 = 265 -> clamped to 255.
-    assert_eq!(s.apply(10, 65535, 0, &mut Lfsr::new(1)), 255);
-    assert_eq!(s.apply(10, 0, 65535, &mut Lfsr::new(1)), 0);
+    assert_eq!(s.apply(10, (65535, 0), &mut Lfsr::new(1)), 255);
+    assert_eq!(s.apply(10, (-65535, 0), &mut Lfsr::new(1)), 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1261,7 +1262,7 @@ fn input_traces_round_with_the_input_lfsr_in_input_order() {
     let seed = 0xBEEF;
     let mut c = base(2, 1);
     c.network.seed = seed;
-    c.plasticity.rule = Rule::Triplet;
+    c.plasticity.rule = RuleName::from("triplet");
     c.neuron.threshold = 100.0;
     c.traces.tau_plus_ms = 20.0;
     c.traces.tau_x_ms = 3.0;
@@ -1315,7 +1316,8 @@ type Observed = (bool, [i64; 4], Vec<i64>);
 /// synapse on a scaling step (6). No inhibition (one neuron).
 fn reference_neuron(net: &Network, w0: &[i64], stim: &[Vec<bool>], bug: Break) -> Vec<Observed> {
     let (k, f, c) = (&net.k, &net.fmt, &net.cfg);
-    let triplet = net.triplet();
+    let triplet = net.has_trace(Trace::X2);
+    let a = |name: &str| net.param_raw(name).unwrap_or(0);
     let n = w0.len();
     let mut l = RefLfsr::neuron(k.seed, 0);
     let (mut v, mut theta_a, mut y1, mut y2) = (0i64, 0i64, 0i64, 0i64);
@@ -1363,8 +1365,8 @@ fn reference_neuron(net: &Network, w0: &[i64], stim: &[Vec<bool>], bug: Break) -
                 continue;
             }
             let x1p = if p[i] { f.x1.sat(x1[i] + k.inc_x1) } else { x1[i] };
-            let bracket_p = (k.a2_plus + ((k.a3_plus * y2) >> f.y2.frac)).min(0xFFFF);
-            let bracket_d = (k.a2_minus + ((k.a3_minus * x2[i]) >> f.x2.frac)).min(0xFFFF);
+            let bracket_p = (a("a_plus") + ((a("a3_plus") * y2) >> f.y2.frac)).min(0xFFFF);
+            let bracket_d = (a("a_minus") + ((a("a3_minus") * x2[i]) >> f.x2.frac)).min(0xFFFF);
             let pot = if spike { (x1p * bracket_p) >> f.x1.frac } else { 0 };
             let dep = if p[i] { (y1 * bracket_d) >> f.y1.frac } else { 0 };
             let dw = match c.plasticity.weight_dependence {
@@ -1409,7 +1411,7 @@ fn reference_neuron(net: &Network, w0: &[i64], stim: &[Vec<bool>], bug: Break) -
 
 /// Every neuron-side rounding stochastic, input traces floor, refractory 2 steps, adaptive
 /// threshold, scaling every 20 steps, three inputs.
-fn draw_order_bench(rule: Rule, dependence: WeightDependence) -> Config {
+fn draw_order_bench(rule: RuleName, dependence: WeightDependence) -> Config {
     let mut c = base(3, 1);
     c.network.seed = 0xACE1;
     c.neuron.tau_m_ms = 20.0;
@@ -1424,11 +1426,12 @@ fn draw_order_bench(rule: Rule, dependence: WeightDependence) -> Config {
     c.traces.tau_minus_ms = 20.0;
     c.traces.tau_y_ms = 30.0;
     c.traces.tau_x_ms = 25.0;
+    let triplet = rule.as_str() == "triplet";
     c.plasticity.rule = rule;
     c.plasticity.weight_dependence = dependence;
     c.plasticity.a_plus = 0.01;
     c.plasticity.a_minus = 0.004;
-    if rule == Rule::Triplet {
+    if triplet {
         c.plasticity.a3_plus = 0.008;
         c.plasticity.a3_minus = 0.002;
     }
@@ -1468,19 +1471,22 @@ fn check_draw_order(c: Config, bugs: &[Break]) {
 #[test]
 fn a_neuron_draws_in_contract_order_pair_additive() {
     let bugs = [Break::DrawWhenRefractory, Break::DescendingInputs];
-    check_draw_order(draw_order_bench(Rule::Pair, WeightDependence::Additive), &bugs);
+    check_draw_order(draw_order_bench(RuleName::from("pair"), WeightDependence::Additive), &bugs);
 }
 
 #[test]
 fn a_neuron_draws_in_contract_order_triplet_multiplicative() {
     let bugs = [Break::DrawWhenRefractory, Break::DescendingInputs];
-    check_draw_order(draw_order_bench(Rule::Triplet, WeightDependence::Multiplicative), &bugs);
+    check_draw_order(
+        draw_order_bench(RuleName::from("triplet"), WeightDependence::Multiplicative),
+        &bugs,
+    );
 }
 
 #[test]
 fn a_neuron_draws_for_a_weight_update_even_when_its_shift_is_zero() {
     // amplitude_frac = weight frac = 8: `round(pot - dep, 0)` adds nothing but still draws.
-    let mut c = draw_order_bench(Rule::Pair, WeightDependence::Additive);
+    let mut c = draw_order_bench(RuleName::from("pair"), WeightDependence::Additive);
     c.plasticity.amplitude_frac = Some(8);
     c.plasticity.a_plus = 0.05;
     c.plasticity.a_minus = 0.004;
@@ -1675,7 +1681,7 @@ fn the_narrowest_and_widest_formats_are_accepted_and_run() {
     narrow.neuron.threshold = 1.0;
     narrow.plasticity.w_max = 3.0;
     narrow.plasticity.w_init = 1.0;
-    narrow.plasticity.rule = Rule::Triplet;
+    narrow.plasticity.rule = RuleName::from("triplet");
     narrow.plasticity.a_plus = 0.5;
     narrow.plasticity.a3_minus = 0.25;
     // Widest: membrane sQ16.16, weight uQ0.16, threshold uQ16.16, traces uQ4.12.
@@ -1688,7 +1694,7 @@ fn the_narrowest_and_widest_formats_are_accepted_and_run() {
         *t = spec(16, 12, Rounding::Nearest);
     }
     wide.plasticity.w_max = 65535.0 / 65536.0;
-    wide.plasticity.rule = Rule::Pair;
+    wide.plasticity.rule = RuleName::from("pair");
     wide.plasticity.a_plus = 0.01;
     wide.homeostasis.adaptive_threshold = true;
     wide.homeostasis.theta_step = 30000.0;
