@@ -934,6 +934,12 @@ impl RuleFixed {
     /// factor by factor, with none of the shortcuts above: `pre` and `post` say which spikes
     /// happened. The reference the model's kernels are held to.
     pub fn update(&self, w: u16, pre: bool, post: bool, v: &Vals, lfsr: &mut Lfsr) -> u16 {
+        let dw = round_shift(self.sum(w, pre, post, v), self.shift, self.rounding, lfsr);
+        (w as i64 + dw).clamp(self.w_min, self.w_max) as u16
+    }
+
+    /// The exact sum `S` that [`RuleFixed::update`] rounds (semantics §4.3), term by term.
+    pub fn sum(&self, w: u16, pre: bool, post: bool, v: &Vals) -> i64 {
         let w = w as i64;
         let mut sum = 0i64;
         for t in &self.reference {
@@ -954,8 +960,7 @@ impl RuleFixed {
             };
             sum += if t.negative { -c } else { c };
         }
-        let dw = round_shift(sum, self.shift, self.rounding, lfsr);
-        (w + dw).clamp(self.w_min, self.w_max) as u16
+        sum
     }
 }
 
