@@ -23,8 +23,7 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
     // and m may not fit the address width (8 x 1 synapses have 3-bit addresses): 0 there.
     let next_base = if n > 1 { m as u64 } else { 0 };
     let h = &net.cfg.homeostasis;
-    let (adaptive, scaling, triplet, plastic) =
-        (h.adaptive_threshold, h.scaling, l.triplet, l.plastic);
+    let (adaptive, scaling, plastic) = (h.adaptive_threshold, h.scaling, l.plastic);
     let nw = &l.neuron_word;
     let xw = &l.input_word;
     let qw = crate::verilog::bits_for(m.max(n) as u64);
@@ -232,7 +231,7 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
             s,
             "                    8'd{}: mm_reg_rdata <= {};",
             r.index,
-            zx(r.name, r.width, 32)
+            zx(&r.name, r.width, 32)
         )
         .unwrap();
     }
@@ -308,7 +307,7 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
         s.push_str("                theta_a <= theta_dec;\n");
     }
     s.push_str("                trace_y1 <= y1_dec;\n");
-    if triplet {
+    if l.y2 {
         s.push_str("                trace_y2 <= y2_dec;\n");
     }
     writeln!(s, "                count <= {};\n                spiked_last <= {};\n                lfsr <= n_l4;", nq("count"), nq("spiked")).unwrap();
@@ -440,7 +439,7 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
             writeln!(s, "                theta_a <= {};", nr("theta_a")).unwrap();
         }
         writeln!(s, "                trace_y1 <= {};", nr("trace_y1")).unwrap();
-        if triplet {
+        if l.y2 {
             writeln!(s, "                trace_y2 <= {};", nr("trace_y2")).unwrap();
         }
         writeln!(s, "                refrac <= {};\n                count <= 16'd0;\n                fired <= {};", nr("refrac"), nr("spiked")).unwrap();

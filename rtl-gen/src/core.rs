@@ -7,8 +7,10 @@ use std::fmt::Write;
 
 use synforge_sim::config::Network;
 
-use crate::layout::{draws, Layout};
+use crate::layout::{draws, rule_param_reg, Layout};
+use crate::plasticity::rule::{self as rule_dp, slot_port};
 use crate::verilog::{lit, zx};
+use synforge_sim::plasticity::rule::{Rule, Slot};
 
 /// Controller states, in the order of a step. The values are what the VCD shows in `state`.
 pub const STATES: &[&str] = &[
@@ -57,7 +59,6 @@ pub fn module(net: &Network, l: &Layout) -> String {
     let h = &net.cfg.homeostasis;
     let adaptive = h.adaptive_threshold;
     let scaling = h.scaling;
-    let triplet = l.triplet;
     let plastic = l.plastic;
     let nw = &l.neuron_word;
     let xw = &l.input_word;
@@ -137,7 +138,7 @@ pub fn module(net: &Network, l: &Layout) -> String {
         writeln!(v, "    reg [{}:0] theta_a;", wth - 1).unwrap();
     }
     writeln!(v, "    reg [{}:0] trace_y1;", wy1 - 1).unwrap();
-    if triplet {
+    if l.y2 {
         writeln!(v, "    reg [{}:0] trace_y2;", wy2 - 1).unwrap();
     }
     if l.single_port {
@@ -164,7 +165,7 @@ pub fn module(net: &Network, l: &Layout) -> String {
     writeln!(
         v,
         "    assign in_l2 = {};",
-        if triplet && draws(net.rnd.x2) { "in_d2" } else { "in_l1" }
+        if l.x2 && draws(net.rnd.x2) { "in_d2" } else { "in_l1" }
     )
     .unwrap();
     // The scan's rounding draws come from registers one step ahead (`in_r1`, `in_r2`), so the
@@ -172,7 +173,7 @@ pub fn module(net: &Network, l: &Layout) -> String {
     // advances `lfsr_in` by `k` draws this clock, the next draws are jumps of `k + 1` and
     // `k + a + 1` from it (`a`: 1 when x1 draws); otherwise they are `in_d1` and `in_d2`.
     let a = draws(net.rnd.x1) as u32;
-    let k = a + (triplet && draws(net.rnd.x2)) as u32;
+    let k = a + (l.x2 && draws(net.rnd.x2)) as u32;
     let jump =
         |n: u32| if n == 1 { "sf_lfsr_draw".to_string() } else { format!("sf_lfsr_draw{n}") };
     writeln!(v, "    wire [31:0] in_j1, in_j2;\n    {} u_in_jump1 (.s(lfsr_in), .d(in_j1));\n    {} u_in_jump2 (.s(lfsr_in), .d(in_j2));", jump(k + 1), jump(k + a + 1)).unwrap();
@@ -187,7 +188,7 @@ pub fn module(net: &Network, l: &Layout) -> String {
         xq("trace_x1")
     )
     .unwrap();
-    if triplet {
+    if l.x2 {
         writeln!(v, "    wire [{}:0] x2_dec;", wx2 - 1).unwrap();
         writeln!(
             v,
@@ -203,7 +204,7 @@ pub fn module(net: &Network, l: &Layout) -> String {
         xr("trace_x1")
     )
     .unwrap();
-    if triplet {
+    if l.x2 {
         writeln!(v, "    wire [{}:0] x2_bump;", wx2 - 1).unwrap();
         writeln!(
             v,
@@ -238,7 +239,7 @@ pub fn module(net: &Network, l: &Layout) -> String {
     let (th, y1, y2) = (
         (adaptive && draws(net.rnd.theta)) as u32,
         draws(net.rnd.y1) as u32,
-        (triplet && draws(net.rnd.y2)) as u32,
+        (l.y2 && draws(net.rnd.y2)) as u32,
     );
     v.push_str("    wire [31:0] n_d1, n_d2, n_d3, n_d4, n_l4;\n");
     v.push_str("    assign n_d1 = n_j1;\n");
@@ -264,7 +265,7 @@ pub fn module(net: &Network, l: &Layout) -> String {
         nq("trace_y1")
     )
     .unwrap();
-    if triplet {
+    if l.y2 {
         writeln!(v, "    wire [{}:0] y2_dec;", wy2 - 1).unwrap();
         writeln!(
             v,
@@ -275,7 +276,7 @@ pub fn module(net: &Network, l: &Layout) -> String {
     }
     writeln!(v, "    wire [{}:0] y1_bump;", wy1 - 1).unwrap();
     v.push_str("    sf_bump_y1 u_bump_y1 (.q(trace_y1), .inc(param_inc_y1), .d(y1_bump));\n");
-    if triplet {
+    if l.y2 {
         writeln!(v, "    wire [{}:0] y2_bump;", wy2 - 1).unwrap();
         v.push_str("    sf_bump_y2 u_bump_y2 (.q(trace_y2), .inc(param_inc_y2), .d(y2_bump));\n");
     }
@@ -338,70 +339,8 @@ pub fn module(net: &Network, l: &Layout) -> String {
     writeln!(v, "    reg [31:0] lfsr_next;       // one draw from lfsr, ready for the next weight rounding\n    wire [31:0] w_draw = lfsr_next;\n    wire w_consume = {w_consume};\n    wire [31:0] w_next;\n    sf_lfsr_draw u_w_draw (.s(w_consume ? lfsr_next : lfsr), .d(w_next));").unwrap();
     v.push_str("    /* verilator lint_off UNUSEDSIGNAL */ // address bits above the regions' fields; draws a config does not use; the scan's copy of the spike flag\n");
     writeln!(v, "    wire unused_ok = &{{1'b0, mm_addr, in_d2, in_r2, in_j2, n_d2, n_d3, n_d4, n_j1, n_j2, n_j3, n_j4, w_draw, xram_q{}}};\n    /* verilator lint_on UNUSEDSIGNAL */", xw.slice("pre")).unwrap();
-    if plastic {
-        writeln!(
-            v,
-            "    wire [{}:0] x1_seen = {} ? x1_bump : {};",
-            wx1 - 1,
-            xr("pre"),
-            xr("trace_x1")
-        )
-        .unwrap();
-        // The update runs over four clocks after the reads (docs/rtl.md §2): stage 2
-        // registers the memories' words (with this step's x1 increment), stage 3 the two trace
-        // products, stage 4 the rounded step, stage 5 the clamped word; stage 6 writes it.
-        let (potw, depw) = crate::plasticity::stdp::product_widths(net, l);
-        let tw = crate::plasticity::stdp::step_width(net, l);
-        writeln!(v, "    reg [{}:0] pl_x1;      // stage 3: x1 as potentiation reads it", wx1 - 1)
-            .unwrap();
-        if triplet {
-            writeln!(v, "    reg [{}:0] pl_x2;", wx2 - 1).unwrap();
-        }
-        writeln!(v, "    reg pl_pre;\n    reg [{}:0] pl_w4, pl_w5; // the synapse word, stages 4 and 5 (stage 3: wram_q)", l.sw - 1).unwrap();
-        writeln!(
-            v,
-            "    reg [{}:0] pl_pot;     // stage 4: the products\n    reg [{}:0] pl_dep;",
-            potw - 1,
-            depw - 1
-        )
-        .unwrap();
-        writeln!(v, "    reg [{}:0] pl_dw;      // stage 5: the rounded step", tw - 1).unwrap();
-        writeln!(v, "    reg [{}:0] pl_wd;      // stage 6: the word written\n    reg pl_we;             // stage 6: write it", l.sw - 1).unwrap();
-        writeln!(v, "    reg [{}:0] pl_wa;      // stage 6: at this address", waw - 1).unwrap();
-        writeln!(v, "    wire [{}:0] stdp_pot;\n    wire [{}:0] stdp_dep;\n    wire [{}:0] stdp_dw;\n    wire [{}:0] w_stdp;", potw - 1, depw - 1, tw - 1, ww - 1).unwrap();
-        let mut p = "    sf_stdp_prod u_stdp_prod (.x1(pl_x1), ".to_string();
-        if triplet {
-            p.push_str(".x2(pl_x2), ");
-        }
-        p.push_str(".y1(trace_y1), ");
-        if triplet {
-            p.push_str(".y2(trace_y2), ");
-        }
-        p.push_str(".post(fired), .pre(pl_pre), .a2p(param_a2_plus), .a2m(param_a2_minus), ");
-        if triplet {
-            p.push_str(".a3p(param_a3_plus), .a3m(param_a3_minus), ");
-        }
-        p.push_str(".pot(stdp_pot), .dep(stdp_dep));\n");
-        v.push_str(&p);
-        writeln!(v, "    sf_stdp_round u_stdp_round (.pot(pl_pot), .dep(pl_dep), .w(pl_w4[{0}:0]), .r(w_draw), .w_min(param_w_min), .w_max(param_w_max), .dw(stdp_dw));", ww - 1).unwrap();
-        writeln!(v, "    sf_stdp_clamp u_stdp_clamp (.dw(pl_dw), .w(pl_w5[{0}:0]), .w_min(param_w_min), .w_max(param_w_max), .d(w_stdp));", ww - 1).unwrap();
-        let word = if ww < l.sw {
-            format!("{{pl_w5[{}:{ww}], w_stdp}}", l.sw - 1)
-        } else {
-            "w_stdp".to_string()
-        };
-        v.push_str("    always @(posedge clk) begin\n");
-        v.push_str("        pl_x1 <= x1_seen;\n");
-        if triplet {
-            writeln!(v, "        pl_x2 <= {};", xr("trace_x2")).unwrap();
-        }
-        writeln!(
-            v,
-            "        pl_pre <= {};\n        pl_w4 <= wram_q;\n        pl_w5 <= pl_w4;",
-            xr("pre")
-        )
-        .unwrap();
-        writeln!(v, "        pl_pot <= stdp_pot;\n        pl_dep <= stdp_dep;\n        pl_dw <= stdp_dw;\n        pl_wd <= {word};\n    end").unwrap();
+    if let Some(rule) = net.rule.as_ref() {
+        plasticity(&mut v, l, rule);
     }
     if scaling {
         v.push_str("    wire [15:0] scale_now;\n");
@@ -436,4 +375,100 @@ pub fn module(net: &Network, l: &Layout) -> String {
     crate::controller::emit(&mut v, net, l, &init_word);
     v.push_str("endmodule\n");
     v
+}
+
+/// The plasticity datapath (docs/rtl.md §2): stage 2 registers the memories' words and the
+/// trace values the rule reads (stage 3: `pl_<slot>`, `wram_q`), stage 3 the rule's grouped
+/// products (`pl_g_*`), stage 4 the rounded step (`pl_dw`), stage 5 the clamped word
+/// (`pl_wd`); stage 6 writes it.
+fn plasticity(v: &mut String, l: &Layout, rule: &Rule) {
+    let (ww, sw) = (l.ww, l.sw);
+    let xw = &l.input_word;
+    let xr = |f: &str| format!("xram_rd{}", xw.slice(f));
+    let sh = rule_dp::shape(rule, ww);
+    let slots = rule_dp::slots(rule);
+    // What each slot holds at stage 2 (semantics §4.3's table): the pre traces before or after
+    // this step's pre bump, the post traces before this step's post bump (they are bumped in
+    // N_WB, after the loop).
+    let source = |s: Slot| match s {
+        Slot::X1 => xr("trace_x1"),
+        Slot::X2 => xr("trace_x2"),
+        Slot::X1Post => format!("({} ? x1_bump : {})", xr("pre"), xr("trace_x1")),
+        Slot::X2Post => format!("({} ? x2_bump : {})", xr("pre"), xr("trace_x2")),
+        Slot::Y1 => "trace_y1".into(),
+        Slot::Y2 => "trace_y2".into(),
+    };
+    let pre_slot = |s: Slot| !matches!(s, Slot::Y1 | Slot::Y2);
+    for &s in &slots {
+        if pre_slot(s) {
+            let w = rule.trace_format(s).width;
+            writeln!(
+                v,
+                "    reg [{}:0] pl_{};      // stage 3: a trace value the rule reads",
+                w - 1,
+                slot_port(s)
+            )
+            .unwrap();
+        }
+    }
+    writeln!(v, "    reg pl_pre;\n    reg [{}:0] pl_w4, pl_w5; // the synapse word, stages 4 and 5 (stage 3: wram_q)", sw - 1).unwrap();
+    for g in &sh.groups {
+        writeln!(
+            v,
+            "    wire [{0}:0] rule_{1};\n    reg [{0}:0] pl_{1};   // stage 4: a group of terms",
+            g.width - 1,
+            g.name
+        )
+        .unwrap();
+    }
+    writeln!(
+        v,
+        "    wire [{0}:0] rule_dw;\n    reg [{0}:0] pl_dw;      // stage 5: the rounded step",
+        sh.step - 1
+    )
+    .unwrap();
+    writeln!(v, "    wire [{}:0] w_rule;", ww - 1).unwrap();
+    writeln!(v, "    reg [{}:0] pl_wd;      // stage 6: the word written\n    reg pl_we;             // stage 6: write it", sw - 1).unwrap();
+    writeln!(v, "    reg [{}:0] pl_wa;      // stage 6: at this address", l.waw - 1).unwrap();
+    let mut conn: Vec<String> = slots
+        .iter()
+        .map(|&s| {
+            let p = slot_port(s);
+            if pre_slot(s) {
+                format!(".{p}(pl_{p})")
+            } else {
+                format!(".{p}({})", source(s))
+            }
+        })
+        .collect();
+    conn.push(".post(fired)".into());
+    conn.push(".pre(pl_pre)".into());
+    for (k, p) in rule.params.iter().enumerate() {
+        conn.push(format!(".{}({})", rule_dp::param_port(&p.name), rule_param_reg(k, &p.name).1));
+    }
+    for g in &sh.groups {
+        conn.push(format!(".{0}(rule_{0})", g.name));
+    }
+    writeln!(v, "    sf_rule_prod u_rule_prod ({});", conn.join(", ")).unwrap();
+    let groups: Vec<String> = sh.groups.iter().map(|g| format!(".{0}(pl_{0})", g.name)).collect();
+    writeln!(v, "    sf_rule_round u_rule_round ({}, .w(pl_w4[{}:0]), .r(w_draw), .w_min(param_w_min), .w_max(param_w_max), .dw(rule_dw));", groups.join(", "), ww - 1).unwrap();
+    writeln!(v, "    sf_rule_clamp u_rule_clamp (.dw(pl_dw), .w(pl_w5[{0}:0]), .w_min(param_w_min), .w_max(param_w_max), .d(w_rule));", ww - 1).unwrap();
+    let word =
+        if ww < sw { format!("{{pl_w5[{}:{ww}], w_rule}}", sw - 1) } else { "w_rule".to_string() };
+    v.push_str("    always @(posedge clk) begin\n");
+    for &s in &slots {
+        if pre_slot(s) {
+            writeln!(v, "        pl_{} <= {};", slot_port(s), source(s)).unwrap();
+        }
+    }
+    writeln!(
+        v,
+        "        pl_pre <= {};\n        pl_w4 <= wram_q;\n        pl_w5 <= pl_w4;",
+        xr("pre")
+    )
+    .unwrap();
+    for g in &sh.groups {
+        writeln!(v, "        pl_{0} <= rule_{0};", g.name).unwrap();
+    }
+    writeln!(v, "        pl_dw <= rule_dw;\n        pl_wd <= {word};\n    end").unwrap();
 }

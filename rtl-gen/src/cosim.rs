@@ -102,10 +102,17 @@ pub struct Report {
 pub fn structure_key(net: &Network) -> String {
     let c = &net.cfg;
     format!(
-        "{:?} {:?} {:?} {:?} {:?} {:?} {} {} {} {} {:?} {}",
+        "{:?} {:?} {:?} {:?} {:?} {:?} {:?} {} {} {} {} {:?} {}",
         net.fmt,
         net.rnd,
         c.plasticity.rule,
+        // The rule's datapath: its terms (numbers written in it are constants of the
+        // datapath) and the amplitude format; its parameters are registers.
+        net.rule.as_ref().map(|r| (
+            &r.text,
+            r.amp,
+            r.params.iter().map(|p| &p.name).collect::<Vec<_>>()
+        )),
         c.plasticity.weight_dependence,
         c.traces.pairing,
         c.neuron.reset,
@@ -762,7 +769,7 @@ impl<'a> Checker<'a> {
                 get(&l.input_word, hex, "trace_x2"),
                 get(&l.input_word, hex, "pre"),
             ];
-            let want = [x1[i] as u64, if l.triplet { x2[i] as u64 } else { 0 }, 0];
+            let want = [x1[i] as u64, if l.x2 { x2[i] as u64 } else { 0 }, 0];
             for (k, name) in ["trace_x1", "trace_x2", "pre"].iter().enumerate() {
                 if got[k] != want[k] {
                     self.differ(Some(t), format!("input {i}"), name, want[k], got[k]);
@@ -820,7 +827,7 @@ impl<'a> Checker<'a> {
             ("v_mem", raw.v_mem as u64 & vmask),
             ("theta_a", if adaptive { raw.theta_a } else { 0 }),
             ("trace_y1", raw.trace_y1),
-            ("trace_y2", if l.triplet { raw.trace_y2 } else { 0 }),
+            ("trace_y2", if l.y2 { raw.trace_y2 } else { 0 }),
             ("refrac", raw.refrac),
             ("count", raw.count),
             ("spiked", raw.spiked),
@@ -869,7 +876,7 @@ impl<'a> Checker<'a> {
                 rd(REGION_INPUTS << 28 | (i as u32) << 2),
                 rd(REGION_INPUTS << 28 | (i as u32) << 2 | 1),
             ];
-            let want = [x1[i] as u64, if l.triplet { x2[i] as u64 } else { 0 }];
+            let want = [x1[i] as u64, if l.x2 { x2[i] as u64 } else { 0 }];
             for k in 0..2 {
                 if got[k] != want[k] {
                     self.differ(

@@ -4,6 +4,8 @@
 use serde::Serialize;
 use synforge_sim::config::Network;
 use synforge_sim::format::Rounding;
+use synforge_sim::plasticity::lang::Trace;
+use synforge_sim::plasticity::rule::AMP_BITS;
 
 use crate::verilog::bits_for;
 
@@ -105,11 +107,11 @@ pub struct Reg {
     /// Register index (address in region 0).
     pub index: u32,
     /// Verilog name (`param_...`).
-    pub name: &'static str,
+    pub name: String,
     /// Bits held (the rest of the 32-bit word reads as zero).
     pub width: u32,
     /// Meaning and format.
-    pub what: &'static str,
+    pub what: String,
     /// The value for the config it was generated from.
     pub value: u64,
     /// Whether this design has it (a register its rule choices never read is not built;
@@ -154,8 +156,10 @@ pub struct Layout {
     pub synapse_word: Word,
     /// Parameter registers.
     pub regs: Vec<Reg>,
-    /// Triplet rule.
-    pub triplet: bool,
+    /// The trace x2 exists (the rule reads it).
+    pub x2: bool,
+    /// The trace y2 exists.
+    pub y2: bool,
     /// Plasticity on.
     pub plastic: bool,
     /// The weight RAM has one port (`[hardware] weight_memory = "single-port"`).
@@ -193,17 +197,10 @@ impl Layout {
             ));
         }
         let f = &net.fmt;
-        if net.rule.as_ref().is_some_and(|r| !matches!(r.name.as_str(), "pair" | "triplet")) {
-            return Err(unrealisable(
-                "plasticity.rule",
-                "the generator builds the pair and triplet presets so far; a custom rule runs in \
-                 the models (sim, compare) but not yet in hardware"
-                    .into(),
-            ));
-        }
-        let triplet = is_triplet(net);
+        let (x2, y2) = (net.has_trace(Trace::X2), net.has_trace(Trace::Y2));
         let plastic = net.plastic();
-        let (wx2, wy2) = if triplet { (f.x2.width, f.y2.width) } else { (0, 0) };
+        let wx2 = if x2 { f.x2.width } else { 0 };
+        let wy2 = if y2 { f.y2.width } else { 0 };
         let adaptive = net.cfg.homeostasis.adaptive_threshold;
         let q = |fmt: &synforge_sim::format::Format| fmt.q_name();
         let neuron_word = Word::new(&[
@@ -230,26 +227,24 @@ impl Layout {
             ("reserved", sw - f.w.width, "reserved for later per-synapse state".into()),
         ]);
         let k = &net.k;
-        let amp = |name: &str| net.param_raw(name).unwrap_or(0);
         let h = &net.cfg.homeostasis;
         let built = |name: &str| match name {
             "param_decay_theta" | "param_theta_step" => h.adaptive_threshold,
-            "param_decay_x2" | "param_decay_y2" | "param_inc_x2" | "param_inc_y2"
-            | "param_a3_plus" | "param_a3_minus" => triplet,
-            "param_a2_plus" | "param_a2_minus" => plastic,
+            "param_decay_x2" | "param_inc_x2" => x2,
+            "param_decay_y2" | "param_inc_y2" => y2,
             "param_scale_target" | "param_scale_gain" | "param_scale_period" => h.scaling,
             "param_w_min" | "param_w_max" => plastic || h.scaling,
             _ => true,
         };
-        let reg = |index, name: &'static str, width, what, value: i64| Reg {
+        let reg = |index, name: &str, width, what: &str, value: i64| Reg {
             index,
-            name,
+            name: name.into(),
             width,
-            what,
+            what: what.into(),
             value: value as u64,
             built: built(name),
         };
-        let regs = vec![
+        let mut regs = vec![
             reg(
                 1,
                 "param_seed",
@@ -287,10 +282,6 @@ impl Layout {
             reg(11, "param_refractory", 16, "refractory period, steps", k.refractory_steps as i64),
             reg(12, "param_w_min", f.w.width, "lower weight bound, weight format", k.w_min),
             reg(13, "param_w_max", f.w.width, "upper weight bound, weight format", k.w_max),
-            reg(14, "param_a2_plus", 16, "A2+, amplitude format", amp("a_plus")),
-            reg(15, "param_a2_minus", 16, "A2-, amplitude format", amp("a_minus")),
-            reg(16, "param_a3_plus", 16, "A3+, amplitude format", amp("a3_plus")),
-            reg(17, "param_a3_minus", 16, "A3-, amplitude format", amp("a3_minus")),
             reg(18, "param_inc_x1", f.x1.width, "x1 increment, x1 format", k.inc_x1),
             reg(19, "param_inc_x2", f.x2.width, "x2 increment, x2 format", k.inc_x2),
             reg(20, "param_inc_y1", f.y1.width, "y1 increment, y1 format", k.inc_y1),
@@ -311,6 +302,18 @@ impl Layout {
                 h.scaling_period_steps as i64,
             ),
         ];
+        regs.extend(net.rule.iter().flat_map(|r| &r.params).enumerate().map(|(k, p)| {
+            let (index, name) = rule_param_reg(k, &p.name);
+            Reg {
+                index,
+                name,
+                width: AMP_BITS,
+                what: format!("rule parameter `{}` ({}), amplitude format", p.name, p.field),
+                value: p.raw as u64,
+                built: true,
+            }
+        }));
+        regs.sort_by_key(|r| r.index);
         let iw = bits_for(m.saturating_sub(1) as u64);
         let jw = bits_for(n.saturating_sub(1) as u64);
         Ok(Layout {
@@ -331,7 +334,8 @@ impl Layout {
             input_word,
             synapse_word,
             regs,
-            triplet,
+            x2,
+            y2,
             plastic,
             sw,
             single_port: net.cfg.hardware.weight_memory
@@ -340,9 +344,21 @@ impl Layout {
     }
 }
 
-/// Whether the rule is the triplet preset (the traces x2 and y2 exist).
-pub fn is_triplet(net: &Network) -> bool {
-    net.rule.as_ref().is_some_and(|r| r.name == "triplet")
+/// The first register index of the rule parameters that have no register of their own from
+/// before the rule language (the presets' amplitudes keep 14 to 17).
+pub const RULE_PARAM_BASE: u32 = 64;
+
+/// The register of the rule's parameter number `k` called `name`: `(index, Verilog name)`.
+/// The presets' amplitudes keep the registers they had (14 `param_a2_plus` to 17
+/// `param_a3_minus`); any other parameter `p` is `param_rule_p` at [`RULE_PARAM_BASE`] + k.
+pub fn rule_param_reg(k: usize, name: &str) -> (u32, String) {
+    match name {
+        "a_plus" => (14, "param_a2_plus".into()),
+        "a_minus" => (15, "param_a2_minus".into()),
+        "a3_plus" => (16, "param_a3_plus".into()),
+        "a3_minus" => (17, "param_a3_minus".into()),
+        _ => (RULE_PARAM_BASE + k as u32, format!("param_rule_{name}")),
+    }
 }
 
 /// Whether rounding `r` draws from an LFSR.

@@ -48,7 +48,6 @@ pub fn generate(net: &Network, config_hash: &str) -> Result<Design, GenError> {
     let f = &net.fmt;
     let r = &net.rnd;
     let p = net.cfg.traces.pairing;
-    let triplet = layout::is_triplet(net);
     let adaptive = net.cfg.homeostasis.adaptive_threshold;
     let mut mods: Vec<(String, String)> = Vec::new();
     let mut add = |name: &str, text: String| mods.push((name.to_string(), text));
@@ -65,20 +64,22 @@ pub fn generate(net: &Network, config_hash: &str) -> Result<Design, GenError> {
     add("sf_decay_y1", trace::decay_module("sf_decay_y1", f.y1.width, false, r.y1));
     add("sf_bump_x1", trace::bump_module("sf_bump_x1", f.x1.width, p));
     add("sf_bump_y1", trace::bump_module("sf_bump_y1", f.y1.width, p));
-    if triplet {
+    if l.x2 {
         add("sf_decay_x2", trace::decay_module("sf_decay_x2", f.x2.width, false, r.x2));
-        add("sf_decay_y2", trace::decay_module("sf_decay_y2", f.y2.width, false, r.y2));
         add("sf_bump_x2", trace::bump_module("sf_bump_x2", f.x2.width, p));
+    }
+    if l.y2 {
+        add("sf_decay_y2", trace::decay_module("sf_decay_y2", f.y2.width, false, r.y2));
         add("sf_bump_y2", trace::bump_module("sf_bump_y2", f.y2.width, p));
     }
     add("sf_lif_acc", neuron::lif::acc_module(net, &l));
     add("sf_lif_inh", neuron::lif::inh_module(&l));
     add("sf_lif_sub", neuron::lif::sub_module(&l));
     add("sf_lif_thresh", neuron::lif::thresh_module(net, &l));
-    if l.plastic {
-        add("sf_stdp_prod", plasticity::stdp::prod_module(net, &l));
-        add("sf_stdp_round", plasticity::stdp::round_module(net, &l));
-        add("sf_stdp_clamp", plasticity::stdp::clamp_module(net, &l));
+    if let Some(rule) = &net.rule {
+        add("sf_rule_prod", plasticity::rule::prod_module(rule, r.w, l.ww));
+        add("sf_rule_round", plasticity::rule::round_module(rule, r.w, l.ww));
+        add("sf_rule_clamp", plasticity::rule::clamp_module(rule, l.ww));
     }
     if net.cfg.homeostasis.scaling {
         add("sf_scale_factor", plasticity::homeostasis::factor_module());

@@ -68,6 +68,20 @@ pub fn manifest(net: &Network, d: &Design, hash: &str) -> Value {
         ],
         "formats": net.fmt,
         "roundings": net.rnd,
+        // The learning rule as compiled (terms, parameters and their registers' raw values,
+        // amplitude format, range analysis) and the widths of its datapath's groups.
+        "rule": net.rule.as_ref().map(|r| {
+            let sh = crate::plasticity::rule::shape(r, l.ww);
+            json!({
+                "compiled": r,
+                "datapath": {
+                    "groups": sh.groups.iter().map(|g| json!({"name": g.name, "terms": g.terms, "width": g.width})).collect::<Vec<_>>(),
+                    "sum_width": sh.sum,
+                    "step_width": sh.step,
+                    "shift": sh.shift,
+                },
+            })
+        }),
         "sizes": {"inputs": l.inputs, "neurons": l.neurons},
         "weight_memory": if l.single_port { "single-port" } else { "dual-port" },
         "cycles": {"formula": CYCLE_FORMULA, "synapses_per_clock": 1},

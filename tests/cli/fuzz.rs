@@ -499,12 +499,22 @@ fn valid_net(rng: &mut ChaCha8Rng) -> Net {
     }
     t.set("traces", "increment", fmt_f(*[0.5, 1.0].choose(rng).expect("inc")));
 
-    let rule = *["off", "pair", "pair", "triplet"].choose(rng).expect("rule");
+    let rule = *["off", "pair", "pair", "triplet", "custom"].choose(rng).expect("rule");
     t.set("plasticity", "rule", format!("\"{rule}\""));
     let dep = *["additive", "multiplicative"].choose(rng).expect("dep");
     t.set("plasticity", "weight_dependence", format!("\"{dep}\""));
-    t.set("plasticity", "a_plus", fmt_f(rng.random_range(1..=10) as f64 / 1000.0));
-    t.set("plasticity", "a_minus", fmt_f(rng.random_range(1..=10) as f64 / 1000.0));
+    if rule == "custom" {
+        // A random rule of the language (random terms, gates, brackets, weight factors), its
+        // parameters small enough for the default amplitude format.
+        let r = synforge_sim::plasticity::random::random_rule(rng, 3);
+        t.set("plasticity", "dw", format!("\"{}\"", r.text));
+        for name in r.params.keys() {
+            t.set("plasticity.params", name, fmt_f(rng.random_range(1..=10) as f64 / 1000.0));
+        }
+    } else {
+        t.set("plasticity", "a_plus", fmt_f(rng.random_range(1..=10) as f64 / 1000.0));
+        t.set("plasticity", "a_minus", fmt_f(rng.random_range(1..=10) as f64 / 1000.0));
+    }
     if rule == "triplet" {
         t.set("plasticity", "a3_plus", fmt_f(rng.random_range(0..=5) as f64 / 1000.0));
         t.set("plasticity", "a3_minus", fmt_f(rng.random_range(0..=5) as f64 / 1000.0));

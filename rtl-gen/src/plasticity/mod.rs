@@ -1,3 +1,3 @@
 //! Plasticity blocks.
 pub mod homeostasis;
-pub mod stdp;
+pub mod rule;

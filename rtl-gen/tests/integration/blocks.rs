@@ -23,6 +23,7 @@ use std::time::Instant;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use synforge_rtl::plasticity::rule as rule_dp;
 use synforge_rtl::tools::build_sim;
 use synforge_rtl::verilog::ones;
 use synforge_rtl::Layout;
@@ -32,6 +33,8 @@ use synforge_sim::lfsr::{Lfsr, LFSR_TAPS};
 use synforge_sim::model::template::Stdp as StdpFixed;
 use synforge_sim::neuron::lif::LifFixed;
 use synforge_sim::plasticity::homeostasis::HomeostasisFixed;
+use synforge_sim::plasticity::random::random_rule;
+use synforge_sim::plasticity::rule::{Rule, RuleFixed, Slot, Vals};
 use synforge_sim::trace::{TraceFixed, TracesFixed};
 use synforge_sim::Network;
 
@@ -572,7 +575,7 @@ fn decay_blocks_match_the_model() {
         for r in ROUNDINGS {
             let net = trace_network(set, r, Pairing::AllToAll);
             let l = Layout::new(&net).unwrap();
-            assert!(l.triplet);
+            assert!(l.x2 && l.y2);
             let k = &net.k;
             // The membrane: LifFixed::integrate's decay is exactly format::decay_raw.
             let lif = LifFixed::new(&net);
@@ -922,7 +925,7 @@ struct StdpIn {
     w_max: u64,
 }
 
-/// What shapes the generated sf_stdp.
+/// What shapes a preset's datapath, for the constructed vectors.
 #[derive(Clone, Copy, Debug)]
 struct StdpShape {
     triplet: bool,
@@ -936,52 +939,116 @@ struct StdpShape {
     sh: u32,
 }
 
-impl StdpShape {
-    fn ports(&self) -> Vec<Port> {
-        let mut p = vec![port("x1", self.x1.width)];
-        if self.triplet {
-            p.push(port("x2", self.x2.width));
-        }
-        p.push(port("y1", self.y1.width));
-        if self.triplet {
-            p.push(port("y2", self.y2.width));
-        }
-        p.extend([port("post", 1), port("pre", 1), port("w", self.ww), port("r", 32)]);
-        p.extend([port("a2p", 16), port("a2m", 16)]);
-        if self.triplet {
-            p.extend([port("a3p", 16), port("a3m", 16)]);
-        }
-        p.extend([port("w_min", self.ww), port("w_max", self.ww)]);
-        p
+/// The ports of the generated `sf_rule` of a rule, and the reference on them.
+#[derive(Clone)]
+struct RuleShape {
+    rule: Rule,
+    ports: Vec<(String, u32)>,
+}
+
+impl RuleShape {
+    fn new(rule: &Rule, ww: u32) -> Self {
+        RuleShape { rule: rule.clone(), ports: rule_dp::ports(rule, ww) }
     }
 
-    fn vector(&self, s: &StdpIn) -> Vec<u64> {
-        let t = self.triplet;
-        let mut v = vec![s.x1];
-        v.extend(t.then_some(s.x2));
-        v.push(s.y1);
-        v.extend(t.then_some(s.y2));
-        v.extend([s.post as u64, s.pre as u64, s.w, s.r, s.a2p, s.a2m]);
-        if t {
-            v.extend([s.a3p, s.a3m]);
-        }
-        v.extend([s.w_min, s.w_max]);
-        v
+    fn ins(&self) -> Vec<Port> {
+        // Port names live as long as the test: leaked, a few dozen bytes per config.
+        self.ports.iter().map(|(n, w)| port(Box::leak(n.clone().into_boxed_str()), *w)).collect()
     }
 
-    fn parse(&self, v: &[u64]) -> StdpIn {
-        let mut it = v.iter().copied();
-        let mut next = || it.next().unwrap();
-        let t = self.triplet;
-        let x1 = next();
-        let x2 = if t { next() } else { 0 };
-        let y1 = next();
-        let y2 = if t { next() } else { 0 };
-        let (post, pre, w, r, a2p, a2m) =
-            (next() == 1, next() == 1, next(), next(), next(), next());
-        let (a3p, a3m) = if t { (next(), next()) } else { (0, 0) };
-        let (w_min, w_max) = (next(), next());
-        StdpIn { x1, x2, y1, y2, post, pre, w, r, a2p, a2m, a3p, a3m, w_min, w_max }
+    /// A vector from a preset's inputs, port by port.
+    fn of_stdp(&self, s: &StdpIn) -> Vec<u64> {
+        self.ports
+            .iter()
+            .map(|(n, _)| match n.as_str() {
+                "x1_post" => s.x1,
+                "x2" => s.x2,
+                "y1" => s.y1,
+                "y2" => s.y2,
+                "post" => s.post as u64,
+                "pre" => s.pre as u64,
+                "w" => s.w,
+                "r" => s.r,
+                "p_a_plus" => s.a2p,
+                "p_a_minus" => s.a2m,
+                "p_a3_plus" => s.a3p,
+                "p_a3_minus" => s.a3m,
+                "w_min" => s.w_min,
+                "w_max" => s.w_max,
+                other => panic!("a preset has no port {other}"),
+            })
+            .collect()
+    }
+
+    /// `(rule in integers with this vector's registers, w, pre, post, slot values, r)`.
+    fn parse(&self, v: &[u64]) -> (RuleFixed, u16, bool, bool, Vals, u64) {
+        let mut rule = self.rule.clone();
+        let mut vals: Vals = [0; 6];
+        let (mut w, mut pre, mut post, mut r, mut lo, mut hi) = (0, false, false, 1, 0, 0);
+        for ((name, _), &x) in self.ports.iter().zip(v) {
+            match name.as_str() {
+                "post" => post = x == 1,
+                "pre" => pre = x == 1,
+                "w" => w = x as u16,
+                "r" => r = x,
+                "w_min" => lo = x as i64,
+                "w_max" => hi = x as i64,
+                n => {
+                    if let Some(s) = Slot::ALL.iter().find(|&&s| rule_dp::slot_port(s) == n) {
+                        vals[*s as usize] = x as i64;
+                    } else {
+                        let p = rule.params.iter_mut().find(|p| rule_dp::param_port(&p.name) == n);
+                        p.unwrap_or_else(|| panic!("port {n}")).raw = x as i64;
+                    }
+                }
+            }
+        }
+        (RuleFixed::new(&rule, lo, hi), w, pre, post, vals, r)
+    }
+
+    /// The reference: `RuleFixed::update`, the contract term by term, `r` drawn from the LFSR.
+    fn reference(&self, v: &[u64]) -> i64 {
+        let (f, w, pre, post, vals, r) = self.parse(v);
+        f.update(w, pre, post, &vals, &mut drawing(r)) as i64
+    }
+
+    /// The exact sum the update rounds.
+    fn sum(&self, v: &[u64]) -> i64 {
+        let (f, w, pre, post, vals, _) = self.parse(v);
+        f.sum(w, pre, post, &vals)
+    }
+
+    /// A random vector: values often at their edges, the weight inside its bounds.
+    fn random(&self, rng: &mut ChaCha8Rng) -> Vec<u64> {
+        let ww = self.ports.iter().find(|p| p.0 == "w").unwrap().1;
+        let wmax = ones(ww);
+        let (mut lo, mut hi) = (val(rng, ww), val(rng, ww));
+        while lo == hi {
+            hi = rng.random_range(0..=wmax);
+        }
+        if lo > hi {
+            std::mem::swap(&mut lo, &mut hi);
+        }
+        let w = match rng.random_range(0..4) {
+            0 => lo,
+            1 => hi,
+            _ => rng.random_range(lo..=hi),
+        };
+        let (post, pre) = [(true, false), (false, true), (true, true), (false, false)]
+            [rng.random_range(0..7).min(3) % 4];
+        self.ports
+            .iter()
+            .map(|(n, width)| match n.as_str() {
+                "post" => post as u64,
+                "pre" => pre as u64,
+                "w" => w,
+                "r" => word(rng),
+                "w_min" => lo,
+                "w_max" => hi,
+                p if p.starts_with("p_") => amplitude(rng),
+                _ => val(rng, *width),
+            })
+            .collect()
     }
 }
 
@@ -1001,12 +1068,6 @@ fn stdp_model(base: &StdpFixed, s: &StdpIn) -> (StdpFixed, i64, i64) {
     (m, pot, dep)
 }
 
-/// The reference: `StdpFixed::{pot, dep, apply}`, `r` drawn from the LFSR.
-fn stdp_ref(base: &StdpFixed, s: &StdpIn) -> i64 {
-    let (m, pot, dep) = stdp_model(base, s);
-    m.apply(s.w as u16, pot, dep, &mut drawing(s.r)) as i64
-}
-
 /// The value `apply` rounds (semantics 4.3), to aim constructed vectors at its low bits.
 fn stdp_diff(base: &StdpFixed, s: &StdpIn) -> i64 {
     let (m, pot, dep) = stdp_model(base, s);
@@ -1017,7 +1078,6 @@ fn stdp_diff(base: &StdpFixed, s: &StdpIn) -> i64 {
         pot - dep
     }
 }
-
 fn amplitude(rng: &mut ChaCha8Rng) -> u64 {
     match rng.random_range(0..6) {
         0 => 0,
@@ -1175,11 +1235,115 @@ fn stdp_configs() -> Vec<StdpConfig> {
     ]
 }
 
+/// The rule datapath of one config: corners, constructed boundaries, random vectors.
+fn rule_case(
+    rng: &mut ChaCha8Rng,
+    index: usize,
+    net: &Network,
+    label: String,
+    stdp: Option<(StdpShape, StdpFixed)>,
+) -> (Case, usize) {
+    let rule = net.rule.as_ref().unwrap();
+    let l = Layout::new(net).unwrap();
+    let shape = RuleShape::new(rule, l.ww);
+    let sh = rule.shift;
+    let traces: Vec<String> = rule_dp::slots(rule)
+        .into_iter()
+        .map(|s| format!("{} {}", rule_dp::slot_port(s), rule.trace_format(s)))
+        .collect();
+    let reference = shape.clone();
+    let mut c = Case::new(
+        format!(
+            "sf_rule [{label} `{}` amp {} (shift {sh}), {}]",
+            rule.text,
+            rule.amp,
+            traces.join(" ")
+        ),
+        ("sf_rule", index),
+        rule_dp::module(rule, net.rnd.w, l.ww),
+        shape.ins(),
+        vec![port("d", l.ww)],
+        move |v| vec![reference.reference(v)],
+    );
+    // Corners: every input at zero or all ones, every spike pair, weights at and next to the
+    // bounds, r's top bits all zero or all one.
+    let wmax = ones(l.ww);
+    for full in [false, true] {
+        for (post, pre) in [(false, false), (true, false), (false, true), (true, true)] {
+            for (w, w_min, w_max) in [
+                (0, 0, wmax),
+                (wmax, 0, wmax),
+                (1, 0, 1),
+                (wmax, wmax - 1, wmax),
+                (wmax >> 1, 1, wmax - 1),
+            ] {
+                for r in [1, 0xFFFF_FFFF] {
+                    let v = shape
+                        .ports
+                        .iter()
+                        .map(|(n, width)| match n.as_str() {
+                            "post" => post as u64,
+                            "pre" => pre as u64,
+                            "w" => w,
+                            "r" => r,
+                            "w_min" => w_min,
+                            "w_max" => w_max,
+                            _ => {
+                                if full {
+                                    ones(*width)
+                                } else {
+                                    0
+                                }
+                            }
+                        })
+                        .collect();
+                    c.add(v);
+                }
+            }
+        }
+    }
+    // Exact halves, for the presets (nearest rounds them up; the likeliest off-by-one).
+    let mut halves = 0;
+    if let Some((st, base)) = &stdp {
+        for _ in 0..CONSTRUCTED * 4 {
+            if let Some(s) = stdp_half(rng, st, base) {
+                halves += 1;
+                let v = shape.of_stdp(&s);
+                assert_eq!(shape.sum(&v), stdp_diff(base, &s), "{s:?}");
+                c.add_constructed(v);
+            }
+        }
+        for _ in 0..RANDOM / 2 {
+            c.add(shape.of_stdp(&stdp_random(rng, st)));
+        }
+    }
+    // Stochastic carries: r's top `sh` bits complete the rounded-away bits, or miss by one.
+    if sh > 0 {
+        for _ in 0..CONSTRUCTED {
+            let mut v = shape.random(rng);
+            let low = shape.sum(&v).rem_euclid(1i64 << sh) as u64;
+            let ri = shape.ports.iter().position(|p| p.0 == "r").unwrap();
+            for miss in [0, 1] {
+                if let Some(r) = carry_word(rng, low, sh, miss) {
+                    v[ri] = r;
+                    c.add_constructed(v.clone());
+                }
+            }
+        }
+    }
+    for _ in 0..RANDOM {
+        let v = shape.random(rng);
+        c.add(v);
+    }
+    (c, halves)
+}
+
 #[test]
-fn stdp_blocks_match_the_model() {
+fn rule_datapath_matches_the_model() {
     let mut rng = rng_for(5);
     let mut cases = Vec::new();
     let mut halves = Vec::new();
+    // The presets, in formats covering the widths' extremes.
     for (rule, dep, rounding, (ww, wf), amp_frac, tr) in stdp_configs() {
         let label = format!("{rule:?} {dep:?} {rounding:?} w{ww}/{wf} amp_frac {amp_frac}");
         let net = network(&label, |c| {
@@ -1196,107 +1360,74 @@ fn stdp_blocks_match_the_model() {
             c.plasticity.weight_dependence = dep;
             c.plasticity.amplitude_frac = Some(amp_frac);
         });
-        let l = Layout::new(&net).unwrap();
         let base = StdpFixed::of(net.rule.as_ref().unwrap(), net.k.w_min, net.k.w_max).unwrap();
-        let mult = dep == WeightDependence::Multiplicative;
-        let sh = base.shift;
         let f = &net.fmt;
         let shape = StdpShape {
-            triplet: l.triplet,
-            mult,
-            ww: l.ww,
+            triplet: rule == "triplet",
+            mult: dep == WeightDependence::Multiplicative,
+            ww,
             x1: f.x1,
             x2: f.x2,
             y1: f.y1,
             y2: f.y2,
-            sh,
+            sh: base.shift,
         };
-        assert_eq!((l.wx1, l.wy1, base.rounding), (f.x1.width, f.y1.width, rounding));
-        if l.triplet {
-            assert_eq!((l.wx2, l.wy2), (f.x2.width, f.y2.width));
-        }
-        let traces = if l.triplet {
-            format!("x1 {} x2 {} y1 {} y2 {}", f.x1, f.x2, f.y1, f.y2)
-        } else {
-            format!("x1 {} y1 {}", f.x1, f.y1)
-        };
-        let mut c = Case::new(
-            format!("sf_stdp [{label} (shift {sh}), {traces}]"),
-            ("sf_stdp", cases.len()),
-            synforge_rtl::plasticity::stdp::module(&net, &l),
-            shape.ports(),
-            vec![port("d", l.ww)],
-            move |v| vec![stdp_ref(&base, &shape.parse(v))],
-        );
-        // Corners: traces all zero or all full, every spike combination, weights at and next
-        // to the bounds, amplitudes zero or full, r's top bits all zero or all one.
-        let wmax = ones(l.ww);
-        for full in [false, true] {
-            let t = |fmt: Format| if full { ones(fmt.width) } else { 0 };
-            for (post, pre) in [(false, false), (true, false), (false, true), (true, true)] {
-                for (w, w_min, w_max) in [
-                    (0, 0, wmax),
-                    (wmax, 0, wmax),
-                    (0, 0, 1),
-                    (1, 0, 1),
-                    (wmax - 1, wmax - 1, wmax),
-                    (wmax, wmax - 1, wmax),
-                    (wmax >> 1, 1, wmax - 1),
-                ] {
-                    for (a2, a3) in [(0, 0), (0xFFFF, 0xFFFF), (0xFFFF, 0), (0, 0xFFFF)] {
-                        for r in [1, 0xFFFF_FFFF] {
-                            let s = StdpIn {
-                                x1: t(f.x1),
-                                x2: if l.triplet { t(f.x2) } else { 0 },
-                                y1: t(f.y1),
-                                y2: if l.triplet { t(f.y2) } else { 0 },
-                                post,
-                                pre,
-                                w: w.max(w_min),
-                                r,
-                                a2p: a2,
-                                a2m: a2,
-                                a3p: if l.triplet { a3 } else { 0 },
-                                a3m: if l.triplet { a3 } else { 0 },
-                                w_min,
-                                w_max,
-                            };
-                            c.add(shape.vector(&s));
-                        }
-                    }
-                }
-            }
-        }
-        // Exact halves (nearest rounds them up; the most likely place for an off-by-one bias).
-        let mut n = 0;
-        for _ in 0..CONSTRUCTED * 4 {
-            if let Some(s) = stdp_half(&mut rng, &shape, &base) {
-                n += 1;
-                c.add_constructed(shape.vector(&s));
-            }
-        }
-        halves.push(format!("{rounding:?}/{sh}: {n}"));
-        // Stochastic carries: r's top `sh` bits complete the rounded-away bits, or miss by one.
-        if sh > 0 {
-            for _ in 0..CONSTRUCTED {
-                let mut s = stdp_random(&mut rng, &shape);
-                let low = stdp_diff(&base, &s).rem_euclid(1i64 << sh) as u64;
-                for miss in [0, 1] {
-                    if let Some(r) = carry_word(&mut rng, low, sh, miss) {
-                        s.r = r;
-                        c.add_constructed(shape.vector(&s));
-                    }
-                }
-            }
-        }
-        for _ in 0..RANDOM {
-            let s = stdp_random(&mut rng, &shape);
-            c.add(shape.vector(&s));
-        }
+        let (c, n) = rule_case(&mut rng, cases.len(), &net, label, Some((shape, base)));
+        halves.push(format!("{rounding:?}/{}: {n}", base.shift));
         cases.push(c);
     }
-    eprintln!("blocks stdp: exact-half vectors per (rounding/shift): {}", halves.join(", "));
-    run("stdp", cases);
+    // Random rules: random terms, gates, brackets, weight factors, in random formats.
+    let (mut made, mut tries) = (0, 0);
+    while made < 16 {
+        let r = random_rule(&mut rng, 5);
+        let rounding = ROUNDINGS[rng.random_range(0..3)];
+        let ww = rng.random_range(2..=16);
+        let wf = rng.random_range(0..=ww);
+        let tr: Vec<(u32, u32)> = (0..4)
+            .map(|_| {
+                let w = rng.random_range(2..=16);
+                (w, w - rng.random_range(1..=4.min(w)))
+            })
+            .collect();
+        let amp_frac = rng.random_range(wf.max(4)..=32);
+        let label = format!("random {made}: {rounding:?} w{ww}/{wf} amp_frac {amp_frac}");
+        let mut c = Config::builtin_default();
+        c.formats.membrane = spec(32, 20, Rounding::Nearest);
+        c.formats.weight = spec(ww, wf, rounding);
+        let f = &mut c.formats;
+        for (k, s) in [&mut f.trace_x1, &mut f.trace_x2, &mut f.trace_y1, &mut f.trace_y2]
+            .into_iter()
+            .enumerate()
+        {
+            *s = spec(tr[k].0, tr[k].1, Rounding::Floor);
+        }
+        let p = &mut c.plasticity;
+        p.rule = "custom".into();
+        p.dw = Some(r.text.clone());
+        let scale = (-(amp_frac as f64)).exp2() * 65535.0;
+        p.params =
+            r.params.keys().map(|k| (k.clone(), rng.random_range(0.0..1.0) * scale)).collect();
+        p.amplitude_frac = Some(amp_frac);
+        let w = Format::unsigned(ww, wf);
+        p.w_min = 0.0;
+        p.w_max = w.max_real();
+        p.w_init = p.w_max / 2.0;
+        p.w_init_spread = 0.0;
+        // Rules whose literals the amplitude format cannot hold, or too wide: draw again.
+        let net = match c.build() {
+            Ok(net) => net,
+            Err(e) => {
+                tries += 1;
+                assert!(tries < 1000, "no random rule builds; the last: {e}");
+                continue;
+            }
+        };
+        let (case, _) = rule_case(&mut rng, cases.len(), &net, label, None);
+        cases.push(case);
+        made += 1;
+    }
+    eprintln!("blocks rule: exact-half vectors per preset (rounding/shift): {}", halves.join(", "));
+    run("rule", cases);
 }
 
 // ---------------------------------------------------------------------------------------------

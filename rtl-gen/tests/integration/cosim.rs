@@ -46,9 +46,14 @@ fn random_configs_match() {
     const STEPS: u32 = 300;
     let start = Instant::now();
     let (mut runs, mut steps, mut spikes, mut updates) = (0, 0u64, 0u64, 0u64);
+    let mut rules = Vec::new();
     for b in 1..=BUILDS {
         let base = random::structure(b);
         let net0 = base.build().unwrap();
+        rules.push(net0.rule.as_ref().map_or("off".to_string(), |r| match r.name.as_str() {
+            "custom" => format!("custom `{}`", r.text),
+            name => name.to_string(),
+        }));
         let h = Harness::build(&net0, &build_dir(&format!("random-{b}")), false, &tools())
             .unwrap_or_else(|e| panic!("structure seed {b}: {e}"));
         for r in 0..RUNS {
@@ -71,12 +76,14 @@ fn random_configs_match() {
             updates += rep.synapse_updates;
         }
     }
+    eprintln!("random builds' rules: {}", rules.join("; "));
     eprintln!(
         "{runs} random configs ({BUILDS} builds), {steps} steps, {spikes} output spikes, \
          {updates} synaptic updates: zero mismatches in {:.1} s",
         start.elapsed().as_secs_f64()
     );
     assert!(runs >= 200);
+    assert!(rules.iter().filter(|r| r.starts_with("custom")).count() >= 3, "random rules too");
     assert!(spikes > 1000 && updates > 10_000, "the random configs must exercise the core");
 }
 

@@ -1,10 +1,11 @@
 //! Random configs for the co-simulation property test: a structure (sizes, formats, rule
-//! choices: what needs a new Verilator build) and parameter sets that keep that structure.
+//! choices, the rule's text: what needs a new Verilator build) and parameter sets that keep that structure.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use synforge_sim::config::{Config, FormatSpec, Pairing, Reset, WeightDependence, WeightMemory};
 use synforge_sim::format::{Decay, Rounding};
+use synforge_sim::plasticity::random::random_rule;
 use synforge_sim::stimulus::StimulusKind;
 use synforge_sim::Network;
 
@@ -33,7 +34,16 @@ pub fn structure(seed: u64) -> Config {
         c.neuron.reset = if rng.random() { Reset::Zero } else { Reset::Subtract };
         c.traces.pairing = if rng.random() { Pairing::AllToAll } else { Pairing::Nearest };
         let p = &mut c.plasticity;
-        p.rule = ["off", "pair", "triplet", "pair", "triplet"][rng.random_range(0..5)].into();
+        p.rule = ["off", "pair", "triplet", "pair", "triplet", "custom", "custom"]
+            [rng.random_range(0..7)]
+        .into();
+        if p.rule.as_str() == "custom" {
+            // A random rule: random terms, gates, brackets and weight factors; its parameter
+            // values are drawn with the others below.
+            let r = random_rule(&mut rng, 4);
+            p.dw = Some(r.text);
+            p.params = r.params;
+        }
         p.weight_dependence = if rng.random() {
             WeightDependence::Additive
         } else {
@@ -114,9 +124,18 @@ fn parameters(c: &mut Config, rng: &mut ChaCha8Rng) {
     };
     p.a_plus = rng.random_range(0.0..0.1) * cap;
     p.a_minus = rng.random_range(0.0..0.1) * cap;
+    for v in p.params.values_mut() {
+        *v = rng.random_range(0.0..0.1) * cap;
+    }
+
     let triplet = p.rule.as_str() == "triplet";
     p.a3_plus = if triplet { rng.random_range(0.0..0.05) * cap } else { 0.0 };
     p.a3_minus = if triplet { rng.random_range(0.0..0.05) * cap } else { 0.0 };
+    if p.rule.is_custom() {
+        // The presets' fields stay at their defaults: a custom rule refuses them.
+        let d = synforge_sim::config::PlasticitySection::default();
+        (p.a_plus, p.a_minus) = (d.a_plus, d.a_minus);
+    }
     let h = &mut c.homeostasis;
     h.theta_step = rng.random_range(0.0..0.3) * c.neuron.threshold;
     h.tau_theta_ms = rng.random_range(20.0..2000.0);
