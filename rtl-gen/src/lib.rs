@@ -1,30 +1,22 @@
 //! synforge's hardware: the time-multiplexed plastic spiking core as Verilog, generated from a
-//! validated network, with its cycle model and its Verilator co-simulation.
+//! validated network, with its cycle model, its Verilator co-simulation and its boards.
 //!
-//! One file per hardware block, named after its twin in `synforge-sim`:
-//! `neuron/lif.rs`, `trace.rs`, `plasticity/stdp.rs`, `plasticity/homeostasis.rs`, `lfsr.rs`;
-//! `core.rs` is the top and its controller, `mem.rs` the memories.
+//! Three concerns, three folders: `generate/` builds the core (one file per hardware block,
+//! named after its twin in `synforge-sim`), `check/` holds it to the model (cycle model,
+//! co-simulation, gate level), `deploy/` puts it on boards (board data, board top, bridge,
+//! protocol, synthesis). Their modules are re-exported here by name (`synforge_rtl::cosim`, ...).
 #![deny(missing_docs)]
 
-pub mod board;
-pub mod board_top;
-pub mod bridge;
-pub mod controller;
-pub mod core;
-pub mod cosim;
-pub mod cycles;
-pub mod layout;
-pub mod lfsr;
-pub mod manifest;
-pub mod mem;
-pub mod neuron;
-pub mod plasticity;
-pub mod protocol;
-pub mod simboard;
-pub mod synth;
+pub mod check;
+pub mod deploy;
+pub mod generate;
 pub mod tools;
-pub mod trace;
-pub mod verilog;
+
+pub use check::{cosim, cycles};
+pub use deploy::{board, board_top, bridge, protocol, simboard, synth};
+pub use generate::{
+    controller, core, layout, lfsr, manifest, mem, neuron, plasticity, trace, verilog,
+};
 
 use synforge_sim::config::Network;
 
@@ -85,14 +77,8 @@ pub fn generate(net: &Network, config_hash: &str) -> Result<Design, GenError> {
         add("sf_scale_factor", plasticity::homeostasis::factor_module());
         add("sf_scale_weight", plasticity::homeostasis::scale_module(f.w.width, r.w));
     }
-    let words = [
-        ("wram", l.sw, l.inputs * l.neurons),
-        ("nram", l.neuron_word.width, l.neurons),
-        ("xram", l.input_word.width, l.inputs),
-        ("plist", l.iw, l.inputs),
-        ("pflag", 1, l.inputs),
-    ];
-    for (name, width, depth) in words {
+    for mem in l.memories() {
+        let (name, width, depth) = (mem.name, mem.width, mem.depth);
         let m = format!("sf_ram_{name}");
         if name == "wram" && l.single_port {
             add(&m, mem::sp_ram_module(&m, width, depth));

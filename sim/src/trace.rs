@@ -1,5 +1,5 @@
 //! Spike traces: decay every step, bump on a spike (docs/semantics.md §3, §4.4).
-//! Twin of `rtl-gen/src/trace.rs`.
+//! Twin of `rtl-gen/src/generate/trace.rs`.
 
 use crate::config::Pairing;
 use crate::format::{decay_raw, Format, Rounding};

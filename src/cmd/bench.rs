@@ -38,8 +38,7 @@ pub struct BenchArgs {
     rate_hz: f64,
     /// Learning rules to measure: the presets `pair`, `pair-soft`, `triplet`, `triplet-soft`
     /// (`-soft`: multiplicative weight dependence), and `custom`, a rule of none of their
-    /// shapes (a symmetric window with soft bounds and weight-proportional decay, as in
-    /// examples/custom-rule.toml).
+    /// shapes (a symmetric window with soft bounds and weight-proportional decay).
     #[arg(long, value_delimiter = ',', default_value = "pair")]
     rules: Vec<String>,
     /// Steps run before timing, so that weights and firing rate settle.

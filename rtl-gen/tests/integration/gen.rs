@@ -87,3 +87,17 @@ fn docs_show_the_generated_layout_of_the_default_network() {
         "docs/rtl.md §6 is out of date: paste the layout.md that `synforge gen` writes"
     );
 }
+
+#[test]
+fn docs_state_the_cycle_formula_of_the_code() {
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/rtl.md")).unwrap();
+    let begin = "<!-- cycles:begin -->\n";
+    let a = doc.find(begin).expect("begin marker") + begin.len();
+    let b = doc.find("\n<!-- cycles:end -->").expect("end marker");
+    assert_eq!(
+        &doc[a..b],
+        synforge_rtl::cycles::FORMULA,
+        "docs/rtl.md §4 is out of date: paste synforge_rtl::cycles::FORMULA"
+    );
+}

@@ -34,8 +34,8 @@ pub fn structure(seed: u64) -> Config {
         c.neuron.reset = if rng.random() { Reset::Zero } else { Reset::Subtract };
         c.traces.pairing = if rng.random() { Pairing::AllToAll } else { Pairing::Nearest };
         let p = &mut c.plasticity;
-        p.rule = ["off", "pair", "triplet", "pair", "triplet", "custom", "custom"]
-            [rng.random_range(0..7)]
+        p.rule = ["off", "pair", "triplet", "pair", "triplet", "custom", "custom", "custom"]
+            [rng.random_range(0..8)]
         .into();
         if p.rule.as_str() == "custom" {
             // A random rule: random terms, gates, brackets and weight factors; its parameter
@@ -68,6 +68,10 @@ pub fn structure(seed: u64) -> Config {
         f.trace_y1 = trace(&mut rng);
         f.trace_y2 = trace(&mut rng);
         c.plasticity.amplitude_frac = Some(rng.random_range(wf.max(8)..=wf.max(8) + 10).min(32));
+        if c.plasticity.rule.is_custom() {
+            // Room for the numbers a random rule writes (up to 1).
+            c.plasticity.amplitude_frac = Some(rng.random_range(wf.max(8)..=wf.max(15)));
+        }
         c.hardware.synapse_bits = rng.random_range(ww..=16);
         parameters(&mut c, &mut rng);
         if c.build().is_ok() {

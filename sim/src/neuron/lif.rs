@@ -1,5 +1,5 @@
 //! The leaky integrate-and-fire neuron update (docs/semantics.md §4.1).
-//! Twin of `rtl-gen/src/neuron/lif.rs`.
+//! Twin of `rtl-gen/src/generate/neuron/lif.rs`.
 
 use crate::config::{Network, Reset};
 use crate::format::{decay_raw, Format, Rounding};

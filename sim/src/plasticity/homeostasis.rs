@@ -1,5 +1,5 @@
 //! Homeostasis: the adaptive threshold and multiplicative synaptic scaling
-//! (docs/semantics.md §4.1, §4.6, §5). Twin of `rtl-gen/src/plasticity/homeostasis.rs`.
+//! (docs/semantics.md §4.1, §4.6, §5). Twin of `rtl-gen/src/generate/plasticity/homeostasis.rs`.
 
 use crate::config::Network;
 use crate::format::{decay_raw, round_shift, Format, Rounding};

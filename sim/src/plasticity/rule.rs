@@ -1,7 +1,7 @@
 //! A plasticity rule with numbers (docs/semantics.md §4.3): the text parsed by `lang.rs`,
 //! compiled against the formats into one [`Rule`], then evaluated in integers by the
 //! bit-accurate model ([`RuleFixed`]) and in f64 by the float reference ([`RuleFloat`]).
-//! Twin of `rtl-gen/src/plasticity/rule.rs`, which builds the datapath from the same `Rule`.
+//! Twin of `rtl-gen/src/generate/plasticity/rule.rs`, which builds the datapath from the same `Rule`.
 //!
 //! One term, in fixed point: a product evaluated from one (`2^amp_frac`) through its
 //! constants and brackets in written order (each product floored back to `amp_frac` fraction

@@ -52,13 +52,8 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
     // Combinational: memory ports.
     let mut c = String::new();
     c.push_str("\n    // Memory ports, from the state (combinational).\n    always @(*) begin\n");
-    for (name, aw, dw) in [
-        ("wram", waw, sw),
-        ("nram", jw, nw.width),
-        ("xram", iw, xw.width),
-        ("plist", iw, iw),
-        ("pflag", iw, 1),
-    ] {
+    for mem in l.memories() {
+        let (name, aw, dw) = (mem.name, mem.addr_bits, mem.width);
         writeln!(
             c,
             "        {name}_we = 1'b0; {name}_wa = {}; {name}_wd = {}; {name}_ra = {};",

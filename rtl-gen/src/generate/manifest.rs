@@ -7,9 +7,6 @@ use synforge_sim::Network;
 use crate::core::{INPUT_FIELDS, NEURON_FIELDS, STATUS_REGS};
 use crate::Design;
 
-/// The cycle cost of a step, as stated in `cycles.rs` and `docs/rtl.md`.
-pub const CYCLE_FORMULA: &str = "cycles(step) = 1 + (M + 2) + sum_j [6 + A(|P|) + (plastic ? R(spiked_j ? M : |P|) : 0)] + L(|P|) + 1 + (scaling step ? N * (M + 4) : 0) + 1, with L(0) = A(0) = R(0) = 1, L(n) = n + 2, A(n) = n + 3, R(n) = n + 4; with a single-port weight RAM R(n) = 2n + 3 and scaling N * (2M + 3); `done` is high in that cycle (cycle 0 has the step strobe); neuron j's spike leaves in the cycle after its threshold cycle";
-
 /// A port of the core: name, direction, width, meaning.
 pub fn ports(d: &Design) -> Vec<(&'static str, &'static str, u32, &'static str)> {
     let l = &d.layout;
@@ -59,13 +56,7 @@ pub fn manifest(net: &Network, d: &Design, hash: &str) -> Value {
             ],
         },
         "words": {"neuron": l.neuron_word, "input": l.input_word, "synapse": l.synapse_word},
-        "memories": [
-            {"name": "wram", "width": l.sw, "depth": l.inputs * l.neurons},
-            {"name": "nram", "width": l.neuron_word.width, "depth": l.neurons},
-            {"name": "xram", "width": l.input_word.width, "depth": l.inputs},
-            {"name": "plist", "width": l.iw, "depth": l.inputs},
-            {"name": "pflag", "width": 1, "depth": l.inputs},
-        ],
+        "memories": l.memories(),
         "formats": net.fmt,
         "roundings": net.rnd,
         // The learning rule as compiled (terms, parameters and their registers' raw values,
@@ -84,7 +75,7 @@ pub fn manifest(net: &Network, d: &Design, hash: &str) -> Value {
         }),
         "sizes": {"inputs": l.inputs, "neurons": l.neurons},
         "weight_memory": if l.single_port { "single-port" } else { "dual-port" },
-        "cycles": {"formula": CYCLE_FORMULA, "synapses_per_clock": 1},
+        "cycles": {"formula": crate::cycles::FORMULA, "synapses_per_clock": 1},
     })
 }
 

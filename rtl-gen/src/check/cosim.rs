@@ -25,10 +25,10 @@ use crate::layout::{Layout, Word};
 use crate::tools::{build_sim, ToolError, Tools};
 use crate::{generate, Design, GenError};
 
-const TB_TEMPLATE: &str = include_str!("../../testbenches/tb.v.in");
-const MAIN_CPP: &str = include_str!("../../testbenches/main.cpp");
-const TB_CLOCK: &str = include_str!("../../testbenches/tb_clock.v");
-const ECP5_MODELS: &str = include_str!("../../testbenches/ecp5_models.v");
+const TB_TEMPLATE: &str = include_str!("../../../testbenches/tb.v.in");
+const MAIN_CPP: &str = include_str!("../../../testbenches/main.cpp");
+const TB_CLOCK: &str = include_str!("../../../testbenches/tb_clock.v");
+const ECP5_MODELS: &str = include_str!("../../../testbenches/ecp5_models.v");
 
 /// What can go wrong in a co-simulation (a mismatch is not an error: see [`Report`]).
 #[derive(Debug, thiserror::Error)]

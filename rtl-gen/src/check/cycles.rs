@@ -24,6 +24,10 @@
 //! high) in the cycle after its threshold cycle (`N_FIRE`, after `N_INH`). All of this assumes
 //! `out_ready` stays high; when it is low, the core waits and cycles only grow.
 
+/// The cycle cost of a step as one line: what the manifest states and `docs/rtl.md` §4 shows
+/// (a test holds both, and [`step`], to it).
+pub const FORMULA: &str = "cycles(step) = 1 + (M + 2) + sum_j [6 + A(|P|) + (plastic ? R(spiked_j ? M : |P|) : 0)] + L(|P|) + 1 + (scaling step ? N * (M + 4) : 0) + 1, with L(0) = A(0) = R(0) = 1, L(n) = n + 2, A(n) = n + 3, R(n) = n + 4; with a single-port weight RAM R(n) = 2n + 3 and scaling N * (2M + 3); `done` is high in that cycle (cycle 0 has the step strobe); neuron j's spike leaves in the cycle after its threshold cycle";
+
 /// Cycles of a loop over `n` items through two chained memory reads.
 pub fn pipe(n: u64) -> u64 {
     if n == 0 {
@@ -125,4 +129,57 @@ pub fn synapse_updates(shape: Shape, pre: u64, fired: u64) -> u64 {
         return 0;
     }
     fired * shape.inputs + (shape.neurons - fired) * pre
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// [`FORMULA`] read term by term, for every small shape and event count: what [`step`]
+    /// computes phase by phase.
+    #[test]
+    fn the_formula_as_written_is_what_step_computes() {
+        let l = |n: u64| if n == 0 { 1 } else { n + 2 };
+        let a = |n: u64| if n == 0 { 1 } else { n + 3 };
+        let r = |n: u64, sp: bool| match (n, sp) {
+            (0, _) => 1,
+            (n, true) => 2 * n + 3,
+            (n, false) => n + 4,
+        };
+        for (m, n) in [(1u64, 1u64), (3, 2), (8, 5), (17, 4)] {
+            for plastic in [false, true] {
+                for single_port in [false, true] {
+                    let shape = Shape { inputs: m, neurons: n, plastic, single_port };
+                    for p in [0, 1, m] {
+                        for mask in 0..1u32 << n {
+                            let fired: Vec<u32> =
+                                (0..n as u32).filter(|j| mask >> j & 1 == 1).collect();
+                            for scaling in [false, true] {
+                                let sum_j: u64 = (0..n as u32)
+                                    .map(|j| {
+                                        let spiked = fired.contains(&j);
+                                        6 + a(p)
+                                            + if plastic {
+                                                r(if spiked { m } else { p }, single_port)
+                                            } else {
+                                                0
+                                            }
+                                    })
+                                    .sum();
+                                let sc = if !scaling {
+                                    0
+                                } else if single_port {
+                                    n * (2 * m + 3)
+                                } else {
+                                    n * (m + 4)
+                                };
+                                let d = 1 + (m + 2) + sum_j + l(p) + 1 + sc + 1;
+                                assert_eq!(step(shape, p, &fired, scaling).done, d, "{FORMULA}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -119,6 +119,22 @@ pub struct Reg {
     pub built: bool,
 }
 
+/// A memory of the core.
+#[derive(Clone, Debug, Serialize)]
+pub struct Memory {
+    /// Its name: the module is `sf_ram_<name>`, its ports `<name>_we`, `_wa`, `_wd`, `_ra`,
+    /// `_rd` in the top.
+    pub name: &'static str,
+    /// Bits of a word.
+    pub width: u32,
+    /// Words.
+    pub depth: u32,
+    /// Bits of an address.
+    pub addr_bits: u32,
+    /// What it holds.
+    pub what: &'static str,
+}
+
 /// Widths and layouts of one generated core.
 #[derive(Clone, Debug, Serialize)]
 pub struct Layout {
@@ -314,6 +330,19 @@ impl Layout {
             }
         }));
         regs.sort_by_key(|r| r.index);
+        if let Some(r) = regs.iter().find(|r| r.index > 255) {
+            return Err(unrealisable(
+                "plasticity.params",
+                format!(
+                    "the rule has more parameters than the register map holds ({} would be \
+                     register {}; at most {} rule parameters besides the presets' four): share \
+                     parameters between terms or write fixed values as numbers",
+                    r.name,
+                    r.index,
+                    256 - RULE_PARAM_BASE
+                ),
+            ));
+        }
         let iw = bits_for(m.saturating_sub(1) as u64);
         let jw = bits_for(n.saturating_sub(1) as u64);
         Ok(Layout {
@@ -341,6 +370,28 @@ impl Layout {
             single_port: net.cfg.hardware.weight_memory
                 == synforge_sim::config::WeightMemory::SinglePort,
         })
+    }
+}
+
+impl Layout {
+    /// The core's memories, declared once: the top, the controller, the generator's module
+    /// list and the manifest read them here.
+    pub fn memories(&self) -> Vec<Memory> {
+        let mem =
+            |name, width, depth, addr_bits, what| Memory { name, width, depth, addr_bits, what };
+        vec![
+            mem(
+                "wram",
+                self.sw,
+                self.inputs * self.neurons,
+                self.waw,
+                "synapse words, address j * inputs + i",
+            ),
+            mem("nram", self.neuron_word.width, self.neurons, self.jw, "neuron words"),
+            mem("xram", self.input_word.width, self.inputs, self.iw, "input words"),
+            mem("plist", self.iw, self.inputs, self.iw, "this step's input spikes, ascending"),
+            mem("pflag", 1, self.inputs, self.iw, "input spike events since the last step"),
+        ]
     }
 }
 

@@ -34,13 +34,13 @@ use serde::Deserialize;
 /// The board TOMLs, embedded at compile time: `(name, text)`, sorted by name. Adding a board
 /// means adding its file to `boards/` and a line here; the tests check that the two agree.
 const BUILTIN: &[(&str, &str)] = &[
-    ("alchitry-cu", include_str!("../../boards/alchitry-cu.toml")),
-    ("icebreaker", include_str!("../../boards/icebreaker.toml")),
-    ("orangecrab-r0.2", include_str!("../../boards/orangecrab-r0.2.toml")),
-    ("ulx3s-12f", include_str!("../../boards/ulx3s-12f.toml")),
-    ("ulx3s-25f", include_str!("../../boards/ulx3s-25f.toml")),
-    ("ulx3s-45f", include_str!("../../boards/ulx3s-45f.toml")),
-    ("ulx3s-85f", include_str!("../../boards/ulx3s-85f.toml")),
+    ("alchitry-cu", include_str!("../../../boards/alchitry-cu.toml")),
+    ("icebreaker", include_str!("../../../boards/icebreaker.toml")),
+    ("orangecrab-r0.2", include_str!("../../../boards/orangecrab-r0.2.toml")),
+    ("ulx3s-12f", include_str!("../../../boards/ulx3s-12f.toml")),
+    ("ulx3s-25f", include_str!("../../../boards/ulx3s-25f.toml")),
+    ("ulx3s-45f", include_str!("../../../boards/ulx3s-45f.toml")),
+    ("ulx3s-85f", include_str!("../../../boards/ulx3s-85f.toml")),
 ];
 
 /// nextpnr device flags (without the leading `--`) accepted for each family.

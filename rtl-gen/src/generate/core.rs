@@ -101,14 +101,8 @@ pub fn module(net: &Network, l: &Layout) -> String {
 
     // Memories.
     v.push_str("\n    // Memories.\n");
-    let mems = [
-        ("wram", l.sw, waw, "w"),
-        ("nram", nw.width, jw, "n"),
-        ("xram", xw.width, iw, "x"),
-        ("plist", iw, iw, "p"),
-        ("pflag", 1, iw, "f"),
-    ];
-    for (name, width, aw, _) in mems {
+    for mem in l.memories() {
+        let (name, width, aw) = (mem.name, mem.width, mem.addr_bits);
         // The write ports keep their names through synthesis: the co-simulation watches them,
         // in the RTL and in the gate-level netlist alike.
         let keep = if matches!(name, "wram" | "nram" | "xram") { "(* keep *) " } else { "" };

@@ -14,7 +14,7 @@ use crate::cosim::{write_if_changed, CosimError};
 use crate::protocol::Host;
 use crate::tools::{build_sim, Tools};
 
-const UART_MAIN: &str = include_str!("../../testbenches/uart_main.cpp");
+const UART_MAIN: &str = include_str!("../../../testbenches/uart_main.cpp");
 
 /// Clocks per UART bit in the simulated top (the real boards run at their baud rate).
 pub const SIM_DIVISOR: u32 = 8;
