@@ -142,19 +142,19 @@ pub fn testbench(l: &Layout, net: &Network) -> String {
     let has = |f: &str| nw.fields.iter().any(|x| x.name == f);
     for j in 0..l.neurons {
         writeln!(scopes, "    if (1) begin : neuron_{j}").unwrap();
-        writeln!(scopes, "        reg [{}:0] state_v_mem = 0;", l.wv - 1).unwrap();
-        writeln!(scopes, "        reg [{}:0] state_theta = 0;", l.wth - 1).unwrap();
-        writeln!(scopes, "        reg [{}:0] state_trace_y1 = 0;", l.wy1 - 1).unwrap();
+        writeln!(scopes, "        reg [{}:0] state_v_mem = 0;", l.v_bits - 1).unwrap();
+        writeln!(scopes, "        reg [{}:0] state_theta = 0;", l.theta_bits - 1).unwrap();
+        writeln!(scopes, "        reg [{}:0] state_trace_y1 = 0;", l.y1_bits - 1).unwrap();
         if has("trace_y2") {
-            writeln!(scopes, "        reg [{}:0] state_trace_y2 = 0;", l.wy2 - 1).unwrap();
+            writeln!(scopes, "        reg [{}:0] state_trace_y2 = 0;", l.y2_bits - 1).unwrap();
         }
         scopes.push_str("        reg [15:0] state_refrac = 0;\n        reg event_spike = 0;\n");
-        writeln!(scopes, "        always @(posedge clk) begin\n            if (dut.nram_we && dut.nram_wa == {}) begin", crate::verilog::lit(l.jw, j as u64)).unwrap();
+        writeln!(scopes, "        always @(posedge clk) begin\n            if (dut.nram_we && dut.nram_wa == {}) begin", crate::verilog::lit(l.neuron_index_bits, j as u64)).unwrap();
         writeln!(scopes, "                state_v_mem <= dut.nram_wd{};", nw.slice("v_mem"))
             .unwrap();
         if has("theta_a") {
             // The effective threshold, as the model's VCD shows it.
-            let w = l.wth;
+            let w = l.theta_bits;
             writeln!(scopes, "                state_theta <= (({{1'b0, dut.param_theta0}} + {{1'b0, dut.nram_wd{}}}) > {{1'b0, {{{w}{{1'b1}}}}}}) ? {{{w}{{1'b1}}}} : dut.param_theta0 + dut.nram_wd{};", nw.slice("theta_a"), nw.slice("theta_a")).unwrap();
         } else {
             scopes.push_str("                state_theta <= dut.param_theta0;\n");
@@ -175,7 +175,7 @@ pub fn testbench(l: &Layout, net: &Network) -> String {
             nw.slice("refrac")
         )
         .unwrap();
-        writeln!(scopes, "            event_spike <= out_valid && out_ready && out_index == {};\n        end\n    end", crate::verilog::lit(l.jw, j as u64)).unwrap();
+        writeln!(scopes, "            event_spike <= out_valid && out_ready && out_index == {};\n        end\n    end", crate::verilog::lit(l.neuron_index_bits, j as u64)).unwrap();
     }
     scopes.push_str("`endif\n");
     let head =
@@ -183,8 +183,8 @@ pub fn testbench(l: &Layout, net: &Network) -> String {
     format!(
         "{head}\n{}",
         TB_TEMPLATE
-            .replace("@IW@", &l.iw.to_string())
-            .replace("@JW@", &l.jw.to_string())
+            .replace("@IW@", &l.input_index_bits.to_string())
+            .replace("@JW@", &l.neuron_index_bits.to_string())
             .replace("@NEURONS@", &scopes)
     )
 }
@@ -516,12 +516,12 @@ fn write_design(net: &Network, dir: &Path) -> Result<(Design, Vec<String>), Cosi
 /// What the co-simulation writes into the reserved bits of synapse `(i, j)` (above the
 /// weight, below `synapse_bits`): a pattern the core must keep through every update.
 fn reserved_tag(l: &Layout, i: usize, j: usize) -> u16 {
-    if l.sw <= l.ww {
+    if l.synapse_bits <= l.weight_bits {
         return 0;
     }
     let bits =
         (i as u32).wrapping_mul(0x9E37).wrapping_add((j as u32).wrapping_mul(0x79B9)) ^ 0x5A5A;
-    ((bits & ((1 << (l.sw - l.ww)) - 1)) << l.ww) as u16
+    ((bits & ((1 << (l.synapse_bits - l.weight_bits)) - 1)) << l.weight_bits) as u16
 }
 
 /// `text` (a Verilog library) without `module <name> ... endmodule` and the attribute line
@@ -780,7 +780,7 @@ impl<'a> Checker<'a> {
         if self.mismatch.is_none() {
             let (m, n) = (l.inputs as usize, l.neurons as usize);
             let w = self.model.weights_raw();
-            let mask = (1u32 << l.ww) - 1;
+            let mask = (1u32 << l.weight_bits) - 1;
             for j in 0..n {
                 if let Some(i) = (0..m).find(|&i| {
                     let word = self.weights[j * m + i];
@@ -802,8 +802,8 @@ impl<'a> Checker<'a> {
                             Some(t),
                             format!("synapse (input {i}, neuron {j})"),
                             "reserved bits (as written)",
-                            reserved_tag(l, i, j) >> l.ww,
-                            word >> l.ww,
+                            reserved_tag(l, i, j) >> l.weight_bits,
+                            word >> l.weight_bits,
                         );
                     }
                     break;
@@ -821,7 +821,7 @@ impl<'a> Checker<'a> {
         got: impl Fn(&str) -> u64,
     ) {
         let l = self.l;
-        let vmask = (1u64 << l.wv) - 1;
+        let vmask = (1u64 << l.v_bits) - 1;
         let adaptive = self.net.cfg.homeostasis.adaptive_threshold;
         let want = [
             ("v_mem", raw.v_mem as u64 & vmask),
@@ -838,7 +838,7 @@ impl<'a> Checker<'a> {
             if g != w {
                 let show = |x: u64| {
                     if name == "v_mem" {
-                        format!("{} (raw {x:#x})", sign(x, l.wv))
+                        format!("{} (raw {x:#x})", sign(x, l.v_bits))
                     } else {
                         format!("{x}")
                     }
@@ -890,7 +890,7 @@ impl<'a> Checker<'a> {
             }
         }
         let w = self.model.weights_raw();
-        let mask = (1u64 << l.ww) - 1;
+        let mask = (1u64 << l.weight_bits) - 1;
         for j in 0..n {
             for i in 0..m {
                 let word = rd(REGION_WEIGHTS << 28 | (j * m + i) as u32);
@@ -910,8 +910,8 @@ impl<'a> Checker<'a> {
                         None,
                         format!("synapse (input {i}, neuron {j})"),
                         "reserved bits (as written)",
-                        tag >> l.ww,
-                        (word & !mask) >> l.ww,
+                        tag >> l.weight_bits,
+                        (word & !mask) >> l.weight_bits,
                     );
                 }
             }

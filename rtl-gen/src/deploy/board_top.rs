@@ -179,7 +179,13 @@ pub fn generate(
     }
     let (pll, hz) = spec.clock();
     let divisor = bridge::uart_divisor(hz, spec.baud)?;
-    let bspec = BridgeSpec { divisor, iw: l.iw, jw: l.jw, inputs: l.inputs, neurons: l.neurons };
+    let bspec = BridgeSpec {
+        divisor,
+        input_index_bits: l.input_index_bits,
+        neuron_index_bits: l.neuron_index_bits,
+        inputs: l.inputs,
+        neurons: l.neurons,
+    };
     let mut files = bridge::modules(&bspec);
     let nled = spec.leds.len().max(1);
     let mut v = String::new();
@@ -197,7 +203,7 @@ pub fn generate(
         None => v.push_str("    assign core_clk = clk;\n    assign pll_lock = 1'b1;\n"),
     }
     v.push_str("    // Power-on reset: 15 clocks after the PLL locks.\n    reg [3:0] por = 4'd0;\n    always @(posedge core_clk) if (pll_lock && !(&por)) por <= por + 4'd1;\n    wire rst = !(&por);\n");
-    writeln!(v, "    wire in_valid, in_ready, step, busy, done, out_valid, out_ready, mm_we, mm_re, mm_rvalid, error_seen;\n    wire [{}:0] in_index;\n    wire [{}:0] out_index;\n    wire [31:0] mm_addr, mm_wdata, mm_rdata;", l.iw - 1, l.jw - 1).unwrap();
+    writeln!(v, "    wire in_valid, in_ready, step, busy, done, out_valid, out_ready, mm_we, mm_re, mm_rvalid, error_seen;\n    wire [{}:0] in_index;\n    wire [{}:0] out_index;\n    wire [31:0] mm_addr, mm_wdata, mm_rdata;", l.input_index_bits - 1, l.neuron_index_bits - 1).unwrap();
     v.push_str("    sf_bridge u_bridge (\n        .clk(core_clk), .rst(rst), .uart_rx(uart_rx), .uart_tx(uart_tx),\n        .in_valid(in_valid), .in_index(in_index), .step(step), .busy(busy), .done(done),\n        .out_valid(out_valid), .out_ready(out_ready), .out_index(out_index),\n        .mm_addr(mm_addr), .mm_wdata(mm_wdata), .mm_we(mm_we), .mm_re(mm_re), .mm_rdata(mm_rdata), .mm_rvalid(mm_rvalid),\n        .error_seen(error_seen)\n    );\n");
     v.push_str("    synforge_core u_core (\n        .clk(core_clk), .rst(rst),\n        .in_valid(in_valid), .in_ready(in_ready), .in_index(in_index),\n        .step(step), .busy(busy), .done(done),\n        .out_valid(out_valid), .out_ready(out_ready), .out_index(out_index),\n        .mm_addr(mm_addr), .mm_wdata(mm_wdata), .mm_we(mm_we), .mm_re(mm_re), .mm_rdata(mm_rdata), .mm_rvalid(mm_rvalid)\n    );\n");
     v.push_str(

@@ -145,9 +145,9 @@ pub struct BridgeSpec {
     /// Clock cycles per UART bit, from [`uart_divisor`].
     pub divisor: u32,
     /// Bits of an input index.
-    pub iw: u32,
+    pub input_index_bits: u32,
     /// Bits of a neuron index.
-    pub jw: u32,
+    pub neuron_index_bits: u32,
     /// Inputs (a step frame carries at most one index per input).
     pub inputs: u32,
     /// Neurons (a step's response carries at most one index per neuron).
@@ -216,13 +216,16 @@ pub fn modules(s: &BridgeSpec) -> Vec<(String, String)> {
     out.push(("sf_uart_tx".to_string(), tx));
 
     out.push(("sf_ram_frame".into(), crate::mem::ram_module("sf_ram_frame", 8, bb)));
-    out.push(("sf_ram_spikes".into(), crate::mem::ram_module("sf_ram_spikes", s.jw, s.neurons)));
+    out.push((
+        "sf_ram_spikes".into(),
+        crate::mem::ram_module("sf_ram_spikes", s.neuron_index_bits, s.neurons),
+    ));
     out.push(("sf_bridge".to_string(), bridge(s, baw, faw)));
     out
 }
 
 fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
-    let (iw, jw) = (s.iw, s.jw);
+    let (iw, jw) = (s.input_index_bits, s.neuron_index_bits);
     let bb = s.buffer_bytes();
     // Inter-byte timeout inside a frame: 64 byte times.
     let timeout = 64u64 * 10 * s.divisor as u64;

@@ -17,8 +17,9 @@ use crate::verilog::{lit, zx};
 /// stage 2.
 pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
     let (m, n) = (l.inputs, l.neurons);
-    let (iw, jw, waw, cw) = (l.iw, l.jw, l.waw, l.cw);
-    let (ww, sw) = (l.ww, l.sw);
+    let (iw, jw, waw, cw) =
+        (l.input_index_bits, l.neuron_index_bits, l.weight_addr_bits, l.count_bits);
+    let (ww, sw) = (l.weight_bits, l.synapse_bits);
     // From one neuron's weights to the next: m words. With one neuron no loop takes that step
     // and m may not fit the address width (8 x 1 synapses have 3-bit addresses): 0 there.
     let next_base = if n > 1 { m as u64 } else { 0 };

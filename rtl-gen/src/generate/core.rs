@@ -53,9 +53,10 @@ pub(crate) fn st(name: &str) -> String {
 pub fn module(net: &Network, l: &Layout) -> String {
     let mut v = String::new();
     let (m, n) = (l.inputs, l.neurons);
-    let (iw, jw, waw, cw) = (l.iw, l.jw, l.waw, l.cw);
-    let (wv, ww, wth, wx1, wy1) = (l.wv, l.ww, l.wth, l.wx1, l.wy1);
-    let (wx2, wy2) = (l.wx2, l.wy2);
+    let (iw, jw, waw, cw) =
+        (l.input_index_bits, l.neuron_index_bits, l.weight_addr_bits, l.count_bits);
+    let (wv, ww, wth, wx1, wy1) = (l.v_bits, l.weight_bits, l.theta_bits, l.x1_bits, l.y1_bits);
+    let (wx2, wy2) = (l.x2_bits, l.y2_bits);
     let h = &net.cfg.homeostasis;
     let adaptive = h.adaptive_threshold;
     let scaling = h.scaling;
@@ -278,7 +279,7 @@ pub fn module(net: &Network, l: &Layout) -> String {
     writeln!(v, "    wire [{}:0] v_acc;", wv - 1).unwrap();
     // The weight RAM's read data, one clock later: the whole word when plasticity writes it
     // back, the weight alone otherwise.
-    let qb = if plastic { l.sw } else { ww };
+    let qb = if plastic { l.synapse_bits } else { ww };
     writeln!(v, "    reg [{0}:0] wram_q;     // the weight RAM's read data, one clock later\n    always @(posedge clk) wram_q <= wram_rd[{0}:0];", qb - 1).unwrap();
     writeln!(v, "    sf_lif_acc u_lif_acc (.v(v_mem), .w(wram_q[{}:0]), .d(v_acc));", ww - 1)
         .unwrap();
@@ -376,7 +377,7 @@ pub fn module(net: &Network, l: &Layout) -> String {
 /// products (`pl_g_*`), stage 4 the rounded step (`pl_dw`), stage 5 the clamped word
 /// (`pl_wd`); stage 6 writes it.
 fn plasticity(v: &mut String, l: &Layout, rule: &Rule) {
-    let (ww, sw) = (l.ww, l.sw);
+    let (ww, sw) = (l.weight_bits, l.synapse_bits);
     let xw = &l.input_word;
     let xr = |f: &str| format!("xram_rd{}", xw.slice(f));
     let sh = rule_dp::shape(rule, ww);
@@ -423,7 +424,8 @@ fn plasticity(v: &mut String, l: &Layout, rule: &Rule) {
     .unwrap();
     writeln!(v, "    wire [{}:0] w_rule;", ww - 1).unwrap();
     writeln!(v, "    reg [{}:0] pl_wd;      // stage 6: the word written\n    reg pl_we;             // stage 6: write it", sw - 1).unwrap();
-    writeln!(v, "    reg [{}:0] pl_wa;      // stage 6: at this address", l.waw - 1).unwrap();
+    writeln!(v, "    reg [{}:0] pl_wa;      // stage 6: at this address", l.weight_addr_bits - 1)
+        .unwrap();
     let mut conn: Vec<String> = slots
         .iter()
         .map(|&s| {

@@ -143,27 +143,27 @@ pub struct Layout {
     /// Neurons `N`.
     pub neurons: u32,
     /// Bits of an input index.
-    pub iw: u32,
+    pub input_index_bits: u32,
     /// Bits of a neuron index.
-    pub jw: u32,
+    pub neuron_index_bits: u32,
     /// Bits of a weight-RAM address (`j * M + i`).
-    pub waw: u32,
+    pub weight_addr_bits: u32,
     /// Bits of the count of spikes in a step (`0..=max(M, N)`).
-    pub cw: u32,
+    pub count_bits: u32,
     /// Membrane width (signed).
-    pub wv: u32,
+    pub v_bits: u32,
     /// Weight width.
-    pub ww: u32,
+    pub weight_bits: u32,
     /// Threshold width.
-    pub wth: u32,
+    pub theta_bits: u32,
     /// Trace widths x1, x2, y1, y2 (x2, y2 zero for the pair rule).
-    pub wx1: u32,
+    pub x1_bits: u32,
     /// x2 width.
-    pub wx2: u32,
+    pub x2_bits: u32,
     /// y1 width.
-    pub wy1: u32,
+    pub y1_bits: u32,
     /// y2 width.
-    pub wy2: u32,
+    pub y2_bits: u32,
     /// Neuron state word.
     pub neuron_word: Word,
     /// Input state word.
@@ -182,7 +182,7 @@ pub struct Layout {
     pub single_port: bool,
     /// Bits of one synapse word (`[hardware] synapse_bits`): the weight in the low bits, the
     /// rest reserved (read as written) for the per-synapse state of later rules.
-    pub sw: u32,
+    pub synapse_bits: u32,
 }
 
 fn unrealisable(field: &str, message: String) -> GenError {
@@ -348,17 +348,17 @@ impl Layout {
         Ok(Layout {
             inputs: m,
             neurons: n,
-            iw,
-            jw,
-            waw: bits_for(m as u64 * n as u64 - 1),
-            cw: bits_for(m.max(n) as u64),
-            wv: f.v.width,
-            ww: f.w.width,
-            wth: f.theta.width,
-            wx1: f.x1.width,
-            wx2,
-            wy1: f.y1.width,
-            wy2,
+            input_index_bits: iw,
+            neuron_index_bits: jw,
+            weight_addr_bits: bits_for(m as u64 * n as u64 - 1),
+            count_bits: bits_for(m.max(n) as u64),
+            v_bits: f.v.width,
+            weight_bits: f.w.width,
+            theta_bits: f.theta.width,
+            x1_bits: f.x1.width,
+            x2_bits: wx2,
+            y1_bits: f.y1.width,
+            y2_bits: wy2,
             neuron_word,
             input_word,
             synapse_word,
@@ -366,7 +366,7 @@ impl Layout {
             x2,
             y2,
             plastic,
-            sw,
+            synapse_bits: sw,
             single_port: net.cfg.hardware.weight_memory
                 == synforge_sim::config::WeightMemory::SinglePort,
         })
@@ -382,15 +382,33 @@ impl Layout {
         vec![
             mem(
                 "wram",
-                self.sw,
+                self.synapse_bits,
                 self.inputs * self.neurons,
-                self.waw,
+                self.weight_addr_bits,
                 "synapse words, address j * inputs + i",
             ),
-            mem("nram", self.neuron_word.width, self.neurons, self.jw, "neuron words"),
-            mem("xram", self.input_word.width, self.inputs, self.iw, "input words"),
-            mem("plist", self.iw, self.inputs, self.iw, "this step's input spikes, ascending"),
-            mem("pflag", 1, self.inputs, self.iw, "input spike events since the last step"),
+            mem(
+                "nram",
+                self.neuron_word.width,
+                self.neurons,
+                self.neuron_index_bits,
+                "neuron words",
+            ),
+            mem("xram", self.input_word.width, self.inputs, self.input_index_bits, "input words"),
+            mem(
+                "plist",
+                self.input_index_bits,
+                self.inputs,
+                self.input_index_bits,
+                "this step's input spikes, ascending",
+            ),
+            mem(
+                "pflag",
+                1,
+                self.inputs,
+                self.input_index_bits,
+                "input spike events since the last step",
+            ),
         ]
     }
 }

@@ -15,13 +15,13 @@ pub fn ports(d: &Design) -> Vec<(&'static str, &'static str, u32, &'static str)>
         ("rst", "in", 1, "synchronous reset: controller idle, registers to the generated values (memories keep their contents)"),
         ("in_valid", "in", 1, "an input spike event is offered"),
         ("in_ready", "out", 1, "events are accepted (the core is idle)"),
-        ("in_index", "in", l.iw, "input channel of the event"),
+        ("in_index", "in", l.input_index_bits, "input channel of the event"),
         ("step", "in", 1, "end of the timestep: accepted while idle; the core is busy until done"),
         ("busy", "out", 1, "a step (or the init command) is in progress"),
         ("done", "out", 1, "one-clock pulse: the step is complete"),
         ("out_valid", "out", 1, "an output spike event is offered"),
         ("out_ready", "in", 1, "the output event is taken (the core waits for it)"),
-        ("out_index", "out", l.jw, "neuron of the output spike"),
+        ("out_index", "out", l.neuron_index_bits, "neuron of the output spike"),
         ("mm_addr", "in", 32, "memory-mapped address: region in bits 31:28"),
         ("mm_wdata", "in", 32, "write data"),
         ("mm_we", "in", 1, "write strobe (served while idle)"),
@@ -62,7 +62,7 @@ pub fn manifest(net: &Network, d: &Design, hash: &str) -> Value {
         // The learning rule as compiled (terms, parameters and their registers' raw values,
         // amplitude format, range analysis) and the widths of its datapath's groups.
         "rule": net.rule.as_ref().map(|r| {
-            let sh = crate::plasticity::rule::shape(r, l.ww);
+            let sh = crate::plasticity::rule::shape(r, l.weight_bits);
             json!({
                 "compiled": r,
                 "datapath": {

@@ -580,14 +580,14 @@ fn decay_blocks_match_the_model() {
             // The membrane: LifFixed::integrate's decay is exactly format::decay_raw.
             let lif = LifFixed::new(&net);
             assert_eq!((lif.v, lif.rounding), (net.fmt.v, r));
-            assert_eq!(l.wv, lif.v.width);
+            assert_eq!(l.v_bits, lif.v.width);
             let i = cases.len();
             cases.push(decay_case(&mut rng, i, "v", lif.v, r, k.decay_v, move |q, a, lfsr| {
                 decay_raw(q, a, lif.rounding, lfsr)
             }));
             // The adaptive threshold: HomeostasisFixed::decay.
             let h = HomeostasisFixed::new(&net);
-            assert!(h.adaptive && l.wth == h.theta.width);
+            assert!(h.adaptive && l.theta_bits == h.theta.width);
             let i = cases.len();
             cases.push(decay_case(
                 &mut rng,
@@ -604,9 +604,12 @@ fn decay_blocks_match_the_model() {
             ));
             // The traces: TraceFixed::decay.
             let t = TracesFixed::new(&net);
-            for (what, tr, width) in
-                [("x1", t.x1, l.wx1), ("x2", t.x2, l.wx2), ("y1", t.y1, l.wy1), ("y2", t.y2, l.wy2)]
-            {
+            for (what, tr, width) in [
+                ("x1", t.x1, l.x1_bits),
+                ("x2", t.x2, l.x2_bits),
+                ("y1", t.y1, l.y1_bits),
+                ("y2", t.y2, l.y2_bits),
+            ] {
                 assert_eq!((width, tr.rounding), (tr.fmt.width, r));
                 let i = cases.len();
                 cases.push(decay_case(
@@ -642,9 +645,12 @@ fn bump_blocks_match_the_model() {
         let net = trace_network(set, Rounding::Floor, pairing);
         let l = Layout::new(&net).unwrap();
         let t = TracesFixed::new(&net);
-        for (what, tr, w) in
-            [("x1", t.x1, l.wx1), ("x2", t.x2, l.wx2), ("y1", t.y1, l.wy1), ("y2", t.y2, l.wy2)]
-        {
+        for (what, tr, w) in [
+            ("x1", t.x1, l.x1_bits),
+            ("x2", t.x2, l.x2_bits),
+            ("y1", t.y1, l.y1_bits),
+            ("y2", t.y2, l.y2_bits),
+        ] {
             assert_eq!((w, tr.pairing), (tr.fmt.width, pairing));
             let name = format!("sf_bump_{what}");
             let mut c = Case::new(
@@ -740,7 +746,7 @@ fn lif_blocks_match_the_model() {
         let net = lif_network(s);
         let l = Layout::new(&net).unwrap();
         let lif = LifFixed::new(&net);
-        let (wv, ww, wth, cw) = (l.wv, l.ww, l.wth, l.cw);
+        let (wv, ww, wth, cw) = (l.v_bits, l.weight_bits, l.theta_bits, l.count_bits);
         let (vmax, wmax) = (ones(wv) >> 1, ones(ww));
         let vmin = vmax + 1;
 
@@ -874,14 +880,14 @@ fn lif_references_compose_to_the_model() {
                 let lif = LifFixed {
                     rounding,
                     decay: val(&mut rng, 16) as u16,
-                    inhibition: val(&mut rng, l.wv - 1) as i64,
+                    inhibition: val(&mut rng, l.v_bits - 1) as i64,
                     ..base
                 };
-                let v0 = sext(val(&mut rng, l.wv), l.wv);
+                let v0 = sext(val(&mut rng, l.v_bits), l.v_bits);
                 let ws: Vec<u64> =
-                    (0..rng.random_range(0..5)).map(|_| val(&mut rng, l.ww)).collect();
-                let others = val(&mut rng, l.cw);
-                let theta = val(&mut rng, l.wth);
+                    (0..rng.random_range(0..5)).map(|_| val(&mut rng, l.weight_bits)).collect();
+                let others = val(&mut rng, l.count_bits);
+                let theta = val(&mut rng, l.theta_bits);
                 let seed = rng.random_range(1..=u32::MAX);
                 let (mut v, mut refr) = (v0 as i32, 0u16);
                 let sum = ws.iter().sum();
@@ -930,7 +936,7 @@ struct StdpIn {
 struct StdpShape {
     triplet: bool,
     mult: bool,
-    ww: u32,
+    weight_bits: u32,
     x1: Format,
     x2: Format,
     y1: Format,
@@ -1091,8 +1097,8 @@ fn amplitude(rng: &mut ChaCha8Rng) -> u64 {
 }
 
 fn stdp_random(rng: &mut ChaCha8Rng, sh: &StdpShape) -> StdpIn {
-    let wmax = ones(sh.ww);
-    let (mut lo, mut hi) = (val(rng, sh.ww), val(rng, sh.ww));
+    let wmax = ones(sh.weight_bits);
+    let (mut lo, mut hi) = (val(rng, sh.weight_bits), val(rng, sh.weight_bits));
     while lo == hi {
         hi = rng.random_range(0..=wmax);
     }
@@ -1139,7 +1145,7 @@ fn stdp_half(rng: &mut ChaCha8Rng, shape: &StdpShape, base: &StdpFixed) -> Optio
     let mut s = stdp_random(rng, shape);
     let pot_side: bool = rng.random();
     let tr = if pot_side { shape.x1 } else { shape.y1 };
-    let fmax = if shape.mult { shape.ww - 1 } else { 0 };
+    let fmax = if shape.mult { shape.weight_bits - 1 } else { 0 };
     let mut choices = Vec::new();
     for e in 0..tr.width - tr.frac {
         for f in 0..=fmax {
@@ -1166,7 +1172,7 @@ fn stdp_half(rng: &mut ChaCha8Rng, shape: &StdpShape, base: &StdpFixed) -> Optio
             inner - t
         }
     };
-    let wmax = ones(shape.ww);
+    let wmax = ones(shape.weight_bits);
     let span = 1u64 << f;
     if pot_side {
         s.post = true;
@@ -1245,7 +1251,7 @@ fn rule_case(
 ) -> (Case, usize) {
     let rule = net.rule.as_ref().unwrap();
     let l = Layout::new(net).unwrap();
-    let shape = RuleShape::new(rule, l.ww);
+    let shape = RuleShape::new(rule, l.weight_bits);
     let sh = rule.shift;
     let traces: Vec<String> = rule_dp::slots(rule)
         .into_iter()
@@ -1260,14 +1266,14 @@ fn rule_case(
             traces.join(" ")
         ),
         ("sf_rule", index),
-        rule_dp::module(rule, net.rnd.w, l.ww),
+        rule_dp::module(rule, net.rnd.w, l.weight_bits),
         shape.ins(),
-        vec![port("d", l.ww)],
+        vec![port("d", l.weight_bits)],
         move |v| vec![reference.reference(v)],
     );
     // Corners: every input at zero or all ones, every spike pair, weights at and next to the
     // bounds, r's top bits all zero or all one.
-    let wmax = ones(l.ww);
+    let wmax = ones(l.weight_bits);
     for full in [false, true] {
         for (post, pre) in [(false, false), (true, false), (false, true), (true, true)] {
             for (w, w_min, w_max) in [
@@ -1365,7 +1371,7 @@ fn rule_datapath_matches_the_model() {
         let shape = StdpShape {
             triplet: rule == "triplet",
             mult: dep == WeightDependence::Multiplicative,
-            ww,
+            weight_bits: ww,
             x1: f.x1,
             x2: f.x2,
             y1: f.y1,
@@ -1525,7 +1531,7 @@ fn factor_case(rng: &mut ChaCha8Rng, index: usize, net: &Network) -> Case {
 
 fn scale_case(rng: &mut ChaCha8Rng, index: usize, net: &Network) -> Case {
     let base = HomeostasisFixed::new(net);
-    let ww = Layout::new(net).unwrap().ww;
+    let ww = Layout::new(net).unwrap().weight_bits;
     let rounding = base.w_rounding;
     let mut c = Case::new(
         format!("sf_scale_weight [w {} {rounding:?}]", net.fmt.w),
@@ -1596,7 +1602,7 @@ fn homeostasis_blocks_match_the_model() {
         let net = homeostasis_network(th, (10, 10), Rounding::Floor);
         let l = Layout::new(&net).unwrap();
         let h = HomeostasisFixed::new(&net);
-        let w = l.wth;
+        let w = l.theta_bits;
         assert_eq!(w, h.theta.width);
         let mut c = Case::new(
             format!("sf_theta_add [theta {}]", h.theta),

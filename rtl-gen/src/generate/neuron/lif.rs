@@ -15,7 +15,7 @@ use crate::verilog::{lit, sat_signed, sx, zx};
 /// `d` out, membrane width. Combinational. Weights are non-negative, so adding them one at a
 /// time, saturating each time, equals the contract's single saturation of the exact sum.
 pub fn acc_module(net: &Network, l: &Layout) -> String {
-    let (wv, ww) = (l.wv, l.ww);
+    let (wv, ww) = (l.v_bits, l.weight_bits);
     let al = net.fmt.v.frac - net.fmt.w.frac;
     let s = wv.max(ww + al) + 2;
     let mut v = String::new();
@@ -33,18 +33,24 @@ pub fn acc_module(net: &Network, l: &Layout) -> String {
 
 /// The inhibition product's width: membrane width plus spike-count width.
 pub fn inh_width(l: &Layout) -> u32 {
-    l.wv + l.cw
+    l.v_bits + l.count_bits
 }
 
 /// The inhibition body: `prod = inh * others` (declared by the caller).
 fn inh_body(v: &mut String, l: &Layout) {
     let pw = inh_width(l);
-    writeln!(v, "    assign prod = {} * {};", zx("inh", l.wv, pw), zx("others", l.cw, pw)).unwrap();
+    writeln!(
+        v,
+        "    assign prod = {} * {};",
+        zx("inh", l.v_bits, pw),
+        zx("others", l.count_bits, pw)
+    )
+    .unwrap();
 }
 
 /// The inhibition applied: from `live`, `v`, `prod` to `v1` (declared by the caller).
 fn sub_body(v: &mut String, l: &Layout) {
-    let wv = l.wv;
+    let wv = l.v_bits;
     let pw = inh_width(l);
     let s = pw + 2;
     writeln!(v, "    wire [{}:0] diff = {} - {};", s - 1, sx("v", wv, s), zx("prod", pw, s))
@@ -54,7 +60,7 @@ fn sub_body(v: &mut String, l: &Layout) {
 
 /// The threshold body: from `live`, `v1`, `theta` to `d` and `fire`.
 fn thresh_body(v: &mut String, net: &Network, l: &Layout) {
-    let (wv, wth) = (l.wv, l.wth);
+    let (wv, wth) = (l.v_bits, l.theta_bits);
     let al = net.fmt.v.frac - net.fmt.theta.frac;
     let c = wv.max(wth + al) + 1;
     let thal = if al > 0 { format!("{{theta, {}}}", lit(al, 0)) } else { "theta".to_string() };
@@ -95,7 +101,7 @@ pub fn inh_module(l: &Layout) -> String {
     writeln!(
         v,
         "module sf_lif_inh (\n    input  wire [{}:0] inh,\n    input  wire [{}:0] others,\n    output wire [{}:0] prod\n);",
-        l.wv - 1, l.cw - 1, inh_width(l) - 1
+        l.v_bits - 1, l.count_bits - 1, inh_width(l) - 1
     )
     .unwrap();
     inh_body(&mut v, l);
@@ -115,7 +121,7 @@ pub fn sub_module(l: &Layout) -> String {
     writeln!(
         v,
         "module sf_lif_sub (\n    input  wire live,\n    input  wire [{}:0] v,\n    input  wire [{}:0] prod,\n    output wire [{}:0] v1\n);",
-        l.wv - 1, inh_width(l) - 1, l.wv - 1
+        l.v_bits - 1, inh_width(l) - 1, l.v_bits - 1
     )
     .unwrap();
     sub_body(&mut v, l);
@@ -133,7 +139,7 @@ pub fn thresh_module(net: &Network, l: &Layout) -> String {
     writeln!(
         v,
         "module sf_lif_thresh (\n    input  wire live,\n    input  wire [{}:0] v1,\n    input  wire [{}:0] theta,\n    output wire [{}:0] d,\n    output wire fire\n);",
-        l.wv - 1, l.wth - 1, l.wv - 1
+        l.v_bits - 1, l.theta_bits - 1, l.v_bits - 1
     )
     .unwrap();
     thresh_body(&mut v, net, l);
@@ -148,7 +154,7 @@ pub fn thresh_module(net: &Network, l: &Layout) -> String {
 /// in, 1; `v` in, membrane width; `inh` in, membrane width; `others` in, count width; `theta`
 /// in, threshold width; `d` out, membrane width; `fire` out, 1.
 pub fn fire_module(net: &Network, l: &Layout) -> String {
-    let (wv, wth, cw) = (l.wv, l.wth, l.cw);
+    let (wv, wth, cw) = (l.v_bits, l.theta_bits, l.count_bits);
     let mut v = String::new();
     v.push_str("// sf_lif_fire: lateral inhibition, threshold, reset (semantics 4.1).\n");
     writeln!(

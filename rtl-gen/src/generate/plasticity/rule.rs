@@ -88,7 +88,7 @@ pub struct Shape {
     /// Width of the biased sum and of the rounded step `dw`.
     pub step: u32,
     /// Weight width.
-    pub ww: u32,
+    pub weight_bits: u32,
 }
 
 /// The largest value of term `k`'s product (one, `2^amp_frac`, when it has no factor).
@@ -128,7 +128,7 @@ pub fn shape(r: &Rule, ww: u32) -> Shape {
     }
     let sum = bits(pos.max(neg)) + 1;
     let shift = r.shift;
-    Shape { groups, sum, shift, step: sum.max(shift + 1) + 1, ww }
+    Shape { groups, sum, shift, step: sum.max(shift + 1) + 1, weight_bits: ww }
 }
 
 /// The trace slots `r` reads, in port order.
@@ -395,7 +395,7 @@ fn prod_body(v: &mut String, r: &Rule, sh: &Shape) -> Vec<String> {
 /// The second stage's body: from the groups, `w`, `r`, `w_min`, `w_max` to the signed step
 /// `dw` (declared by the caller). Returns the inputs it did not read.
 fn round_body(v: &mut String, r: &Rule, sh: &Shape) -> Vec<String> {
-    let ww = sh.ww;
+    let ww = sh.weight_bits;
     let s = sh.sum;
     let align = if r.weighted { r.w.frac } else { 0 };
     let mut read = Vec::new();
@@ -480,7 +480,7 @@ fn round_body(v: &mut String, r: &Rule, sh: &Shape) -> Vec<String> {
 
 /// The clamp body: from `dw`, `w`, `w_min`, `w_max` to the new weight `d`.
 fn clamp_body(v: &mut String, sh: &Shape) {
-    let (ww, t) = (sh.ww, sh.step);
+    let (ww, t) = (sh.weight_bits, sh.step);
     let nw = t.max(ww + 1) + 1;
     writeln!(v, "    wire [{}:0] nw = {} + {};", nw - 1, sx("dw", t, nw), zx("w", ww, nw)).unwrap();
     writeln!(v, "    wire below = nw[{}] | (nw < {});", nw - 1, zx("w_min", ww, nw)).unwrap();
