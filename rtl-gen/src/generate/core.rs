@@ -49,6 +49,60 @@ pub(crate) fn st(name: &str) -> String {
     format!("S_{name}")
 }
 
+/// A port of `synforge_core`.
+#[derive(Clone, Debug)]
+pub struct CorePort {
+    /// Its name.
+    pub name: &'static str,
+    /// `in` or `out`.
+    pub dir: &'static str,
+    /// Bits.
+    pub width: u32,
+    /// An output driven by a register.
+    pub reg: bool,
+    /// What it carries.
+    pub what: &'static str,
+}
+
+/// The ports of `synforge_core`, declared once: the Verilog header, the manifest and the
+/// generated `layout.md` read them here.
+pub fn ports(l: &Layout) -> Vec<CorePort> {
+    let port = |name, dir, width, reg, what| CorePort { name, dir, width, reg, what };
+    vec![
+        port("clk", "in", 1, false, "clock; everything is synchronous to its rising edge"),
+        port("rst", "in", 1, false, "synchronous reset: controller idle, registers to the generated values (memories keep their contents)"),
+        port("in_valid", "in", 1, false, "an input spike event is offered"),
+        port("in_ready", "out", 1, false, "events are accepted (the core is idle)"),
+        port("in_index", "in", l.input_index_bits, false, "input channel of the event"),
+        port("step", "in", 1, false, "end of the timestep: accepted while idle; the core is busy until done"),
+        port("busy", "out", 1, false, "a step (or the init command) is in progress"),
+        port("done", "out", 1, true, "one-clock pulse: the step is complete"),
+        port("out_valid", "out", 1, true, "an output spike event is offered"),
+        port("out_ready", "in", 1, false, "the output event is taken (the core waits for it)"),
+        port("out_index", "out", l.neuron_index_bits, true, "neuron of the output spike"),
+        port("mm_addr", "in", 32, false, "memory-mapped address: region in bits 31:28"),
+        port("mm_wdata", "in", 32, false, "write data"),
+        port("mm_we", "in", 1, false, "write strobe (served while idle)"),
+        port("mm_re", "in", 1, false, "read strobe (served while idle)"),
+        port("mm_rdata", "out", 32, false, "read data, valid with mm_rvalid"),
+        port("mm_rvalid", "out", 1, true, "read data valid: one clock after mm_re"),
+    ]
+}
+
+/// The module header: every port of [`ports`] with its meaning.
+fn header(v: &mut String, l: &Layout) {
+    v.push_str("module synforge_core (\n");
+    let ps = ports(l);
+    for (k, p) in ps.iter().enumerate() {
+        let dir = if p.dir == "in" { "input " } else { "output" };
+        let kind = if p.reg { "reg " } else { "wire" };
+        let range = if p.width > 1 { format!("[{}:0] ", p.width - 1) } else { String::new() };
+        let comma = if k + 1 < ps.len() { "," } else { "" };
+        writeln!(v, "    {dir} {kind} {range}{}{comma} // {}", p.name, p.what).unwrap();
+    }
+    v.push_str(");\n");
+}
+
 /// The Verilog of `synforge_core` (without the block modules it instantiates).
 pub fn module(net: &Network, l: &Layout) -> String {
     let mut v = String::new();
@@ -69,11 +123,7 @@ pub fn module(net: &Network, l: &Layout) -> String {
 
     v.push_str("// synforge_core: the time-multiplexed plastic spiking core.\n");
     v.push_str("// Interface and timing: docs/rtl.md. Arithmetic: docs/semantics.md.\n");
-    v.push_str("module synforge_core (\n    input  wire clk,\n    input  wire rst,\n");
-    writeln!(v, "    // input spike events, accepted while idle\n    input  wire in_valid,\n    output wire in_ready,\n    input  wire [{}:0] in_index,", iw - 1).unwrap();
-    v.push_str("    // end of a timestep: accepted while idle, then busy until done\n    input  wire step,\n    output wire busy,\n    output reg  done,\n");
-    writeln!(v, "    // output spike events\n    output reg  out_valid,\n    input  wire out_ready,\n    output reg  [{}:0] out_index,", jw - 1).unwrap();
-    v.push_str("    // memory-mapped port, served while idle; read data one clock after mm_re\n    input  wire [31:0] mm_addr,\n    input  wire [31:0] mm_wdata,\n    input  wire mm_we,\n    input  wire mm_re,\n    output wire [31:0] mm_rdata,\n    output reg  mm_rvalid\n);\n");
+    header(&mut v, l);
 
     // States.
     for (k, s) in STATES.iter().enumerate() {

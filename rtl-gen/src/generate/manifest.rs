@@ -7,28 +7,9 @@ use synforge_sim::Network;
 use crate::core::{INPUT_FIELDS, NEURON_FIELDS, STATUS_REGS};
 use crate::Design;
 
-/// A port of the core: name, direction, width, meaning.
+/// The core's ports, `(name, direction, width, meaning)`: [`crate::core::ports`].
 pub fn ports(d: &Design) -> Vec<(&'static str, &'static str, u32, &'static str)> {
-    let l = &d.layout;
-    vec![
-        ("clk", "in", 1, "clock; everything is synchronous to its rising edge"),
-        ("rst", "in", 1, "synchronous reset: controller idle, registers to the generated values (memories keep their contents)"),
-        ("in_valid", "in", 1, "an input spike event is offered"),
-        ("in_ready", "out", 1, "events are accepted (the core is idle)"),
-        ("in_index", "in", l.input_index_bits, "input channel of the event"),
-        ("step", "in", 1, "end of the timestep: accepted while idle; the core is busy until done"),
-        ("busy", "out", 1, "a step (or the init command) is in progress"),
-        ("done", "out", 1, "one-clock pulse: the step is complete"),
-        ("out_valid", "out", 1, "an output spike event is offered"),
-        ("out_ready", "in", 1, "the output event is taken (the core waits for it)"),
-        ("out_index", "out", l.neuron_index_bits, "neuron of the output spike"),
-        ("mm_addr", "in", 32, "memory-mapped address: region in bits 31:28"),
-        ("mm_wdata", "in", 32, "write data"),
-        ("mm_we", "in", 1, "write strobe (served while idle)"),
-        ("mm_re", "in", 1, "read strobe (served while idle)"),
-        ("mm_rdata", "out", 32, "read data, valid with mm_rvalid"),
-        ("mm_rvalid", "out", 1, "read data valid: one clock after mm_re"),
-    ]
+    crate::core::ports(&d.layout).into_iter().map(|p| (p.name, p.dir, p.width, p.what)).collect()
 }
 
 /// The manifest of `d`, generated from `net` with config hash `hash`.
