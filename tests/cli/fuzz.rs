@@ -756,8 +756,13 @@ fn config_case(rng: &mut ChaCha8Rng, case: &mut Case) {
                 if rng.random_bool(0.5) {
                     let _ = write!(extra, "\n[{sec}]\n{key} = 1\n");
                     duplicated.push(sec);
-                } else if let Some(i) = t.sections.iter().position(|(s, _)| *s == sec) {
-                    // The same key twice in one table.
+                } else if let Some(i) = t
+                    .sections
+                    .iter()
+                    .position(|(s, kv)| *s == sec && kv.iter().any(|(k, _)| k == key))
+                {
+                    // The same key twice in one table (only a key the table already has: a
+                    // preset's field a valid network leaves out would be given once).
                     let v = nasty_value(rng, Ty::Int);
                     t.sections[i].1.push((key.to_string(), v));
                     case.refuse("a key given twice");
