@@ -25,6 +25,7 @@ pub mod neuron;
 pub mod pattern;
 pub mod plasticity;
 pub mod run;
+pub mod state;
 pub mod stimulus;
 pub mod trace;
 pub mod wave;

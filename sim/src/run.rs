@@ -34,7 +34,8 @@ impl<A: Observer, B: Observer> Observer for (A, B) {
 pub struct Record {
     /// Steps run.
     pub steps: u32,
-    /// Output spikes `(step, neuron)`, in order, when the run kept them (see [`run_source`]).
+    /// Output spikes `(step, neuron)`, in order, when the run kept them (see [`run_source`]). A
+    /// run continued from a saved state numbers its steps on from the state's step.
     pub spikes: Vec<(u32, u32)>,
     /// Output spikes per neuron.
     pub spike_counts: Vec<u64>,
@@ -70,7 +71,9 @@ pub fn run_source(
     // The step's spikes are copied out so the observer can borrow the model.
     let mut out = Vec::with_capacity(neurons);
     let start = Instant::now();
-    let mut t = 0u32;
+    // A model continued from a saved state counts on from its step.
+    let t0 = model.time();
+    let mut t = t0;
     while let Some(pre) = src.next_step() {
         input_spikes += pre.len() as u64;
         out.clear();
@@ -87,7 +90,7 @@ pub fn run_source(
     }
     let seconds = start.elapsed().as_secs_f64();
     Record {
-        steps: t,
+        steps: t - t0,
         spikes,
         spike_counts,
         output_spikes: post,

@@ -272,6 +272,9 @@ pub trait SpikeSource: Send {
     fn inputs(&self) -> u32;
     /// Sorted, duplicate-free inputs that spike at the next step; `None` after the last.
     fn next_step(&mut self) -> Option<&[u32]>;
+    /// Go to step `t`: the next step given is step `t` (the run continues a saved state there).
+    /// Every step's spikes are a function of its number alone, so this costs no draws.
+    fn seek(&mut self, t: u32);
 }
 
 /// Independent Poisson trains with an optional frozen pattern, drawn as they are needed.
@@ -356,6 +359,12 @@ impl SpikeSource for Poisson {
         }
         Some(&self.buf)
     }
+
+    fn seek(&mut self, t: u32) {
+        self.t = t;
+        // One 64-bit draw (two words) per input per step.
+        self.rng.set_word_pos(2 * self.p.len() as u128 * t as u128);
+    }
 }
 
 /// The pairing protocol, computed step by step: the teacher (last input) fires at
@@ -387,9 +396,10 @@ impl Pairing {
         }
     }
 
-    /// Whether the teacher fires at step `t_post` (any i64).
+    /// Whether the teacher fires at step `t_post` (any i64), inside this run or after it: a
+    /// test input's spike does not depend on where the run ends, so a run can be continued.
     fn teacher_at(&self, t_post: i64) -> bool {
-        t_post >= self.lead && t_post < self.steps as i64 && (t_post - self.lead) % self.period == 0
+        t_post >= self.lead && (t_post - self.lead) % self.period == 0
     }
 }
 
@@ -420,6 +430,10 @@ impl SpikeSource for Pairing {
         }
         self.buf = buf;
         Some(&self.buf)
+    }
+
+    fn seek(&mut self, t: u32) {
+        self.t = t;
     }
 }
 
@@ -657,6 +671,11 @@ impl<S: std::borrow::Borrow<Stimulus> + Send> SpikeSource for Cursor<S> {
         } else {
             Some(&[])
         }
+    }
+
+    fn seek(&mut self, t: u32) {
+        self.t = t;
+        self.k = self.stim.borrow().times.partition_point(|&x| x < t);
     }
 }
 

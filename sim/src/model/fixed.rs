@@ -24,6 +24,7 @@ use crate::neuron::lif::LifFixed;
 use crate::plasticity::homeostasis::HomeostasisFixed;
 use crate::plasticity::lang::Trace;
 use crate::plasticity::rule::{RuleFixed, Slot};
+use crate::state::{self, Per, Quantity, Values};
 
 use super::plan::{shape, ColPart, Plans, RowPart, BOTH, POST, PRE};
 use super::template::Stdp;
@@ -821,6 +822,169 @@ impl Model for FixedModel {
 
     fn pre_traces(&self) -> Vec<f64> {
         self.x1.iter().map(|&x| self.net.fmt.x1.to_real(x as i64)).collect()
+    }
+    fn state(&self) -> Vec<Quantity> {
+        let (f, nn) = (&self.net.fmt, self.net.neurons());
+        let per_neuron = |get: &dyn Fn(&Tile, usize) -> u64| -> Vec<u64> {
+            (0..nn)
+                .map(|j| {
+                    let (tile, jj) = self.tile_of(j);
+                    get(tile, jj)
+                })
+                .collect()
+        };
+        let q = |name: &'static str, per, values, format| Quantity {
+            name,
+            per,
+            values,
+            format,
+            what: state::what(name),
+        };
+        let u16s = |v: Vec<u64>| Values::U16(v.into_iter().map(|x| x as u16).collect());
+        let mut out = vec![
+            q("weight", Per::Synapse, Values::U16(self.weights_raw()), Some(f.w)),
+            q(
+                "v_mem",
+                Per::Neuron,
+                Values::I32(
+                    per_neuron(&|t, jj| t.v[jj] as i64 as u64)
+                        .into_iter()
+                        .map(|x| x as i64 as i32)
+                        .collect(),
+                ),
+                Some(f.v),
+            ),
+        ];
+        if self.net.cfg.homeostasis.adaptive_threshold {
+            let v = per_neuron(&|t, jj| t.theta_a[jj] as u64);
+            out.push(q(
+                "theta_a",
+                Per::Neuron,
+                Values::U32(v.into_iter().map(|x| x as u32).collect()),
+                Some(f.theta),
+            ));
+        }
+        out.push(q(
+            "trace_y1",
+            Per::Neuron,
+            u16s(per_neuron(&|t, jj| t.y1[jj] as u64)),
+            Some(f.y1),
+        ));
+        if self.b.y2 {
+            out.push(q(
+                "trace_y2",
+                Per::Neuron,
+                u16s(per_neuron(&|t, jj| t.y2[jj] as u64)),
+                Some(f.y2),
+            ));
+        }
+        out.push(q("refrac", Per::Neuron, u16s(per_neuron(&|t, jj| t.refr[jj] as u64)), None));
+        out.push(q("count", Per::Neuron, u16s(per_neuron(&|t, jj| t.count[jj] as u64)), None));
+        let spiked = per_neuron(&|t, jj| t.spiked[jj] as u64);
+        out.push(q(
+            "spiked",
+            Per::Neuron,
+            Values::Bool(spiked.into_iter().map(|x| x != 0).collect()),
+            None,
+        ));
+        let lfsr = per_neuron(&|t, jj| t.lfsr[jj].state() as u64);
+        out.push(q(
+            "lfsr",
+            Per::Neuron,
+            Values::U32(lfsr.into_iter().map(|x| x as u32).collect()),
+            None,
+        ));
+        out.push(q("trace_x1", Per::Input, Values::U16(self.x1.clone()), Some(f.x1)));
+        if self.b.x2 {
+            out.push(q("trace_x2", Per::Input, Values::U16(self.x2.clone()), Some(f.x2)));
+        }
+        out.push(q("lfsr_inputs", Per::Network, Values::U32(vec![self.in_lfsr.state()]), None));
+        out
+    }
+
+    fn set_state(&mut self, step: u32, q: &[Quantity]) -> Result<(), String> {
+        let (net, f, k) = (&self.net, &self.net.fmt, &self.net.k);
+        let (ni, nn) = (net.inputs(), net.neurons());
+        let u16_max = |fmt: &crate::format::Format| fmt.max_raw();
+        // Check everything first.
+        let w = state::u16s(q, "weight", ni * nn)?;
+        state::in_range("weight", w, k.w_min, k.w_max, "the weight bounds w_min..w_max")?;
+        let v = state::i32s(q, "v_mem", nn)?;
+        state::in_range("v_mem", v, f.v.min_raw(), f.v.max_raw(), "the membrane format")?;
+        let theta_a = if net.cfg.homeostasis.adaptive_threshold {
+            let t = state::u32s(q, "theta_a", nn)?;
+            state::in_range("theta_a", t, 0, f.theta.max_raw(), "the threshold format")?;
+            Some(t)
+        } else {
+            None
+        };
+        let y1 = state::u16s(q, "trace_y1", nn)?;
+        state::in_range("trace_y1", y1, 0, u16_max(&f.y1), "the trace_y1 format")?;
+        let y2 = if self.b.y2 {
+            let y = state::u16s(q, "trace_y2", nn)?;
+            state::in_range("trace_y2", y, 0, u16_max(&f.y2), "the trace_y2 format")?;
+            Some(y)
+        } else {
+            None
+        };
+        let refr = state::u16s(q, "refrac", nn)?;
+        let count = state::u16s(q, "count", nn)?;
+        let spiked = state::bools(q, "spiked", nn)?;
+        let lfsr = state::u32s(q, "lfsr", nn)?;
+        state::in_range(
+            "lfsr",
+            lfsr,
+            1,
+            u32::MAX as i64,
+            "the LFSR's states (0 is its dead state)",
+        )?;
+        let x1 = state::u16s(q, "trace_x1", ni)?;
+        state::in_range("trace_x1", x1, 0, u16_max(&f.x1), "the trace_x1 format")?;
+        let x2 = if self.b.x2 {
+            let x = state::u16s(q, "trace_x2", ni)?;
+            state::in_range("trace_x2", x, 0, u16_max(&f.x2), "the trace_x2 format")?;
+            Some(x)
+        } else {
+            None
+        };
+        let in_lfsr = state::u32s(q, "lfsr_inputs", 1)?;
+        state::in_range(
+            "lfsr_inputs",
+            in_lfsr,
+            1,
+            u32::MAX as i64,
+            "the LFSR's states (0 is its dead state)",
+        )?;
+        // Then set it.
+        let mut m = FixedModel::with_weights(net, w);
+        m.b = self.b.clone();
+        for tile in &mut m.tiles {
+            for jj in 0..tile.n {
+                let j = tile.j0 + jj;
+                tile.v[jj] = v[j];
+                if let Some(t) = theta_a {
+                    tile.theta_a[jj] = t[j];
+                }
+                tile.y1[jj] = y1[j];
+                if let Some(y) = y2 {
+                    tile.y2[jj] = y[j];
+                }
+                tile.refr[jj] = refr[j];
+                tile.count[jj] = count[j];
+                tile.spiked[jj] = spiked[j];
+                tile.prev_spiked[jj] = spiked[j];
+                tile.lfsr[jj] = Lfsr::new(lfsr[j]);
+            }
+        }
+        m.x1.copy_from_slice(x1);
+        if let Some(x) = x2 {
+            m.x2.copy_from_slice(x);
+        }
+        m.in_lfsr = Lfsr::new(in_lfsr[0]);
+        m.prev_total = spiked.iter().filter(|&&s| s).count() as u32;
+        m.t = step;
+        *self = m;
+        Ok(())
     }
 }
 

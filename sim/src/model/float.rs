@@ -8,6 +8,7 @@ use crate::neuron::lif::LifFloat;
 use crate::plasticity::homeostasis::HomeostasisFloat;
 use crate::plasticity::lang::Trace;
 use crate::plasticity::rule::RuleFloat;
+use crate::state::{self, Per, Quantity, Values};
 use crate::trace::TracesFloat;
 
 /// The float reference model.
@@ -20,6 +21,10 @@ pub struct FloatModel {
     /// The traces x2 and y2 exist (the rule reads them).
     has_x2: bool,
     has_y2: bool,
+    /// The state has `theta_a` (`homeostasis.adaptive_threshold`).
+    adaptive: bool,
+    /// `(w_min, w_max)`.
+    bounds: (f64, f64),
     inputs: usize,
     neurons: usize,
     t: u32,
@@ -61,6 +66,8 @@ impl FloatModel {
             homeo: HomeostasisFloat::new(net),
             has_x2: net.has_trace(Trace::X2),
             has_y2: net.has_trace(Trace::Y2),
+            adaptive: net.cfg.homeostasis.adaptive_threshold,
+            bounds: (net.cfg.plasticity.w_min, net.cfg.plasticity.w_max),
             inputs: ni,
             neurons: nn,
             t: 0,
@@ -202,5 +209,83 @@ impl Model for FloatModel {
 
     fn pre_traces(&self) -> Vec<f64> {
         self.x1.clone()
+    }
+    fn state(&self) -> Vec<Quantity> {
+        let q = |name: &'static str, per, values| Quantity {
+            name,
+            per,
+            values,
+            format: None,
+            what: state::what(name),
+        };
+        let mut out = vec![
+            q("weight", Per::Synapse, Values::F64(self.w.clone())),
+            q("v_mem", Per::Neuron, Values::F64(self.v.clone())),
+        ];
+        if self.adaptive {
+            out.push(q("theta_a", Per::Neuron, Values::F64(self.theta_a.clone())));
+        }
+        out.push(q("trace_y1", Per::Neuron, Values::F64(self.y1.clone())));
+        if self.has_y2 {
+            out.push(q("trace_y2", Per::Neuron, Values::F64(self.y2.clone())));
+        }
+        out.push(q("refrac", Per::Neuron, Values::U16(self.refr.clone())));
+        out.push(q("count", Per::Neuron, Values::U16(self.count.clone())));
+        out.push(q("spiked", Per::Neuron, Values::Bool(self.spiked.clone())));
+        out.push(q("trace_x1", Per::Input, Values::F64(self.x1.clone())));
+        if self.has_x2 {
+            out.push(q("trace_x2", Per::Input, Values::F64(self.x2.clone())));
+        }
+        out
+    }
+
+    fn set_state(&mut self, step: u32, q: &[Quantity]) -> Result<(), String> {
+        let (ni, nn) = (self.inputs, self.neurons);
+        let p = &self.bounds;
+        // Check everything first.
+        let w = state::f64s(q, "weight", ni * nn)?;
+        state::in_range_f64("weight", w, p.0, p.1, "the weight bounds w_min..w_max")?;
+        let v = state::f64s(q, "v_mem", nn)?;
+        state::in_range_f64("v_mem", v, f64::MIN, f64::MAX, "the finite numbers")?;
+        let theta_a = if self.adaptive {
+            let t = state::f64s(q, "theta_a", nn)?;
+            state::in_range_f64("theta_a", t, 0.0, f64::MAX, "the non-negative numbers")?;
+            Some(t)
+        } else {
+            None
+        };
+        let trace = |name: &str, len: usize| -> Result<&[f64], String> {
+            let t = state::f64s(q, name, len)?;
+            state::in_range_f64(name, t, 0.0, f64::MAX, "the non-negative numbers")?;
+            Ok(t)
+        };
+        let y1 = trace("trace_y1", nn)?;
+        let y2 = if self.has_y2 { Some(trace("trace_y2", nn)?) } else { None };
+        let refr = state::u16s(q, "refrac", nn)?;
+        let count = state::u16s(q, "count", nn)?;
+        let spiked = state::bools(q, "spiked", nn)?;
+        let x1 = trace("trace_x1", ni)?;
+        let x2 = if self.has_x2 { Some(trace("trace_x2", ni)?) } else { None };
+        // Then set it.
+        self.w.copy_from_slice(w);
+        self.v.copy_from_slice(v);
+        if let Some(t) = theta_a {
+            self.theta_a.copy_from_slice(t);
+        }
+        self.y1.copy_from_slice(y1);
+        if let Some(y) = y2 {
+            self.y2.copy_from_slice(y);
+        }
+        self.refr.copy_from_slice(refr);
+        self.count.copy_from_slice(count);
+        self.spiked.copy_from_slice(spiked);
+        self.prev_spiked.copy_from_slice(spiked);
+        self.x1.copy_from_slice(x1);
+        if let Some(x) = x2 {
+            self.x2.copy_from_slice(x);
+        }
+        self.prev_total = spiked.iter().filter(|&&s| s).count() as u32;
+        self.t = step;
+        Ok(())
     }
 }

@@ -58,6 +58,12 @@ pub trait Model: Send {
     fn probe(&self, j: usize) -> Probe;
     /// Pre trace x1 of every input, real.
     fn pre_traces(&self) -> Vec<f64>;
+    /// Every state quantity of the contract, as the model keeps it (raw words in the fixed
+    /// model, reals in the float one), named as in `docs/state.md`; the step is [`Model::time`].
+    fn state(&self) -> Vec<crate::state::Quantity>;
+    /// Continue from a saved state: the step count and every quantity [`Model::state`] gives.
+    /// Everything is checked before anything is set, so a refused state changes nothing.
+    fn set_state(&mut self, step: u32, q: &[crate::state::Quantity]) -> Result<(), String>;
 }
 
 /// Build a model of the given kind.

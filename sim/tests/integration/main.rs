@@ -3,3 +3,4 @@ mod golden;
 mod learning;
 mod props;
 mod rules;
+mod state;

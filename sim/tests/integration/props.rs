@@ -20,8 +20,9 @@ use synforge_sim::config::{
 };
 use synforge_sim::format::{Decay, Format, Rounding};
 use synforge_sim::lfsr::NEURON_SEED_STRIDE;
-use synforge_sim::model::{FixedModel, FloatModel, Model};
+use synforge_sim::model::{self, FixedModel, FloatModel, Model, ModelKind};
 use synforge_sim::plasticity::lang::Trace;
+use synforge_sim::state::State;
 use synforge_sim::stimulus::{Builder, Stimulus, StimulusKind};
 use synforge_sim::Error;
 
@@ -667,6 +668,60 @@ proptest! {
         // The original, stepped on after the clone, is not disturbed by it.
         run_spikes(&mut first, &stim, half, n);
         prop_assert_eq!(snapshot(&first), snapshot(&whole));
+    }
+}
+
+/// Run `m` from its step to `to`, keeping `(step, neuron)` spikes.
+fn run_dyn(m: &mut dyn Model, stim: &Stimulus, to: u32) -> Vec<(u32, u32)> {
+    let mut spikes = vec![];
+    for t in m.time()..to {
+        spikes.extend(m.step(stim.at(t)).iter().map(|&j| (t, j)));
+    }
+    spikes
+}
+
+/// Through the file: the state of `m`, written and read back, loaded into a fresh model.
+fn through_file(
+    net: &Network,
+    m: &dyn Model,
+    kind: ModelKind,
+) -> Result<Box<dyn Model>, TestCaseError> {
+    let init = m.state().into_iter().find(|q| q.name == "weight").expect("weights").values;
+    let bytes = State::of(net, m, kind, init).to_bytes().expect("a state serialises");
+    let back = State::from_bytes(&bytes).map_err(TestCaseError::fail)?;
+    back.check_fits(net, kind).map_err(TestCaseError::fail)?;
+    let mut fresh = model::build(net, kind);
+    fresh.set_state(back.step, &back.quantities).map_err(TestCaseError::fail)?;
+    Ok(fresh)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// (b) N + M steps equal N steps, the state saved to a file's bytes and read back into a
+    /// fresh model, then M steps: the same spikes and the same state, bit for bit in the fixed
+    /// model and exactly in the float one.
+    #[test]
+    fn a_saved_state_continues_exactly(
+        k in knobs(1..=20, 1..=20),
+        s in stim_gen(50..=300),
+        cut in 0.0f64..1.0,
+    ) {
+        let net = valid(&k)?;
+        let stim = stimulus(&s, k.inputs);
+        let n = stim.steps();
+        let half = (cut * n as f64) as u32;
+        for kind in [ModelKind::Fixed, ModelKind::Float] {
+            let mut whole = model::build(&net, kind);
+            let spikes = run_dyn(whole.as_mut(), &stim, n);
+            let mut first = model::build(&net, kind);
+            let mut split = run_dyn(first.as_mut(), &stim, half);
+            let mut second = through_file(&net, first.as_ref(), kind)?;
+            prop_assert_eq!(second.time(), half);
+            split.extend(run_dyn(second.as_mut(), &stim, n));
+            prop_assert_eq!(&split, &spikes, "{:?} model, saved at step {}", kind, half);
+            prop_assert_eq!(second.state(), whole.state(), "{:?} model, saved at step {}", kind, half);
+        }
     }
 }
 
