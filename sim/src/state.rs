@@ -247,6 +247,10 @@ pub struct Meta {
 /// A saved state: what the file holds.
 #[derive(Clone, Debug, PartialEq)]
 pub struct State {
+    /// Layout version of the file it came from ([`VERSION`] for a new one).
+    pub version: u32,
+    /// `synforge <version>` that wrote it.
+    pub generator: String,
     /// Which model.
     pub model: ModelKind,
     /// Steps taken.
@@ -292,6 +296,8 @@ impl State {
             what: "the weights this learning started from (not state: for the memory norm)",
         });
         State {
+            version: VERSION,
+            generator: generator(),
             model: kind,
             step: model.time(),
             network: net.cfg.network.name.clone(),
@@ -333,7 +339,7 @@ impl State {
         let meta = Meta {
             format: FORMAT.to_string(),
             version: VERSION,
-            generator: format!("synforge {}", env!("CARGO_PKG_VERSION")),
+            generator: generator(),
             model: self.model,
             step: self.step,
             network: self.network.clone(),
@@ -420,6 +426,8 @@ impl State {
             return Err(damaged("meta.json's structure does not match its hash".into()));
         }
         let mut state = State {
+            version: meta.version,
+            generator: meta.generator.clone(),
             model: meta.model,
             step: meta.step,
             network: meta.network.clone(),
@@ -482,6 +490,10 @@ impl State {
         }
         Ok(())
     }
+}
+
+fn generator() -> String {
+    format!("synforge {}", env!("CARGO_PKG_VERSION"))
 }
 
 /// The names this version reads, with their meaning.

@@ -47,7 +47,16 @@ pub fn run(a: DemoArgs) -> Result<ExitCode> {
     let run_model = |kind, name: &str| -> Result<SimResult> {
         let dir = out.join(name);
         std::fs::create_dir(&dir)?;
-        let r = simulate(&net, &mut stim.cursor(), kind, &dir, Some(&probes), true)?;
+        let r = simulate(
+            &net,
+            &mut stim.cursor(),
+            kind,
+            &dir,
+            Some(&probes),
+            true,
+            None,
+            &Default::default(),
+        )?;
         print_summary(&r.summary);
         Ok(r)
     };

@@ -7,12 +7,13 @@ pub mod gen;
 pub mod params;
 pub mod run;
 pub mod sim;
+pub mod state;
 pub mod stimulus;
 pub mod synth;
 
 use anyhow::Result;
 use synforge_sim::run::Observer;
-use synforge_sim::stimulus::{Cursor, SpikeSource, StimulusSpec};
+use synforge_sim::stimulus::{Cursor, SpikeSource, StimulusSpec, MAX_STEPS};
 use synforge_sim::{Network, Stimulus};
 
 use crate::{usage, Source, UsageError};
@@ -21,7 +22,8 @@ use crate::{usage, Source, UsageError};
 /// MiB in all, and 8 bytes more a step that has spikes).
 pub const MAX_STORED_SPIKES: f64 = (1u64 << 26) as f64;
 
-fn network_of(src: &Source) -> Result<Network> {
+/// The network of a command's `--config` (or the built-in default), checked.
+pub fn network_of(src: &Source) -> Result<Network> {
     let net = gen::network(src.config.as_deref())?;
     if src.steps == Some(0) {
         return Err(UsageError("--steps must be at least 1".into()).into());
@@ -41,13 +43,47 @@ fn spec_of(net: &Network, src: &Source) -> StimulusSpec {
 /// independent of the run's length (a stimulus file is read whole; it is sparse).
 pub fn load_source(src: &Source) -> Result<(Network, Box<dyn SpikeSource>)> {
     let net = network_of(src)?;
-    let stim: Box<dyn SpikeSource> = match &src.stimulus {
-        Some(p) => Box::new(Cursor::new(
-            Stimulus::read_csv(p, net.cfg.network.inputs, src.steps.unwrap_or(0)).map_err(usage)?,
-        )),
-        None => spec_of(&net, src).stream(&net.cfg).map_err(usage)?,
-    };
+    let stim = source_from(&net, src, 0)?;
     Ok((net, stim))
+}
+
+/// The stimulus of a run that starts at step `start` (a saved state's step): a generated one
+/// from `start` for `--steps` (or `stimulus.steps`) steps, a file's from `start` for `--steps`
+/// steps or to its end.
+pub fn source_from(net: &Network, src: &Source, start: u32) -> Result<Box<dyn SpikeSource>> {
+    let too_long = |more: u32| {
+        UsageError(format!(
+            "{}: the run starts at step {start} (the saved state's), and {more} more steps pass the \
+             longest run ({MAX_STEPS} steps); run at most {} steps",
+            if src.steps.is_some() { "--steps" } else { "config field `stimulus.steps`" },
+            MAX_STEPS - start
+        ))
+    };
+    let mut stim: Box<dyn SpikeSource> = match &src.stimulus {
+        Some(p) => {
+            let end = match src.steps {
+                Some(m) => start.checked_add(m).ok_or_else(|| too_long(m))?,
+                None => 0,
+            };
+            let stim = Stimulus::read_csv(p, net.cfg.network.inputs, end).map_err(usage)?;
+            if stim.steps() <= start {
+                return Err(UsageError(format!(
+                    "--stimulus {}: its last spike is before step {start}, where the saved state \
+                     goes on; give --steps N to run on without input, or a stimulus that goes on",
+                    p.display()
+                ))
+                .into());
+            }
+            Box::new(Cursor::new(stim))
+        }
+        None => {
+            let mut spec = spec_of(net, src);
+            spec.steps = start.checked_add(spec.steps).ok_or_else(|| too_long(spec.steps))?;
+            spec.stream(&net.cfg).map_err(usage)?
+        }
+    };
+    stim.seek(start);
+    Ok(stim)
 }
 
 /// Load the network (config or built-in default) and its stimulus, stored. A generated
@@ -88,6 +124,8 @@ pub struct Progress {
     total: u32,
     start: std::time::Instant,
     next: std::time::Duration,
+    /// The first step seen (a continued run starts at its state's step).
+    first: Option<u32>,
 }
 
 impl Progress {
@@ -98,12 +136,14 @@ impl Progress {
             total,
             start: std::time::Instant::now(),
             next: std::time::Duration::from_secs(2),
+            first: None,
         }
     }
 }
 
 impl Observer for Progress {
     fn after_step(&mut self, t: u32, _: &dyn synforge_sim::model::Model, _: &[u32]) {
+        let first = *self.first.get_or_insert(t);
         if t % 1024 != 1023 {
             return;
         }
@@ -113,7 +153,7 @@ impl Observer for Progress {
         }
         self.next = el + std::time::Duration::from_secs(10);
         let done = t as f64 + 1.0;
-        let rate = done / el.as_secs_f64().max(1e-9);
+        let rate = (done - first as f64) / el.as_secs_f64().max(1e-9);
         let left = (self.total as f64 - done).max(0.0) / rate;
         eprintln!(
             "{}: step {} of {} ({:.1} %), {rate:.3e} steps/s, about {} left",

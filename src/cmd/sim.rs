@@ -8,11 +8,13 @@ use anyhow::{Context, Result};
 use clap::Args;
 use synforge_sim::model::{self, ModelKind};
 use synforge_sim::run::{run_source, Observer, Record, Summary};
+use synforge_sim::state::State;
 use synforge_sim::stimulus::SpikeSource;
 use synforge_sim::wave::VcdObserver;
 use synforge_sim::Network;
 
-use super::{load_source, neuron_list, Progress};
+use super::state::{self, Persist, Saver};
+use super::{network_of, neuron_list, source_from, Progress};
 use crate::output::{create, OutDir};
 use crate::Source;
 
@@ -30,6 +32,8 @@ pub struct SimArgs {
     /// Also write a VCD of these neurons (e.g. `0,1,2` or `all`) to <out>/waves/<model>.vcd.
     #[arg(long)]
     vcd: Option<String>,
+    #[command(flatten)]
+    persist: Persist,
 }
 
 /// Model choice on the command line.
@@ -82,7 +86,9 @@ impl<W: Write> Observer for SpikeCsv<W> {
 /// Run `kind` on the network over `src` and write every output into the folder `dir` (a stage
 /// the caller commits): `spikes.csv` as the run goes, then `weights.csv`, `summary.json` and,
 /// for `vcd`, `waves/<model>.vcd`. `keep_spikes` keeps the spikes in the record too (memory
-/// then grows with the run).
+/// then grows with the run). `resume` continues a loaded state (`src` starts at its step);
+/// `persist` saves the state where it says.
+#[allow(clippy::too_many_arguments)]
 pub fn simulate(
     net: &Network,
     src: &mut dyn SpikeSource,
@@ -90,35 +96,48 @@ pub fn simulate(
     dir: &Path,
     vcd: Option<&[usize]>,
     keep_spikes: bool,
+    resume: Option<(&State, &Path)>,
+    persist: &Persist,
 ) -> Result<SimResult> {
     let name = match kind {
         ModelKind::Fixed => "fixed",
         ModelKind::Float => "float",
     };
     let mut m = model::build(net, kind);
+    let init = match resume {
+        Some((s, path)) => state::resume(m.as_mut(), s, path)?,
+        None => state::weights_of(m.as_ref()),
+    };
+    let saver = Saver::new(net, kind, persist, init);
     let mut csv = SpikeCsv { w: BufWriter::new(create(dir, "spikes.csv")?), error: None };
     writeln!(csv.w, "step,neuron")?;
     let progress = Progress::new(&format!("sim {name}"), src.steps());
-    let record = match vcd {
+    let (record, saver) = match vcd {
         Some(neurons) => {
             let file = create(dir, &format!("waves/{name}.vcd"))?;
             let vcd =
                 VcdObserver::new(BufWriter::new(file), net, neurons, kind == ModelKind::Fixed)?;
-            let mut obs = ((csv, progress), vcd);
+            let mut obs = (((csv, progress), vcd), Checkpoints(saver));
             let r = run_source(m.as_mut(), src, &mut obs, keep_spikes);
-            obs.1.finish().context("cannot write the VCD")?;
-            csv = obs.0 .0;
-            r
+            obs.0 .1.finish().context("cannot write the VCD")?;
+            csv = obs.0 .0 .0;
+            (r, obs.1 .0)
         }
         None => {
-            let mut obs = (csv, progress);
+            let mut obs = ((csv, progress), Checkpoints(saver));
             let r = run_source(m.as_mut(), src, &mut obs, keep_spikes);
-            csv = obs.0;
-            r
+            csv = obs.0 .0;
+            (r, obs.1 .0)
         }
     };
     if let Some(e) = csv.error.take() {
         return Err(anyhow::Error::new(e).context("cannot write spikes.csv"));
+    }
+    if let Some(mut s) = saver {
+        if let Some(e) = s.error.take() {
+            return Err(e);
+        }
+        s.save(m.as_ref())?;
     }
     csv.w.flush().context("cannot write spikes.csv")?;
     let weights = m.weights();
@@ -139,6 +158,17 @@ pub fn simulate(
     });
     std::fs::write(dir.join("summary.json"), serde_json::to_string_pretty(&json)?)?;
     Ok(SimResult { record, summary, weights })
+}
+
+/// The checkpoints of a [`Saver`], when there is one.
+struct Checkpoints<'a>(Option<Saver<'a>>);
+
+impl Observer for Checkpoints<'_> {
+    fn after_step(&mut self, t: u32, m: &dyn synforge_sim::model::Model, spikes: &[u32]) {
+        if let Some(s) = &mut self.0 {
+            s.after_step(t, m, spikes);
+        }
+    }
 }
 
 /// Every file under `dir`, for the "wrote" lines.
@@ -184,8 +214,13 @@ pub fn print_summary(s: &Summary) {
 
 /// `synforge sim`.
 pub fn run(a: SimArgs) -> Result<ExitCode> {
-    let (net, mut src) = load_source(&a.src)?;
+    let net = network_of(&a.src)?;
     let kind: ModelKind = a.model.into();
+    let loaded = match &a.persist.load_state {
+        Some(p) => Some((state::load(p, &net, kind)?, p.clone())),
+        None => None,
+    };
+    let mut src = source_from(&net, &a.src, loaded.as_ref().map_or(0, |s| s.0.step))?;
     let vcd = match &a.vcd {
         Some(spec) => Some(neuron_list(spec, net.neurons(), "--vcd")?),
         None => None,
@@ -196,8 +231,22 @@ pub fn run(a: SimArgs) -> Result<ExitCode> {
             ModelKind::Float => "float",
         })
     });
+    if let Some(p) = &a.persist.save_state {
+        // Where it goes is checked before the run, not after it.
+        drop(crate::output::OutFile::new("--save-state", p, "state.npz")?);
+    }
     let stage = OutDir::new("--out", &out)?;
-    let r = simulate(&net, src.as_mut(), kind, stage.path(), vcd.as_deref(), false)?;
+    let resume = loaded.as_ref().map(|(s, p)| (s, p.as_path()));
+    let r = simulate(
+        &net,
+        src.as_mut(),
+        kind,
+        stage.path(),
+        vcd.as_deref(),
+        false,
+        resume,
+        &a.persist,
+    )?;
     let files: Vec<PathBuf> = files_under(stage.path())
         .iter()
         .map(|f| out.join(f.strip_prefix(stage.path()).unwrap_or(f)))
@@ -206,6 +255,13 @@ pub fn run(a: SimArgs) -> Result<ExitCode> {
     print_summary(&r.summary);
     for f in &files {
         println!("  wrote {}", f.display());
+    }
+    if let Some(p) = &a.persist.save_state {
+        println!(
+            "  wrote {} (the state after step {})",
+            p.display(),
+            r.record.steps as u64 + loaded.as_ref().map_or(0, |s| s.0.step as u64)
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1401,3 +1401,230 @@ fn too_long_a_stored_run_from_the_config_names_the_config_field() {
         "error: invalid value '4294967295' for '--warmup-steps <WARMUP_STEPS>': 4294967295 is not in 0..=1000000\n\nFor more information, try '--help'.\n",
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// state
+
+/// The rows of a spikes.csv from step `from` on, as text.
+fn spikes_from(csv: &str, from: u64) -> Vec<String> {
+    csv.lines()
+        .skip(1)
+        .filter(|l| {
+            l.split(',').next().and_then(|t| t.parse::<u64>().ok()).is_some_and(|t| t >= from)
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn sim_continues_from_a_saved_state_byte_for_byte() {
+    let d = tmp();
+    let p = d.path();
+    for model in ["fixed", "float"] {
+        let m = ["--model", model];
+        ok(p, &[&["sim", "--steps", "20000", "-o", "whole"][..], &m].concat());
+        let out = ok(
+            p,
+            &[&["sim", "--steps", "8000", "--save-state", "s.npz", "-o", "a"][..], &m].concat(),
+        );
+        assert!(out.contains("wrote s.npz (the state after step 8000)"), "{out}");
+        ok(p, &[&["sim", "--load-state", "s.npz", "--steps", "12000", "-o", "b"][..], &m].concat());
+        let whole = read(&p.join("whole/spikes.csv"));
+        let b = read(&p.join("b/spikes.csv"));
+        assert!(b.starts_with("step,neuron\n"), "{model}: header");
+        let (w, c) = (spikes_from(&whole, 8000), spikes_from(&b, 0));
+        assert!(
+            w.len() > 500,
+            "{model}: {} spikes after step 8000, the test would show little",
+            w.len()
+        );
+        assert_eq!(c, w, "{model}: spikes from step 8000 on");
+        assert_eq!(b.lines().count() - 1, w.len(), "{model}: nothing before step 8000");
+        assert_eq!(
+            read(&p.join("b/weights.csv")),
+            read(&p.join("whole/weights.csv")),
+            "{model}: weights"
+        );
+        // Checkpoints every 3000 steps, then the end: a run from the checkpoint of step 6000
+        // goes on like the others.
+        ok(
+            p,
+            &[
+                &[
+                    "sim",
+                    "--steps",
+                    "6000",
+                    "--save-state",
+                    "c.npz",
+                    "--save-state-every",
+                    "3000",
+                    "-o",
+                    "c",
+                ][..],
+                &m,
+            ]
+            .concat(),
+        );
+        ok(p, &[&["sim", "--load-state", "c.npz", "--steps", "14000", "-o", "d"][..], &m].concat());
+        assert_eq!(
+            read(&p.join("d/weights.csv")),
+            read(&p.join("whole/weights.csv")),
+            "{model}: from 6000"
+        );
+    }
+}
+
+#[test]
+fn state_prints_what_a_state_holds() {
+    let d = tmp();
+    let p = d.path();
+    ok(p, &["sim", "--steps", "3000", "--save-state", "s.npz", "-o", "a"]);
+    let out = ok(p, &["state", "s.npz"]);
+    for want in [
+        "s.npz: state of network `default` after step 3000 (3.000 s simulated)",
+        "bit-accurate (fixed) model, raw words; 64 inputs x 16 neurons, structure ",
+        "rule: a_plus * x1 * y0 - a_minus * y1 * x0",
+        "histogram, ten bins from w_min to w_max:",
+        "memory norm sum|w - w_init| = ",
+        "rates over the 3000 steps since the spike counters were last reset",
+        "weight       per synapse  [64, 16]     <u2 uQ0.10",
+        "lfsr_inputs  per network  []           <u4",
+    ] {
+        assert!(out.contains(want), "missing `{want}` in\n{out}");
+    }
+    let r: Value = serde_json::from_str(&ok(p, &["state", "s.npz", "--json"])).expect("JSON");
+    assert_eq!(r["step"], 3000);
+    let h: f64 =
+        r["weights"]["histogram"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).sum();
+    assert!((h - 1.0).abs() < 1e-9, "histogram sums to {h}");
+    assert!(r["weights"]["memory_norm"].as_f64().unwrap() > 0.0, "learning moved the weights");
+    // The rates are the counts over the steps: the summary's output spikes over 3000 steps.
+    let summary = json(&p.join("a/summary.json"));
+    let spikes = summary["summary"]["output_spikes"].as_f64().unwrap();
+    let mean = r["neurons_since_reset"]["mean_rate_hz"].as_f64().unwrap();
+    assert!((mean - spikes / 16.0 / 3.0).abs() < 1e-9, "mean rate {mean} vs {spikes} spikes");
+    // The memory norm goes on from the first run's initial weights.
+    ok(p, &["sim", "--load-state", "s.npz", "--steps", "10", "--save-state", "t.npz", "-o", "b"]);
+    let t: Value = serde_json::from_str(&ok(p, &["state", "t.npz", "--json"])).expect("JSON");
+    let (n0, n1) = (
+        r["weights"]["memory_norm"].as_f64().unwrap(),
+        t["weights"]["memory_norm"].as_f64().unwrap(),
+    );
+    assert!((n1 - n0).abs() < 0.1 * n0, "memory norm {n0} then {n1} 10 steps later");
+}
+
+#[test]
+fn a_state_file_opens_in_python_as_the_docs_show() {
+    let tools = synforge_rtl::tools::Tools::locate().expect("the pinned tools (scripts/tools)");
+    let doc = read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/state.md"));
+    let block = doc
+        .split("<!-- python:begin -->")
+        .nth(1)
+        .and_then(|s| s.split("<!-- python:end -->").next())
+        .expect("docs/state.md has the Python block");
+    let code = block.trim().trim_start_matches("```python").trim_end_matches("```");
+    let d = tmp();
+    let p = d.path();
+    ok(p, &["sim", "--steps", "2000", "--save-state", "s.npz", "-o", "a"]);
+    write(p, "open.py", code);
+    let out =
+        Command::new(&tools.python).arg("open.py").current_dir(p).output().expect("python runs");
+    assert!(out.status.success(), "python failed:\n{}", text(&out.stderr));
+    let r: Value = serde_json::from_str(&ok(p, &["state", "s.npz", "--json"])).expect("JSON");
+    let mean = r["weights"]["mean"].as_f64().unwrap();
+    assert_eq!(text(&out.stdout), format!("2000 (64, 16) {}\n", (mean * 1e6).round() / 1e6));
+}
+
+#[test]
+fn a_state_that_does_not_fit_or_is_damaged_is_refused() {
+    let d = tmp();
+    let p = d.path();
+    ok(p, &["sim", "--steps", "500", "--save-state", "s.npz", "-o", "a"]);
+    write(p, "wide.toml", "[network]\ninputs = 128\n");
+    refused(
+        p,
+        &["sim", "-c", "wide.toml", "--load-state", "s.npz", "-o", "x"],
+        "error: --load-state s.npz: belongs to another network: `network.inputs` is 128 in this network \
+         but was 64 where the state was saved; load it into a network of the same structure (sizes, \
+         formats, rule), or start without --load-state\n",
+    );
+    write(p, "triplet.toml", "[plasticity]\nrule = \"triplet\"\n");
+    let out = synforge(p, &["sim", "-c", "triplet.toml", "--load-state", "s.npz", "-o", "x"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("`plasticity.rule`"), "{}", text(&out.stderr));
+    refused(
+        p,
+        &["sim", "--model", "float", "--load-state", "s.npz", "-o", "x"],
+        "error: --load-state s.npz: is the fixed model's state; load it with `--model fixed`\n",
+    );
+    let bytes = std::fs::read(p.join("s.npz")).unwrap();
+    std::fs::write(p.join("cut.npz"), &bytes[..bytes.len() - 40]).unwrap();
+    let mut bad = bytes.clone();
+    let k = bad.len() / 2;
+    bad[k] ^= 0x10;
+    std::fs::write(p.join("bad.npz"), &bad).unwrap();
+    for f in ["cut.npz", "bad.npz"] {
+        let out = synforge(p, &["sim", "--load-state", f, "-o", "x"]);
+        assert_eq!(out.status.code(), Some(2), "{f}");
+        let e = text(&out.stderr);
+        assert!(
+            e.starts_with(&format!("error: --load-state {f}: is not a whole synforge state file")),
+            "{e}"
+        );
+        assert!(e.contains("truncated or corrupted"), "{e}");
+        assert!(!p.join("x").exists());
+        let out = synforge(p, &["state", f]);
+        assert_eq!(out.status.code(), Some(2), "state {f}");
+    }
+    let out = synforge(p, &["sim", "--load-state", "none.npz", "-o", "x"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).starts_with("error: --load-state none.npz: cannot read it: "),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::create_dir(p.join("dir")).unwrap();
+    refused(
+        p,
+        &["sim", "--steps", "10", "--save-state", "dir", "-o", "x"],
+        "error: --save-state: `dir` is a folder; give a file name, e.g. dir/state.npz\n",
+    );
+    refused(
+        p,
+        &["sim", "--load-state", "s.npz", "--steps", "4294967000", "-o", "x"],
+        "error: --steps: the run starts at step 500 (the saved state's), and 4294967000 more steps pass \
+         the longest run (4294967295 steps); run at most 4294966795 steps\n",
+    );
+    let out = synforge(p, &["sim", "--save-state-every", "5", "-o", "x"]);
+    assert_eq!(out.status.code(), Some(2), "--save-state-every needs --save-state");
+}
+
+#[test]
+fn a_continued_run_reads_a_stimulus_file_from_the_states_step() {
+    let d = tmp();
+    let p = d.path();
+    ok(p, &["stimulus", "--steps", "6000", "-o", "all.csv"]);
+    let all = read(&p.join("all.csv"));
+    let first: String = all
+        .lines()
+        .filter(|l| {
+            l.split(',').next().and_then(|t| t.parse::<u32>().ok()).is_none_or(|t| t < 3000)
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    write(p, "first.csv", &first);
+    ok(p, &["sim", "-s", "all.csv", "--steps", "6000", "-o", "whole"]);
+    ok(p, &["sim", "-s", "first.csv", "--steps", "3000", "--save-state", "s.npz", "-o", "a"]);
+    ok(p, &["sim", "-s", "all.csv", "--load-state", "s.npz", "-o", "b"]);
+    assert_eq!(
+        spikes_from(&read(&p.join("b/spikes.csv")), 0),
+        spikes_from(&read(&p.join("whole/spikes.csv")), 3000)
+    );
+    assert_eq!(read(&p.join("b/weights.csv")), read(&p.join("whole/weights.csv")));
+    refused(
+        p,
+        &["sim", "-s", "first.csv", "--load-state", "s.npz", "-o", "x"],
+        "error: --stimulus first.csv: its last spike is before step 3000, where the saved state goes \
+         on; give --steps N to run on without input, or a stimulus that goes on\n",
+    );
+}
