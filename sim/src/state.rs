@@ -287,7 +287,19 @@ impl State {
         kind: ModelKind,
         weight_init: Values,
     ) -> State {
-        let mut quantities = model.state();
+        Self::from_quantities(net, kind, model.time(), model.state(), weight_init)
+    }
+
+    /// A state of `kind` on `net` after `step` steps from its quantities (as
+    /// [`crate::model::Model::state`] gives them, or as hardware read them back), with the
+    /// weights learning started from.
+    pub fn from_quantities(
+        net: &Network,
+        kind: ModelKind,
+        step: u32,
+        mut quantities: Vec<Quantity>,
+        weight_init: Values,
+    ) -> State {
         quantities.push(Quantity {
             name: WEIGHT_INIT,
             per: Per::Synapse,
@@ -299,7 +311,7 @@ impl State {
             version: VERSION,
             generator: generator(),
             model: kind,
-            step: model.time(),
+            step,
             network: net.cfg.network.name.clone(),
             structure: Structure::of(net),
             config: toml::to_string(&net.cfg).unwrap_or_default(),

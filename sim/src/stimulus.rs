@@ -527,9 +527,15 @@ impl Stimulus {
     /// Store what `src` gives (each step is sorted and duplicate-free already): 4 bytes a
     /// spike and 8 a step that has spikes.
     pub fn collect(src: &mut dyn SpikeSource) -> Stimulus {
+        Self::collect_from(src, 0)
+    }
+
+    /// Store what `src` gives from step `start` on (where it was sought to), at those steps;
+    /// the steps before `start` hold no spikes.
+    pub fn collect_from(src: &mut dyn SpikeSource, start: u32) -> Stimulus {
         let (inputs, steps) = (src.inputs(), src.steps());
         let (mut times, mut starts, mut spikes) = (Vec::new(), Vec::new(), Vec::new());
-        let mut t = 0;
+        let mut t = start;
         while let Some(pre) = src.next_step() {
             if !pre.is_empty() {
                 times.push(t);

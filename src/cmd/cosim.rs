@@ -7,11 +7,13 @@ use anyhow::Result;
 use clap::Args;
 use synforge_rtl::cosim::{Harness, Report};
 use synforge_rtl::tools::Tools;
-use synforge_sim::model::FixedModel;
+use synforge_sim::model::{FixedModel, Model, ModelKind};
+use synforge_sim::state::State;
 use synforge_sim::{Network, Stimulus};
 
-use super::load;
-use crate::output::OutFile;
+use super::state::{self, Persist};
+use super::{network_of, stored_from};
+use crate::output::{write_file, OutFile};
 use crate::{Source, UsageError};
 
 /// Arguments of `synforge cosim`.
@@ -30,6 +32,8 @@ pub struct CosimArgs {
     /// with the vendor cell models, instead of the RTL.
     #[arg(long, value_parser = ["ice40", "ecp5"])]
     gates: Option<String>,
+    #[command(flatten)]
+    persist: Persist,
 }
 
 /// Co-simulate `stim` on `net`'s core in `dir`; print the outcome.
@@ -39,6 +43,7 @@ pub fn cosimulate(
     dir: &std::path::Path,
     vcd: Option<&std::path::Path>,
     gates: Option<synforge_rtl::board::Family>,
+    from: Option<&FixedModel>,
 ) -> Result<Report> {
     if gates.is_some() && vcd.is_some() {
         return Err(UsageError(
@@ -61,8 +66,12 @@ pub fn cosimulate(
         e => e.into(),
     })?;
     let build = t0.elapsed().as_secs_f64();
-    let w0 = FixedModel::new(net).weights_raw();
-    let r = h.run(net, &w0, stim, wave.as_ref().map(OutFile::path))?;
+    let r = match from {
+        Some(m) => h.run_from(net, m, stim, wave.as_ref().map(OutFile::path))?,
+        None => {
+            h.run(net, &FixedModel::new(net).weights_raw(), stim, wave.as_ref().map(OutFile::path))?
+        }
+    };
     if let Some(w) = wave {
         w.commit()?;
     }
@@ -105,13 +114,55 @@ pub fn cosimulate(
 
 /// `synforge cosim`.
 pub fn run(a: CosimArgs) -> Result<ExitCode> {
-    let (net, stim) = load(&a.src)?;
+    let net = network_of(&a.src)?;
+    // The core runs the bit-accurate model's integers: a float state does not load into it.
+    let loaded = match &a.persist.load_state {
+        Some(p) => {
+            let s = State::read(p).map_err(|e| UsageError(format!("--load-state {e}")))?;
+            if s.model != ModelKind::Fixed {
+                return Err(UsageError(format!(
+                    "--load-state {}: is the float model's state; the core holds the bit-accurate \
+                     model's words: save one with `synforge sim --model fixed --save-state FILE`",
+                    p.display()
+                ))
+                .into());
+            }
+            Some((state::load(p, &net, ModelKind::Fixed)?, p.clone()))
+        }
+        None => None,
+    };
+    if let Some(p) = &a.persist.save_state {
+        drop(OutFile::new("--save-state", p, "state.npz")?);
+    }
+    if a.persist.save_state_every.is_some() {
+        return Err(UsageError(
+            "--save-state-every: cosim saves the state the core reads back at the end only; \
+             drop --save-state-every"
+                .into(),
+        )
+        .into());
+    }
+    let mut model = FixedModel::new(&net);
+    let init = match &loaded {
+        Some((s, p)) => state::resume(&mut model, s, p)?,
+        None => state::weights_of(&model),
+    };
+    let stim = stored_from(&net, &a.src, model.time())?;
     let dir = a.out.unwrap_or_else(|| PathBuf::from("build/cosim").join(&net.cfg.network.name));
     let gates = match a.gates.as_deref() {
         Some("ice40") => Some(synforge_rtl::board::Family::Ice40),
         Some(_) => Some(synforge_rtl::board::Family::Ecp5),
         None => None,
     };
-    let r = cosimulate(&net, &stim, &dir, a.vcd.as_deref(), gates)?;
-    Ok(if r.mismatch.is_some() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    let from = loaded.as_ref().map(|_| &model);
+    let r = cosimulate(&net, &stim, &dir, a.vcd.as_deref(), gates, from)?;
+    if r.mismatch.is_some() {
+        return Ok(ExitCode::FAILURE);
+    }
+    if let (Some(p), Some((step, q))) = (&a.persist.save_state, r.state.clone()) {
+        let s = State::from_quantities(&net, ModelKind::Fixed, step, q, init);
+        write_file("--save-state", p, "state.npz", &s.to_bytes()?)?;
+        println!("  wrote {} (the state the core read back after step {step})", p.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }

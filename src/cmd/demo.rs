@@ -132,7 +132,7 @@ fn hardware(net: &Network, stim: &Stimulus, board: &Board, out: &Path) -> Result
         design.files.len(),
         out.join("rtl").display()
     );
-    let r = super::cosim::cosimulate(net, stim, &out.join("cosim"), None, None)?;
+    let r = super::cosim::cosimulate(net, stim, &out.join("cosim"), None, None, None)?;
     if r.mismatch.is_some() {
         return Ok(false);
     }

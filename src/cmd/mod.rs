@@ -90,12 +90,36 @@ pub fn source_from(net: &Network, src: &Source, start: u32) -> Result<Box<dyn Sp
 /// stimulus of more than [`MAX_STORED_SPIKES`] expected spikes is refused (`sim` streams it).
 pub fn load(src: &Source) -> Result<(Network, Stimulus)> {
     let net = network_of(src)?;
+    let stim = stored_from(&net, src, 0)?;
+    Ok((net, stim))
+}
+
+/// The stimulus of a run that starts at step `start` (see [`source_from`]), stored at its
+/// steps; refused like [`load`]'s when it would hold too many spikes.
+pub fn stored_from(net: &Network, src: &Source, start: u32) -> Result<Stimulus> {
     let stim = match &src.stimulus {
+        Some(_) if start > 0 => {
+            Stimulus::collect_from(source_from(net, src, start)?.as_mut(), start)
+        }
         Some(p) => {
             Stimulus::read_csv(p, net.cfg.network.inputs, src.steps.unwrap_or(0)).map_err(usage)?
         }
+        None if start > 0 => {
+            let spec = spec_of(net, src);
+            spec.validate(&net.cfg).map_err(usage)?;
+            let expected = spec.expected_spikes_per_step(&net.cfg) * spec.steps as f64;
+            if expected > MAX_STORED_SPIKES {
+                return Err(UsageError(format!(
+                    "--steps: {} steps of this stimulus hold about {expected:.3e} input spikes, more than the \
+                     {MAX_STORED_SPIKES:.3e} this command keeps in memory; run fewer steps",
+                    spec.steps
+                ))
+                .into());
+            }
+            Stimulus::collect_from(source_from(net, src, start)?.as_mut(), start)
+        }
         None => {
-            let spec = spec_of(&net, src);
+            let spec = spec_of(net, src);
             spec.validate(&net.cfg).map_err(usage)?;
             let per_step = spec.expected_spikes_per_step(&net.cfg);
             let expected = per_step * spec.steps as f64;
@@ -114,7 +138,7 @@ pub fn load(src: &Source) -> Result<(Network, Stimulus)> {
             spec.generate(&net.cfg).map_err(usage)?
         }
     };
-    Ok((net, stim))
+    Ok(stim)
 }
 
 /// Progress of a long run on standard error: a line after the first two seconds, then every

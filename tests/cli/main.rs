@@ -1628,3 +1628,65 @@ fn a_continued_run_reads_a_stimulus_file_from_the_states_step() {
          on; give --steps N to run on without input, or a stimulus that goes on\n",
     );
 }
+
+#[test]
+fn cosim_loads_a_saved_state_into_the_core_and_reads_it_back() {
+    let d = tmp();
+    let p = d.path();
+    // Model -> core: the model's state after 1500 steps, loaded through the port, continued
+    // 1500 steps with zero mismatches; the core's read-back is the file the model writes.
+    ok(p, &["sim", "--steps", "1500", "--save-state", "m1500.npz", "-o", "a"]);
+    let out = ok(
+        p,
+        &[
+            "cosim",
+            "--load-state",
+            "m1500.npz",
+            "--steps",
+            "1500",
+            "--save-state",
+            "hw3000.npz",
+            "-o",
+            "c",
+        ],
+    );
+    assert!(out.contains("1500 steps, "), "{out}");
+    assert!(out.contains("RTL == bit-accurate model: zero mismatches"), "{out}");
+    assert!(
+        out.contains("wrote hw3000.npz (the state the core read back after step 3000)"),
+        "{out}"
+    );
+    ok(
+        p,
+        &[
+            "sim",
+            "--load-state",
+            "m1500.npz",
+            "--steps",
+            "1500",
+            "--save-state",
+            "m3000.npz",
+            "-o",
+            "b",
+        ],
+    );
+    assert_eq!(
+        std::fs::read(p.join("hw3000.npz")).unwrap(),
+        std::fs::read(p.join("m3000.npz")).unwrap()
+    );
+    // Core -> model: the core's state goes on in the model exactly as the model's own.
+    ok(p, &["sim", "--load-state", "hw3000.npz", "--steps", "2000", "-o", "e"]);
+    ok(p, &["sim", "--steps", "5000", "-o", "whole"]);
+    assert_eq!(read(&p.join("e/weights.csv")), read(&p.join("whole/weights.csv")));
+    assert_eq!(
+        spikes_from(&read(&p.join("e/spikes.csv")), 0),
+        spikes_from(&read(&p.join("whole/spikes.csv")), 3000)
+    );
+    ok(p, &["sim", "--model", "float", "--steps", "10", "--save-state", "f.npz", "-o", "f"]);
+    refused(
+        p,
+        &["cosim", "--load-state", "f.npz", "-o", "c"],
+        "error: --load-state f.npz: is the float model's state; the core holds the bit-accurate \
+         model's words: save one with `synforge sim --model fixed --save-state FILE`\n",
+    );
+}

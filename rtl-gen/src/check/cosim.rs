@@ -19,11 +19,15 @@ use synforge_sim::config::Network;
 use synforge_sim::model::{FixedModel, Model, NeuronRaw};
 use synforge_sim::Stimulus;
 
-use crate::core::{NEURON_FIELDS, REGION_INPUTS, REGION_NEURONS, REGION_WEIGHTS};
+use crate::core::{
+    INPUT_COMMIT, INPUT_FIELDS, NEURON_COMMIT, NEURON_FIELDS, REGION_INPUTS, REGION_NEURONS,
+    REGION_WEIGHTS,
+};
 use crate::cycles::{self, Shape};
 use crate::layout::{Layout, Word};
 use crate::tools::{build_sim, ToolError, Tools};
 use crate::{generate, Design, GenError};
+use synforge_sim::state::{Per, Quantity, Values};
 
 const TB_TEMPLATE: &str = include_str!("../../../testbenches/tb.v.in");
 const MAIN_CPP: &str = include_str!("../../../testbenches/main.cpp");
@@ -95,6 +99,9 @@ pub struct Report {
     pub seconds: f64,
     /// The first mismatch, if any.
     pub mismatch: Option<Mismatch>,
+    /// The state the memory-mapped port read back after the last step: the step and every
+    /// quantity (as [`synforge_sim::model::Model::state`] names them), when the run finished.
+    pub state: Option<(u32, Vec<Quantity>)>,
 }
 
 /// Everything that decides the generated hardware except the values of its registers: two
@@ -296,6 +303,7 @@ impl Harness {
         params: &Network,
         w0: &[u16],
         stim: &Stimulus,
+        from: Option<&FixedModel>,
     ) -> Result<PathBuf, CosimError> {
         let l = &self.layout;
         let (m, n) = (l.inputs as usize, l.neurons as usize);
@@ -316,7 +324,11 @@ impl Harness {
                 )?;
             }
         }
-        for t in 0..stim.steps() {
+        if let Some(model) = from {
+            self.load_state(&mut c, params, model)?;
+        }
+        let t0 = from.map_or(0, |m| m.time());
+        for t in t0..stim.steps() {
             // Reversed, the first one twice: the core must sort and deduplicate.
             let pre = stim.at(t);
             for &i in pre.iter().rev() {
@@ -342,9 +354,75 @@ impl Harness {
         }
         writeln!(c, "2 22 0")?; // input LFSR
         writeln!(c, "2 20 0")?; // step count
+        writeln!(c, "2 21 0")?; // spikes last step
+        writeln!(c, "2 25 0")?; // steps into the scaling period
         writeln!(c, "5 0 0")?;
         c.flush()?;
         Ok(cmd_path)
+    }
+
+    /// Commands that load `model`'s state through the memory-mapped port (after init and the
+    /// weights): every neuron and input word, staged field by field and committed, then the
+    /// step count, the last step's spike count, the input LFSR and the scaling period's
+    /// position (docs/rtl.md §3).
+    fn load_state(
+        &self,
+        c: &mut impl std::io::Write,
+        params: &Network,
+        model: &FixedModel,
+    ) -> Result<(), CosimError> {
+        let l = &self.layout;
+        let has = |w: &Word, f: &str| w.fields.iter().any(|x| x.name == f);
+        let mut n_prev = 0;
+        for j in 0..l.neurons as usize {
+            let r = model.neuron_raw(j);
+            n_prev += r.spiked;
+            let vals = [
+                r.v_mem as u64 & ((1u64 << l.v_bits) - 1),
+                r.theta_a,
+                r.trace_y1,
+                r.trace_y2,
+                r.refrac,
+                r.count,
+                r.spiked,
+                r.lfsr,
+            ];
+            for (f, name) in NEURON_FIELDS.iter().enumerate() {
+                if has(&l.neuron_word, name) {
+                    writeln!(
+                        c,
+                        "1 {:x} {:x}",
+                        REGION_NEURONS << 28 | (j as u32) << 4 | f as u32,
+                        vals[f]
+                    )?;
+                }
+            }
+            writeln!(c, "1 {:x} 0", REGION_NEURONS << 28 | (j as u32) << 4 | NEURON_COMMIT)?;
+        }
+        let (x1, x2) = model.pre_traces_raw();
+        for i in 0..l.inputs as usize {
+            let vals = [x1[i] as u64, x2[i] as u64, 0];
+            for (f, name) in INPUT_FIELDS.iter().enumerate() {
+                if has(&l.input_word, name) {
+                    writeln!(
+                        c,
+                        "1 {:x} {:x}",
+                        REGION_INPUTS << 28 | (i as u32) << 2 | f as u32,
+                        vals[f]
+                    )?;
+                }
+            }
+            writeln!(c, "1 {:x} 0", REGION_INPUTS << 28 | (i as u32) << 2 | INPUT_COMMIT)?;
+        }
+        let t = model.time();
+        writeln!(c, "1 20 {t:x}")?;
+        writeln!(c, "1 21 {n_prev:x}")?;
+        writeln!(c, "1 22 {:x}", model.input_lfsr())?;
+        let h = &params.cfg.homeostasis;
+        if h.scaling {
+            writeln!(c, "1 25 {:x}", t % h.scaling_period_steps)?;
+        }
+        Ok(())
     }
 
     /// Run `stim` with the testbench printing only step ends (no checks): the speed of the
@@ -355,7 +433,7 @@ impl Harness {
         w0: &[u16],
         stim: &Stimulus,
     ) -> Result<(f64, u64), CosimError> {
-        let cmd_path = self.commands(params, w0, stim)?;
+        let cmd_path = self.commands(params, w0, stim, None)?;
         let start = Instant::now();
         let out = Command::new(&self.bin)
             .arg(format!("+cmd={}", cmd_path.display()))
@@ -390,7 +468,21 @@ impl Harness {
         stim: &Stimulus,
         vcd: Option<&Path>,
     ) -> Result<Report, CosimError> {
-        self.run_inner(params, w0, stim, vcd, 0)
+        self.run_inner(params, w0, stim, vcd, 0, None)
+    }
+
+    /// Like [`Harness::run`], from the state of `from` (a model continued from a saved state):
+    /// the core is initialised, given `from`'s weights, then its whole state through the
+    /// memory-mapped port, and runs `stim`'s steps from `from`'s step on. The report's `state`
+    /// holds what the port reads back at the end.
+    pub fn run_from(
+        &self,
+        params: &Network,
+        from: &FixedModel,
+        stim: &Stimulus,
+        vcd: Option<&Path>,
+    ) -> Result<Report, CosimError> {
+        self.run_inner(params, &from.weights_raw(), stim, vcd, 0, Some(from))
     }
 
     /// Like [`Harness::run`], but the testbench holds `out_ready` low for `stall` cycles after
@@ -404,7 +496,7 @@ impl Harness {
         stim: &Stimulus,
         stall: u32,
     ) -> Result<Report, CosimError> {
-        self.run_inner(params, w0, stim, None, stall)
+        self.run_inner(params, w0, stim, None, stall, None)
     }
 
     fn run_inner(
@@ -414,13 +506,14 @@ impl Harness {
         stim: &Stimulus,
         vcd: Option<&Path>,
         stall: u32,
+        from: Option<&FixedModel>,
     ) -> Result<Report, CosimError> {
         if structure_key(params) != self.key {
             return Err(CosimError::Incompatible(
                 "formats, rule choices or sizes differ from the built design".into(),
             ));
         }
-        let cmd_path = self.commands(params, w0, stim)?;
+        let cmd_path = self.commands(params, w0, stim, from)?;
         let l = &self.layout;
         let mut cmd = Command::new(&self.bin);
         cmd.arg(format!("+cmd={}", cmd_path.display()));
@@ -450,7 +543,8 @@ impl Harness {
             })
         })?;
         let out = child.stdout.take().expect("piped");
-        let mut check = Checker::new(params, l, w0);
+        let mut check = Checker::new(params, l, w0, from);
+        let t0 = check.t;
         check.exact_cycles = stall == 0;
         let mut result = Ok(());
         for line in BufReader::with_capacity(1 << 20, out).lines() {
@@ -490,7 +584,8 @@ impl Harness {
             )));
         }
         Ok(Report {
-            steps: check.t,
+            steps: check.t - t0,
+            state: check.readback.take(),
             cycles: check.cycles,
             synapse_updates: check.updates,
             events: check.events,
@@ -593,10 +688,12 @@ struct Checker<'a> {
     mismatch: Option<Mismatch>,
     /// Cycles must equal the cycle model's (else, with backpressure, be at least them).
     exact_cycles: bool,
+    /// What the final read-back gave.
+    readback: Option<(u32, Vec<Quantity>)>,
 }
 
 impl<'a> Checker<'a> {
-    fn new(net: &'a Network, l: &'a Layout, w0: &[u16]) -> Self {
+    fn new(net: &'a Network, l: &'a Layout, w0: &[u16], from: Option<&FixedModel>) -> Self {
         let (m, n) = (l.inputs as usize, l.neurons as usize);
         let mut weights = vec![0u16; m * n];
         for i in 0..m {
@@ -607,9 +704,9 @@ impl<'a> Checker<'a> {
         Checker {
             l,
             net,
-            model: FixedModel::with_weights(net, w0),
+            model: from.cloned().unwrap_or_else(|| FixedModel::with_weights(net, w0)),
             shape: Shape::of(net),
-            t: 0,
+            t: from.map_or(0, |m| m.time()),
             neurons: vec![String::new(); n],
             inputs: vec![String::new(); m],
             weights,
@@ -622,6 +719,7 @@ impl<'a> Checker<'a> {
             finished: false,
             mismatch: None,
             exact_cycles: true,
+            readback: None,
         }
     }
 
@@ -923,6 +1021,77 @@ impl<'a> Checker<'a> {
         if rd(0x20) != self.model.time() as u64 {
             self.differ(None, "core".into(), "step count", self.model.time(), rd(0x20));
         }
+        let n_prev = (0..n).map(|j| self.model.neuron_raw(j).spiked).sum::<u64>();
+        if rd(0x21) != n_prev {
+            self.differ(None, "core".into(), "spikes last step", n_prev, rd(0x21));
+        }
+        let h = &self.net.cfg.homeostasis;
+        let period =
+            if h.scaling { (self.model.time() % h.scaling_period_steps) as u64 } else { 0 };
+        if rd(0x25) != period {
+            self.differ(None, "core".into(), "steps into the scaling period", period, rd(0x25));
+        }
+        self.readback = Some((rd(0x20) as u32, self.read_state(&rd)));
+    }
+
+    /// The state quantities as the port read them back, named and typed as the model's.
+    fn read_state(&self, rd: &dyn Fn(u32) -> u64) -> Vec<Quantity> {
+        let l = self.l;
+        let (m, n) = (l.inputs as usize, l.neurons as usize);
+        let f = &self.net.fmt;
+        let neuron = |name: &str| -> Vec<u64> {
+            let k = NEURON_FIELDS.iter().position(|x| *x == name).expect("known field") as u32;
+            (0..n as u32).map(|j| rd(REGION_NEURONS << 28 | j << 4 | k)).collect()
+        };
+        let input = |k: u32| -> Vec<u16> {
+            (0..m as u32).map(|i| rd(REGION_INPUTS << 28 | i << 2 | k) as u16).collect()
+        };
+        let q = |name: &'static str, per, values, format| Quantity {
+            name,
+            per,
+            values,
+            format,
+            what: synforge_sim::state::what(name),
+        };
+        let u16s = |v: Vec<u64>| Values::U16(v.into_iter().map(|x| x as u16).collect());
+        let mask = (1u64 << l.weight_bits) - 1;
+        let mut w = vec![0u16; m * n];
+        for j in 0..n {
+            for i in 0..m {
+                w[i * n + j] = (rd(REGION_WEIGHTS << 28 | (j * m + i) as u32) & mask) as u16;
+            }
+        }
+        let mut out = vec![
+            q("weight", Per::Synapse, Values::U16(w), Some(f.w)),
+            q(
+                "v_mem",
+                Per::Neuron,
+                Values::I32(
+                    neuron("v_mem").into_iter().map(|x| sign(x, l.v_bits) as i32).collect(),
+                ),
+                Some(f.v),
+            ),
+        ];
+        if self.net.cfg.homeostasis.adaptive_threshold {
+            let t = neuron("theta_a").into_iter().map(|x| x as u32).collect();
+            out.push(q("theta_a", Per::Neuron, Values::U32(t), Some(f.theta)));
+        }
+        out.push(q("trace_y1", Per::Neuron, u16s(neuron("trace_y1")), Some(f.y1)));
+        if l.y2 {
+            out.push(q("trace_y2", Per::Neuron, u16s(neuron("trace_y2")), Some(f.y2)));
+        }
+        out.push(q("refrac", Per::Neuron, u16s(neuron("refrac")), None));
+        out.push(q("count", Per::Neuron, u16s(neuron("count")), None));
+        let spiked = neuron("spiked").into_iter().map(|x| x != 0).collect();
+        out.push(q("spiked", Per::Neuron, Values::Bool(spiked), None));
+        let lfsr = neuron("lfsr").into_iter().map(|x| x as u32).collect();
+        out.push(q("lfsr", Per::Neuron, Values::U32(lfsr), None));
+        out.push(q("trace_x1", Per::Input, Values::U16(input(0)), Some(f.x1)));
+        if l.x2 {
+            out.push(q("trace_x2", Per::Input, Values::U16(input(1)), Some(f.x2)));
+        }
+        out.push(q("lfsr_inputs", Per::Network, Values::U32(vec![rd(0x22) as u32]), None));
+        out
     }
 }
 

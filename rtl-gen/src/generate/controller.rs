@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use synforge_sim::config::Network;
 
-use crate::core::{st, INPUT_FIELDS, NEURON_FIELDS};
+use crate::core::{st, INPUT_COMMIT, INPUT_FIELDS, NEURON_COMMIT, NEURON_FIELDS};
 use crate::layout::{draws, Layout};
 use crate::verilog::{lit, zx};
 
@@ -70,6 +70,9 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
     c.push_str("            if (in_valid) begin pflag_we = 1'b1; pflag_wa = in_index; pflag_wd = 1'b1; end\n");
     writeln!(c, "            wram_ra = mm_addr[{}:0];\n            nram_ra = mm_addr[{}:4];\n            xram_ra = mm_addr[{}:2];", waw - 1, jw + 3, iw + 1).unwrap();
     writeln!(c, "            if (mm_we && mm_addr[31:28] == 4'd1) begin wram_we = 1'b1; wram_wa = mm_addr[{}:0]; wram_wd = mm_wdata[{}:0]; end", waw - 1, sw - 1).unwrap();
+    // A loaded state: the staged neuron (input) word is stored by a write to its commit field.
+    writeln!(c, "            if (mm_we && mm_addr[31:28] == 4'd2 && mm_addr[3:0] == 4'd{NEURON_COMMIT}) begin nram_we = 1'b1; nram_wa = mm_addr[{}:4]; nram_wd = mm_nword; end", jw + 3).unwrap();
+    writeln!(c, "            if (mm_we && mm_addr[31:28] == 4'd3 && mm_addr[1:0] == 2'd{INPUT_COMMIT}) begin xram_we = 1'b1; xram_wa = mm_addr[{}:2]; xram_wd = mm_xword; end", iw + 1).unwrap();
     c.push_str("        end\n");
     // INIT
     writeln!(c, "        {}: begin", st("INIT")).unwrap();
@@ -232,6 +235,9 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
         .unwrap();
     }
     writeln!(s, "                    8'd32: mm_reg_rdata <= t_step;\n                    8'd33: mm_reg_rdata <= {};\n                    8'd34: mm_reg_rdata <= lfsr_in;\n                    8'd35: mm_reg_rdata <= 32'd{m};\n                    8'd36: mm_reg_rdata <= 32'd{n};", zx("n_prev", cw, 32)).unwrap();
+    if scaling {
+        s.push_str("                    8'd37: mm_reg_rdata <= period;\n");
+    }
     s.push_str("                    default: mm_reg_rdata <= 32'd0;\n                    endcase\n                end\n");
     s.push_str("                if (mm_we && mm_addr[31:28] == 4'd0) begin\n                    case (mm_addr[7:0])\n");
     writeln!(s, "                    8'd0: if (mm_wdata[0]) begin state <= {}; init_q <= {zero_q}; seed_acc <= 32'h9e3779b9; end", st("INIT")).unwrap();
@@ -244,6 +250,44 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
             r.width - 1
         )
         .unwrap();
+    }
+    // The step count, the last step's spike count, the input LFSR and the scaling period's
+    // position: written when a saved state is loaded.
+    writeln!(s, "                    8'd32: t_step <= mm_wdata;\n                    8'd33: n_prev <= mm_wdata[{}:0];\n                    8'd34: lfsr_in <= mm_wdata;", cw - 1).unwrap();
+    if scaling {
+        s.push_str("                    8'd37: period <= mm_wdata;\n");
+    }
+    s.push_str(
+        "                    default: ;\n                    endcase\n                end\n",
+    );
+    // The staging words of a loaded state's neuron and input words (stored by the commit
+    // writes above, in the combinational block).
+    s.push_str("                if (mm_we && mm_addr[31:28] == 4'd2) begin\n                    case (mm_addr[3:0])\n");
+    for (k, name) in NEURON_FIELDS.iter().enumerate() {
+        if let Some(f) = nw.fields.iter().find(|f| f.name == *name) {
+            writeln!(
+                s,
+                "                    4'd{k}: mm_nword{} <= mm_wdata[{}:0];",
+                nw.slice(name),
+                f.width - 1
+            )
+            .unwrap();
+        }
+    }
+    s.push_str(
+        "                    default: ;\n                    endcase\n                end\n",
+    );
+    s.push_str("                if (mm_we && mm_addr[31:28] == 4'd3) begin\n                    case (mm_addr[1:0])\n");
+    for (k, name) in INPUT_FIELDS.iter().enumerate() {
+        if let Some(f) = xw.fields.iter().find(|f| f.name == *name) {
+            writeln!(
+                s,
+                "                    2'd{k}: mm_xword{} <= mm_wdata[{}:0];",
+                xw.slice(name),
+                f.width - 1
+            )
+            .unwrap();
+        }
     }
     s.push_str(
         "                    default: ;\n                    endcase\n                end\n",

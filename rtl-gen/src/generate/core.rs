@@ -22,24 +22,35 @@ pub const STATES: &[&str] = &[
 pub const REGION_REGS: u32 = 0;
 /// Weights: address `j * inputs + i`.
 pub const REGION_WEIGHTS: u32 = 1;
-/// Neuron state: address `j * 16 + field` (fields in [`NEURON_FIELDS`] order).
+/// Neuron state: address `j * 16 + field` (fields in [`NEURON_FIELDS`] order). Reads give the
+/// field; writes set the field in a staging word, which a write to field [`NEURON_COMMIT`]
+/// stores into neuron `j` (loading a saved state).
 pub const REGION_NEURONS: u32 = 2;
-/// Input state: address `i * 4 + field` (x1, x2, pre).
+/// Input state: address `i * 4 + field` (x1, x2, pre), staged and committed like neurons
+/// (field [`INPUT_COMMIT`]).
 pub const REGION_INPUTS: u32 = 3;
+/// The field of region 2 whose write stores the staged neuron word.
+pub const NEURON_COMMIT: u32 = 15;
+/// The field of region 3 whose write stores the staged input word.
+pub const INPUT_COMMIT: u32 = 3;
 /// Fields of region 2, by index.
 pub const NEURON_FIELDS: &[&str] =
     &["v_mem", "theta_a", "trace_y1", "trace_y2", "refrac", "count", "spiked", "lfsr"];
 /// Fields of region 3, by index.
 pub const INPUT_FIELDS: &[&str] = &["trace_x1", "trace_x2", "pre"];
-/// Read-only status registers of region 0: step count, spikes last step, input LFSR,
-/// inputs, neurons.
+/// Status registers of region 0: step count, spikes last step, input LFSR, inputs, neurons,
+/// steps into the scaling period (with scaling; 0 otherwise). Those in
+/// [`STATUS_REGS_WRITABLE`] are written when a saved state is loaded.
 pub const STATUS_REGS: &[(u32, &str)] = &[
     (32, "status_step"),
     (33, "status_n_prev"),
     (34, "status_lfsr_in"),
     (35, "status_inputs"),
     (36, "status_neurons"),
+    (37, "status_period"),
 ];
+/// The status registers a write sets (the others ignore writes).
+pub const STATUS_REGS_WRITABLE: &[u32] = &[32, 33, 34, 37];
 
 fn state_bits() -> u32 {
     crate::verilog::bits_for(STATES.len() as u64 - 1)
@@ -196,6 +207,7 @@ pub fn module(net: &Network, l: &Layout) -> String {
         v.push_str("    reg [31:0] period;     // steps into the scaling period\n    reg [15:0] scale_s;    // this neuron's scaling factor, U2.14\n");
     }
     writeln!(v, "    reg [31:0] mm_reg_rdata;\n    reg [3:0] mm_field;\n    reg [3:0] mm_region;\n    reg [{}:0] init_q;", qw - 1).unwrap();
+    writeln!(v, "    reg [{}:0] mm_nword;   // a loaded state's neuron word, staged\n    reg [{}:0] mm_xword;   // and its input word", nw.width - 1, xw.width - 1).unwrap();
 
     // Datapath blocks.
     v.push_str("\n    // Datapath blocks.\n");

@@ -4,7 +4,9 @@
 use serde_json::{json, Value};
 use synforge_sim::Network;
 
-use crate::core::{INPUT_FIELDS, NEURON_FIELDS, STATUS_REGS};
+use crate::core::{
+    INPUT_COMMIT, INPUT_FIELDS, NEURON_COMMIT, NEURON_FIELDS, STATUS_REGS, STATUS_REGS_WRITABLE,
+};
 use crate::Design;
 
 /// The core's ports, `(name, direction, width, meaning)`: [`crate::core::ports`].
@@ -19,8 +21,10 @@ pub fn manifest(net: &Network, d: &Design, hash: &str) -> Value {
         .into_iter()
         .map(|(name, dir, width, what)| json!({"name": name, "dir": dir, "width": width, "what": what}))
         .collect();
-    let status: Vec<Value> =
-        STATUS_REGS.iter().map(|(i, n)| json!({"index": i, "name": n})).collect();
+    let status: Vec<Value> = STATUS_REGS
+        .iter()
+        .map(|(i, n)| json!({"index": i, "name": n, "writable": STATUS_REGS_WRITABLE.contains(i)}))
+        .collect();
     json!({
         "generator": format!("synforge-rtl {}", env!("CARGO_PKG_VERSION")),
         "config_hash": hash,
@@ -32,8 +36,8 @@ pub fn manifest(net: &Network, d: &Design, hash: &str) -> Value {
             "regions": [
                 {"region": 0, "what": "registers: address = index (CTRL = 0: write 1 to init every state and LFSR)", "registers": l.regs, "status": status},
                 {"region": 1, "what": "synapse words: address = j * inputs + i", "word": l.synapse_word},
-                {"region": 2, "what": "neuron state, read-only: address = j * 16 + field", "fields": NEURON_FIELDS},
-                {"region": 3, "what": "input state, read-only: address = i * 4 + field", "fields": INPUT_FIELDS},
+                {"region": 2, "what": "neuron state: address = j * 16 + field; a write sets the field in a staging word, a write to field 15 stores it into neuron j", "fields": NEURON_FIELDS, "commit_field": NEURON_COMMIT},
+                {"region": 3, "what": "input state: address = i * 4 + field; a write sets the field in a staging word, a write to field 3 stores it into input i", "fields": INPUT_FIELDS, "commit_field": INPUT_COMMIT},
             ],
         },
         "words": {"neuron": l.neuron_word, "input": l.input_word, "synapse": l.synapse_word},
@@ -80,11 +84,19 @@ pub fn layout_markdown(d: &Design) -> String {
         writeln!(s, "| {} | `{}` | {} | {} | {value} |", r.index, r.name, r.width, r.what).unwrap();
     }
     for (i, n) in STATUS_REGS {
-        writeln!(s, "| {i} | `{n}` | 32 | read-only | - |").unwrap();
+        let rw = if STATUS_REGS_WRITABLE.contains(i) {
+            "read; written when a saved state is loaded"
+        } else {
+            "read-only"
+        };
+        writeln!(s, "| {i} | `{n}` | 32 | {rw} | - |").unwrap();
     }
     for (title, w) in [
-        ("Neuron word (`nram`, one per neuron; region 2 reads its fields)", &l.neuron_word),
-        ("Input word (`xram`, one per input; region 3)", &l.input_word),
+        (
+            "Neuron word (`nram`, one per neuron; region 2 reads its fields, and writes them into a staging word that a write to field 15 stores)",
+            &l.neuron_word,
+        ),
+        ("Input word (`xram`, one per input; region 3, staged likewise, stored by field 3)", &l.input_word),
         ("Synapse word (`wram`, address `j * inputs + i`; region 1)", &l.synapse_word),
     ] {
         writeln!(s, "\n{title}:\n\n| bits | field | meaning |\n|---|---|---|").unwrap();
