@@ -10,12 +10,15 @@ use anyhow::{Context, Result};
 use clap::Args;
 use synforge_rtl::core::REGION_WEIGHTS;
 use synforge_rtl::cycles::{self, Shape};
-use synforge_rtl::protocol::Host;
+use synforge_rtl::port_state;
+use synforge_rtl::protocol::{max_burst_write, Host};
 use synforge_rtl::Layout;
-use synforge_sim::model::{FixedModel, Model};
+use synforge_sim::model::{FixedModel, Model, ModelKind};
+use synforge_sim::state::{State, Values};
 use synforge_sim::{Network, Stimulus};
 
-use super::load;
+use super::state::{self, Persist};
+use super::{network_of, stored_from};
 use crate::output::write_file;
 use crate::{Source, UsageError};
 
@@ -40,11 +43,44 @@ pub struct RunArgs {
     /// build/run/<network>].
     #[arg(long, short)]
     out: Option<PathBuf>,
+    #[command(flatten)]
+    persist: Persist,
 }
 
 /// `synforge run`.
 pub fn run(a: RunArgs) -> Result<ExitCode> {
-    let (net, stim) = load(&a.src)?;
+    let net = network_of(&a.src)?;
+    if a.persist.save_state_every.is_some() {
+        return Err(UsageError(
+            "--save-state-every: run reads the board's state back at the end only; drop \
+             --save-state-every"
+                .into(),
+        )
+        .into());
+    }
+    let mut model = FixedModel::new(&net);
+    let init = match &a.persist.load_state {
+        Some(p) => {
+            let s = State::read(p).map_err(|e| UsageError(format!("--load-state {e}")))?;
+            if s.model != ModelKind::Fixed {
+                return Err(UsageError(format!(
+                    "--load-state {}: is the float model's state; the board holds the \
+                     bit-accurate model's words: save one with `synforge sim --model fixed \
+                     --save-state FILE`",
+                    p.display()
+                ))
+                .into());
+            }
+            let s = state::load(p, &net, ModelKind::Fixed)?;
+            state::resume(&mut model, &s, p)?
+        }
+        None => state::weights_of(&model),
+    };
+    if let Some(p) = &a.persist.save_state {
+        drop(crate::output::OutFile::new("--save-state", p, "state.npz")?);
+    }
+    let stim = stored_from(&net, &a.src, model.time())?;
+    let persist = Resume { model, init, save: a.persist.save_state.clone() };
     let out =
         a.out.clone().unwrap_or_else(|| PathBuf::from("build/run").join(&net.cfg.network.name));
     crate::output::check_out_dir("--out", &out)?;
@@ -60,7 +96,7 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         let board = synforge_rtl::simboard::SimBoard::build(&net, &out.join("sim"), &tools)?;
         let host = board.connect()?;
         println!("run {}: the Verilator model of the board top", net.cfg.network.name);
-        return drive(host, &net, &stim, &out);
+        return drive(host, &net, &stim, &out, persist);
     }
     let (Some(board), Some(port)) = (&a.board, &a.port) else {
         return Err(UsageError("give --board B and --port /dev/ttyX, or --sim".into()).into());
@@ -68,7 +104,14 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
     synforge_rtl::board::Board::builtin(board).map_err(|e| UsageError(e.to_string()))?;
     let link = crate::serial::open(port, a.baud)?;
     println!("run {} on {board} at {port}, {} baud", net.cfg.network.name, a.baud);
-    drive(Host::new(link), &net, &stim, &out)
+    drive(Host::new(link), &net, &stim, &out, persist)
+}
+
+/// Where a run starts (a fresh or a loaded model) and where its final state goes.
+struct Resume {
+    model: FixedModel,
+    init: Values,
+    save: Option<PathBuf>,
 }
 
 fn drive<L: std::io::Read + std::io::Write>(
@@ -76,6 +119,7 @@ fn drive<L: std::io::Read + std::io::Write>(
     net: &Network,
     stim: &Stimulus,
     out: &std::path::Path,
+    resume: Resume,
 ) -> Result<ExitCode> {
     let (m, n) = (net.inputs(), net.neurons());
     let (hi, hn) = host.ping().context("ping")?;
@@ -91,21 +135,25 @@ fn drive<L: std::io::Read + std::io::Write>(
         host.write(r.index, r.value as u32)?;
     }
     host.write(0, 1)?;
-    let w0 = FixedModel::new(net).weights_raw();
-    for j in 0..n {
-        for i in 0..m {
-            host.write(REGION_WEIGHTS << 28 | (j * m + i) as u32, w0[i * n + j] as u32)?;
+    let l = Layout::new(net).map_err(|e| UsageError(e.to_string()))?;
+    let per_frame = max_burst_write(m as u32);
+    let mut model = resume.model;
+    host.write_burst(REGION_WEIGHTS << 28, &port_state::weight_words(&l, &model), per_frame)?;
+    // A loaded state: every neuron and input word and the status registers, in bursts.
+    if model.time() > 0 {
+        for (addr, words) in port_state::state_writes(&l, net, &model) {
+            host.write_burst(addr, &words, per_frame)?;
         }
     }
     let load = t0.elapsed().as_secs_f64();
-    let mut model = FixedModel::with_weights(net, &w0);
+    let t_first = model.time();
     let shape = Shape::of(net);
     let h = &net.cfg.homeostasis;
     let mut spikes_csv = String::from("step,neuron\n");
     let mut steps_csv = String::from("step,cycles\n");
     let (mut mismatches, mut first, mut total_spikes) = (0u64, None, 0usize);
     let t1 = Instant::now();
-    for t in 0..stim.steps() {
+    for t in t_first..stim.steps() {
         let (cyc, got) = host.step(stim.at(t))?;
         let want: Vec<u32> = model.step(stim.at(t)).to_vec();
         let scaling = h.scaling && (t + 1) % h.scaling_period_steps == 0;
@@ -124,13 +172,44 @@ fn drive<L: std::io::Read + std::io::Write>(
         total_spikes += got.len();
     }
     let secs = t1.elapsed().as_secs_f64();
+    // The board's whole state, read back in bursts: it must be the model's.
+    let mut readback = None;
+    if let Some(path) = &resume.save {
+        let t2 = Instant::now();
+        let mut by_addr = std::collections::HashMap::new();
+        let mut words = 0;
+        for (addr, count) in port_state::state_reads(&l) {
+            for (k, w) in host.read_burst(addr, count)?.into_iter().enumerate() {
+                by_addr.insert(addr + k as u32, w as u64);
+            }
+            words += count;
+        }
+        let (step, q) = port_state::state_from_reads(&l, net, &|a| by_addr[&a]);
+        if (step, &q) != (model.time(), &model.state()) {
+            mismatches += 1;
+            first.get_or_insert(format!(
+                "the state read back after step {step} differs from the model's after step {}",
+                model.time()
+            ));
+        }
+        let s = State::from_quantities(net, ModelKind::Fixed, step, q, resume.init.clone());
+        write_file("--save-state", path, "state.npz", &s.to_bytes()?)?;
+        readback = Some(format!(
+            "  read the state back ({words} words in bursts) in {:.1} s: wrote {} (after step {step})",
+            t2.elapsed().as_secs_f64(),
+            path.display()
+        ));
+    }
     write_file("--out", &out.join("spikes.csv"), "spikes.csv", spikes_csv.as_bytes())?;
     write_file("--out", &out.join("steps.csv"), "steps.csv", steps_csv.as_bytes())?;
     println!(
         "  loaded parameters and {} weights in {load:.1} s; {} steps, {total_spikes} output spikes in {secs:.1} s",
         m * n,
-        stim.steps()
+        stim.steps() - t_first
     );
+    if let Some(r) = readback {
+        println!("{r}");
+    }
     let _ = std::io::stdout().flush();
     match first {
         None => {

@@ -1690,3 +1690,56 @@ fn cosim_loads_a_saved_state_into_the_core_and_reads_it_back() {
          model's words: save one with `synforge sim --model fixed --save-state FILE`\n",
     );
 }
+
+#[test]
+fn run_carries_a_saved_state_to_the_simulated_board_and_back() {
+    let d = tmp();
+    let p = d.path();
+    // Model -> board (UART, bursts) -> model.
+    ok(p, &["sim", "--steps", "700", "--save-state", "m700.npz", "-o", "a"]);
+    let out = ok(
+        p,
+        &[
+            "run",
+            "--sim",
+            "--load-state",
+            "m700.npz",
+            "--steps",
+            "500",
+            "--save-state",
+            "b1200.npz",
+            "-o",
+            "r",
+        ],
+    );
+    assert!(out.contains("board == bit-accurate model"), "{out}");
+    assert!(out.contains("wrote b1200.npz (after step 1200)"), "{out}");
+    let steps = read(&p.join("r/steps.csv"));
+    assert!(steps.lines().nth(1).is_some_and(|l| l.starts_with("700,")), "absolute steps: {steps}");
+    ok(
+        p,
+        &[
+            "sim",
+            "--load-state",
+            "m700.npz",
+            "--steps",
+            "500",
+            "--save-state",
+            "m1200.npz",
+            "-o",
+            "b",
+        ],
+    );
+    assert_eq!(
+        std::fs::read(p.join("b1200.npz")).unwrap(),
+        std::fs::read(p.join("m1200.npz")).unwrap()
+    );
+    // Board -> model: the board's state goes on in the model like an unbroken run.
+    ok(p, &["sim", "--load-state", "b1200.npz", "--steps", "800", "-o", "c"]);
+    ok(p, &["sim", "--steps", "2000", "-o", "whole"]);
+    assert_eq!(read(&p.join("c/weights.csv")), read(&p.join("whole/weights.csv")));
+    assert_eq!(
+        spikes_from(&read(&p.join("c/spikes.csv")), 0),
+        spikes_from(&read(&p.join("whole/spikes.csv")), 1200)
+    );
+}

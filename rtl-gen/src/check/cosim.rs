@@ -19,15 +19,14 @@ use synforge_sim::config::Network;
 use synforge_sim::model::{FixedModel, Model, NeuronRaw};
 use synforge_sim::Stimulus;
 
-use crate::core::{
-    INPUT_COMMIT, INPUT_FIELDS, NEURON_COMMIT, NEURON_FIELDS, REGION_INPUTS, REGION_NEURONS,
-    REGION_WEIGHTS,
-};
+use synforge_sim::state::Quantity;
+
+use crate::core::{NEURON_FIELDS, REGION_INPUTS, REGION_NEURONS, REGION_WEIGHTS};
 use crate::cycles::{self, Shape};
 use crate::layout::{Layout, Word};
+use crate::port_state;
 use crate::tools::{build_sim, ToolError, Tools};
 use crate::{generate, Design, GenError};
-use synforge_sim::state::{Per, Quantity, Values};
 
 const TB_TEMPLATE: &str = include_str!("../../../testbenches/tb.v.in");
 const MAIN_CPP: &str = include_str!("../../../testbenches/main.cpp");
@@ -362,65 +361,17 @@ impl Harness {
     }
 
     /// Commands that load `model`'s state through the memory-mapped port (after init and the
-    /// weights): every neuron and input word, staged field by field and committed, then the
-    /// step count, the last step's spike count, the input LFSR and the scaling period's
-    /// position (docs/rtl.md §3).
+    /// weights): [`port_state::state_writes`] (docs/rtl.md §3).
     fn load_state(
         &self,
         c: &mut impl std::io::Write,
         params: &Network,
         model: &FixedModel,
     ) -> Result<(), CosimError> {
-        let l = &self.layout;
-        let has = |w: &Word, f: &str| w.fields.iter().any(|x| x.name == f);
-        let mut n_prev = 0;
-        for j in 0..l.neurons as usize {
-            let r = model.neuron_raw(j);
-            n_prev += r.spiked;
-            let vals = [
-                r.v_mem as u64 & ((1u64 << l.v_bits) - 1),
-                r.theta_a,
-                r.trace_y1,
-                r.trace_y2,
-                r.refrac,
-                r.count,
-                r.spiked,
-                r.lfsr,
-            ];
-            for (f, name) in NEURON_FIELDS.iter().enumerate() {
-                if has(&l.neuron_word, name) {
-                    writeln!(
-                        c,
-                        "1 {:x} {:x}",
-                        REGION_NEURONS << 28 | (j as u32) << 4 | f as u32,
-                        vals[f]
-                    )?;
-                }
+        for (addr, words) in port_state::state_writes(&self.layout, params, model) {
+            for (k, w) in words.iter().enumerate() {
+                writeln!(c, "1 {:x} {w:x}", addr + k as u32)?;
             }
-            writeln!(c, "1 {:x} 0", REGION_NEURONS << 28 | (j as u32) << 4 | NEURON_COMMIT)?;
-        }
-        let (x1, x2) = model.pre_traces_raw();
-        for i in 0..l.inputs as usize {
-            let vals = [x1[i] as u64, x2[i] as u64, 0];
-            for (f, name) in INPUT_FIELDS.iter().enumerate() {
-                if has(&l.input_word, name) {
-                    writeln!(
-                        c,
-                        "1 {:x} {:x}",
-                        REGION_INPUTS << 28 | (i as u32) << 2 | f as u32,
-                        vals[f]
-                    )?;
-                }
-            }
-            writeln!(c, "1 {:x} 0", REGION_INPUTS << 28 | (i as u32) << 2 | INPUT_COMMIT)?;
-        }
-        let t = model.time();
-        writeln!(c, "1 20 {t:x}")?;
-        writeln!(c, "1 21 {n_prev:x}")?;
-        writeln!(c, "1 22 {:x}", model.input_lfsr())?;
-        let h = &params.cfg.homeostasis;
-        if h.scaling {
-            writeln!(c, "1 25 {:x}", t % h.scaling_period_steps)?;
         }
         Ok(())
     }
@@ -1031,67 +982,7 @@ impl<'a> Checker<'a> {
         if rd(0x25) != period {
             self.differ(None, "core".into(), "steps into the scaling period", period, rd(0x25));
         }
-        self.readback = Some((rd(0x20) as u32, self.read_state(&rd)));
-    }
-
-    /// The state quantities as the port read them back, named and typed as the model's.
-    fn read_state(&self, rd: &dyn Fn(u32) -> u64) -> Vec<Quantity> {
-        let l = self.l;
-        let (m, n) = (l.inputs as usize, l.neurons as usize);
-        let f = &self.net.fmt;
-        let neuron = |name: &str| -> Vec<u64> {
-            let k = NEURON_FIELDS.iter().position(|x| *x == name).expect("known field") as u32;
-            (0..n as u32).map(|j| rd(REGION_NEURONS << 28 | j << 4 | k)).collect()
-        };
-        let input = |k: u32| -> Vec<u16> {
-            (0..m as u32).map(|i| rd(REGION_INPUTS << 28 | i << 2 | k) as u16).collect()
-        };
-        let q = |name: &'static str, per, values, format| Quantity {
-            name,
-            per,
-            values,
-            format,
-            what: synforge_sim::state::what(name),
-        };
-        let u16s = |v: Vec<u64>| Values::U16(v.into_iter().map(|x| x as u16).collect());
-        let mask = (1u64 << l.weight_bits) - 1;
-        let mut w = vec![0u16; m * n];
-        for j in 0..n {
-            for i in 0..m {
-                w[i * n + j] = (rd(REGION_WEIGHTS << 28 | (j * m + i) as u32) & mask) as u16;
-            }
-        }
-        let mut out = vec![
-            q("weight", Per::Synapse, Values::U16(w), Some(f.w)),
-            q(
-                "v_mem",
-                Per::Neuron,
-                Values::I32(
-                    neuron("v_mem").into_iter().map(|x| sign(x, l.v_bits) as i32).collect(),
-                ),
-                Some(f.v),
-            ),
-        ];
-        if self.net.cfg.homeostasis.adaptive_threshold {
-            let t = neuron("theta_a").into_iter().map(|x| x as u32).collect();
-            out.push(q("theta_a", Per::Neuron, Values::U32(t), Some(f.theta)));
-        }
-        out.push(q("trace_y1", Per::Neuron, u16s(neuron("trace_y1")), Some(f.y1)));
-        if l.y2 {
-            out.push(q("trace_y2", Per::Neuron, u16s(neuron("trace_y2")), Some(f.y2)));
-        }
-        out.push(q("refrac", Per::Neuron, u16s(neuron("refrac")), None));
-        out.push(q("count", Per::Neuron, u16s(neuron("count")), None));
-        let spiked = neuron("spiked").into_iter().map(|x| x != 0).collect();
-        out.push(q("spiked", Per::Neuron, Values::Bool(spiked), None));
-        let lfsr = neuron("lfsr").into_iter().map(|x| x as u32).collect();
-        out.push(q("lfsr", Per::Neuron, Values::U32(lfsr), None));
-        out.push(q("trace_x1", Per::Input, Values::U16(input(0)), Some(f.x1)));
-        if l.x2 {
-            out.push(q("trace_x2", Per::Input, Values::U16(input(1)), Some(f.x2)));
-        }
-        out.push(q("lfsr_inputs", Per::Network, Values::U32(vec![rd(0x22) as u32]), None));
-        out
+        self.readback = Some(port_state::state_from_reads(l, self.net, &rd));
     }
 }
 

@@ -2,3 +2,4 @@
 //! bit-accurate model, at RTL and gate level (`cosim`).
 pub mod cosim;
 pub mod cycles;
+pub mod port_state;

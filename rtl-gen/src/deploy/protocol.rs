@@ -38,6 +38,37 @@ pub enum Command {
         /// Input indices (any order; duplicates are one spike).
         inputs: Vec<u16>,
     },
+    /// Memory-mapped reads of `count` consecutive addresses (1 to [`MAX_BURST_READ`]).
+    ReadBurst {
+        /// First address.
+        addr: u32,
+        /// Words.
+        count: u16,
+    },
+    /// Memory-mapped writes of consecutive addresses (as many as the frame buffer holds,
+    /// [`max_burst_write`]).
+    WriteBurst {
+        /// First address.
+        addr: u32,
+        /// The words, written in order from `addr` up.
+        words: Vec<u32>,
+    },
+}
+
+/// Most words one burst read returns (4 bytes each in a 16-bit length).
+pub const MAX_BURST_READ: u16 = 16_383;
+
+/// Most words one burst write carries to a core of `inputs` inputs: its frame buffer, less
+/// the address.
+pub fn max_burst_write(inputs: u32) -> usize {
+    let spec = crate::bridge::BridgeSpec {
+        divisor: 4,
+        input_index_bits: 1,
+        neuron_index_bits: 1,
+        inputs,
+        neurons: 1,
+    };
+    (spec.buffer_bytes().min(u16::MAX as u32) as usize - 4) / 4
 }
 
 /// Why the board refused a frame.
@@ -69,6 +100,8 @@ pub enum Response {
     Ack,
     /// Read data.
     Data(u32),
+    /// A burst read's words.
+    Words(Vec<u32>),
     /// A step was done: its cycle count and output spikes, ascending neuron.
     Stepped {
         /// Cycles from the step strobe to `done`.
@@ -125,6 +158,16 @@ impl Command {
                 let p: Vec<u8> = inputs.iter().flat_map(|i| i.to_le_bytes()).collect();
                 frame(SYNC_HOST, 0x03, &p)
             }
+            Command::ReadBurst { addr, count } => {
+                let mut p = addr.to_le_bytes().to_vec();
+                p.extend_from_slice(&count.to_le_bytes());
+                frame(SYNC_HOST, 0x04, &p)
+            }
+            Command::WriteBurst { addr, words } => {
+                let mut p = addr.to_le_bytes().to_vec();
+                p.extend(words.iter().flat_map(|w| w.to_le_bytes()));
+                frame(SYNC_HOST, 0x05, &p)
+            }
         }
     }
 }
@@ -141,6 +184,10 @@ impl Response {
             }
             Response::Ack => frame(SYNC_BOARD, 0x81, &[]),
             Response::Data(d) => frame(SYNC_BOARD, 0x82, &d.to_le_bytes()),
+            Response::Words(w) => {
+                let p: Vec<u8> = w.iter().flat_map(|x| x.to_le_bytes()).collect();
+                frame(SYNC_BOARD, 0x84, &p)
+            }
             Response::Stepped { cycles, spikes } => {
                 let mut p = cycles.to_le_bytes().to_vec();
                 p.extend(spikes.iter().flat_map(|j| j.to_le_bytes()));
@@ -181,7 +228,10 @@ pub fn read_response(r: &mut impl Read) -> Result<Response, ProtocolError> {
     let word =
         |k: usize| u32::from_le_bytes([payload[k], payload[k + 1], payload[k + 2], payload[k + 3]]);
     let need = |n: usize| {
-        if len == n || (head[0] == 0x83 && len >= 4 && len % 2 == 0) {
+        if len == n
+            || (head[0] == 0x83 && len >= 4 && len % 2 == 0)
+            || (head[0] == 0x84 && len >= 4 && len % 4 == 0)
+        {
             Ok(())
         } else {
             Err(ProtocolError::Bad(format!("code {:#04x} with {len} payload bytes", head[0])))
@@ -207,6 +257,10 @@ pub fn read_response(r: &mut impl Read) -> Result<Response, ProtocolError> {
             need(4)?;
             let spikes = payload[4..].chunks(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
             Response::Stepped { cycles: word(0), spikes }
+        }
+        0x84 => {
+            need(4)?;
+            Response::Words((0..len / 4).map(|k| word(4 * k)).collect())
         }
         0xE1..=0xE5 => {
             need(0)?; // refusals carry nothing
@@ -287,6 +341,38 @@ impl<L: Read + Write> Host<L> {
             Response::Data(d) => Some(*d),
             _ => None,
         })
+    }
+
+    /// Memory-mapped reads of `count` consecutive addresses from `addr`, in bursts.
+    pub fn read_burst(&mut self, addr: u32, count: usize) -> Result<Vec<u32>, ProtocolError> {
+        let mut out = Vec::with_capacity(count);
+        while out.len() < count {
+            let n = (count - out.len()).min(MAX_BURST_READ as usize) as u16;
+            let a = addr.wrapping_add(out.len() as u32);
+            let words = self.expect(Command::ReadBurst { addr: a, count: n }, |r| match r {
+                Response::Words(w) if w.len() == n as usize => Some(w.clone()),
+                _ => None,
+            })?;
+            out.extend(words);
+        }
+        Ok(out)
+    }
+
+    /// Memory-mapped writes of `words` to consecutive addresses from `addr`, in bursts of at
+    /// most `per_frame` words ([`max_burst_write`] of the core's inputs).
+    pub fn write_burst(
+        &mut self,
+        addr: u32,
+        words: &[u32],
+        per_frame: usize,
+    ) -> Result<(), ProtocolError> {
+        for (k, chunk) in words.chunks(per_frame.max(1)).enumerate() {
+            let a = addr.wrapping_add((k * per_frame.max(1)) as u32);
+            self.expect(Command::WriteBurst { addr: a, words: chunk.to_vec() }, |r| {
+                matches!(r, Response::Ack).then_some(())
+            })?;
+        }
+        Ok(())
     }
 
     /// One timestep; returns its cycles and output spikes.

@@ -130,3 +130,92 @@ fn a_step_frame_longer_than_255_bytes_is_carried_out_whole() {
         }
     }
 }
+
+/// Burst frames: a burst write sets what single writes set, a burst read returns what single
+/// reads return, and bursts the bridge cannot carry out are refused without a change. Then a
+/// state saved from the model, loaded into the board top in bursts, continues with the model's
+/// spikes and cycles, and the state read back in bursts is the model's (model -> board -> model).
+#[test]
+fn bursts_carry_a_saved_state_into_the_board_top_and_back() {
+    use synforge_rtl::port_state;
+    use synforge_rtl::protocol::{max_burst_write, MAX_BURST_READ};
+    use synforge_sim::state::State;
+
+    let net = Config::builtin_default().build().unwrap();
+    let l = Layout::new(&net).unwrap();
+    let (_board, mut host) = started(&net, "board-default");
+    let (m, n) = (net.inputs(), net.neurons());
+    let per_frame = max_burst_write(m as u32);
+    assert_eq!(per_frame, 31, "the default network's 128-byte frame buffer");
+
+    // The model runs 400 steps; its state goes through a file.
+    let mut spec = net.cfg.stimulus.clone();
+    spec.steps = 1000;
+    let stim = spec.generate(&net.cfg).unwrap();
+    let mut model = FixedModel::new(&net);
+    for t in 0..400 {
+        model.step(stim.at(t));
+    }
+    let init = model.state().into_iter().find(|q| q.name == "weight").unwrap().values;
+    let bytes =
+        State::of(&net, &model, synforge_sim::model::ModelKind::Fixed, init).to_bytes().unwrap();
+    let saved = State::from_bytes(&bytes).unwrap();
+    let mut from = FixedModel::new(&net);
+    from.set_state(saved.step, &saved.quantities).unwrap();
+
+    // Into the board: weights, then every word and register of the state, in bursts.
+    let words = port_state::weight_words(&l, &from);
+    host.write_burst(REGION_WEIGHTS << 28, &words, per_frame).unwrap();
+    for (addr, w) in port_state::state_writes(&l, &net, &from) {
+        host.write_burst(addr, &w, per_frame).unwrap();
+    }
+    // A burst read is what single reads are.
+    let got = host.read_burst(REGION_WEIGHTS << 28, m * n).unwrap();
+    assert_eq!(got, words);
+    for a in [0u32, 1, 37, (m * n - 1) as u32] {
+        assert_eq!(host.read(REGION_WEIGHTS << 28 | a).unwrap(), words[a as usize]);
+    }
+
+    // Refused bursts change nothing: a count of 0 or over the most, a write of a length that
+    // is not whole words, a corrupt one.
+    let crc = crc::Crc::<u8>::new(&crc::CRC_8_SMBUS);
+    for count in [0u16, MAX_BURST_READ + 1] {
+        let r = host.transact(&Command::ReadBurst { addr: REGION_WEIGHTS << 28, count }).unwrap();
+        assert_eq!(r, Response::Refused(Refusal::BadLength), "burst read of {count}");
+    }
+    let mut short = Command::WriteBurst { addr: REGION_WEIGHTS << 28, words: vec![7, 7] }.encode();
+    short.truncate(short.len() - 3); // 10 payload bytes: the address and one and a half words
+    short[2] = 10;
+    let c = crc.checksum(&short[1..]);
+    short.push(c);
+    host.send_raw(&short).unwrap();
+    assert_eq!(host.receive().unwrap(), Response::Refused(Refusal::BadLength));
+    let mut bad = Command::WriteBurst { addr: REGION_WEIGHTS << 28, words: vec![9; 4] }.encode();
+    bad[9] ^= 0x40;
+    host.send_raw(&bad).unwrap();
+    assert_eq!(host.receive().unwrap(), Response::Refused(Refusal::Crc));
+    assert_eq!(host.read_burst(REGION_WEIGHTS << 28, 8).unwrap(), words[..8].to_vec());
+
+    // It continues as the model does, from step 400.
+    let shape = Shape::of(&net);
+    let mut whole = FixedModel::new(&net);
+    for t in 0..400 {
+        whole.step(stim.at(t));
+    }
+    for t in 400..stim.steps() {
+        let (cyc, got) = host.step(stim.at(t)).unwrap();
+        let want: Vec<u16> = whole.step(stim.at(t)).iter().map(|&j| j as u16).collect();
+        assert_eq!(got, want, "step {t}: output spikes");
+        let c = cycles::step(shape, stim.at(t).len() as u64, &model_spikes(&want), false);
+        assert_eq!(cyc as u64, c.done, "step {t}: cycles");
+    }
+    // Out of the board, in bursts: the model's state after step 1000.
+    let mut by_addr = std::collections::HashMap::new();
+    for (addr, count) in port_state::state_reads(&l) {
+        for (k, w) in host.read_burst(addr, count).unwrap().into_iter().enumerate() {
+            by_addr.insert(addr + k as u32, w as u64);
+        }
+    }
+    let (step, q) = port_state::state_from_reads(&l, &net, &|a| by_addr[&a]);
+    assert_eq!((step, q), (1000, whole.state()));
+}

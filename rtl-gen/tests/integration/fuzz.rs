@@ -42,8 +42,9 @@ fn frame(sync: u8, code: u8, len: u16, payload: &[u8]) -> Vec<u8> {
 }
 
 fn random_response(rng: &mut ChaCha8Rng) -> Response {
-    match rng.random_range(0..5) {
+    match rng.random_range(0..6) {
         0 => Response::Info { inputs: rng.random(), neurons: rng.random() },
+        5 => Response::Words((0..rng.random_range(1..40)).map(|_| rng.random()).collect()),
         1 => Response::Ack,
         2 => Response::Data(rng.random()),
         3 => {
@@ -97,7 +98,8 @@ fn host_parser_never_panics_refuses_malformed_frames_and_round_trips_valid_ones(
         assert!(got.is_err(), "{}", ctx(&format!("truncated to {cut}: {got:?}")));
 
         // A right CRC around a wrong length or an unknown code: refused.
-        let code = [0x80u8, 0x81, 0x82, 0x83, 0xE1, 0xE4, rng.random()][rng.random_range(0..7)];
+        let code =
+            [0x80u8, 0x81, 0x82, 0x83, 0x84, 0xE1, 0xE4, rng.random()][rng.random_range(0..8)];
         let len = rng.random_range(0..12u16);
         let p: Vec<u8> = (0..len).map(|_| rng.random()).collect();
         let odd = frame(0x5A, code, len, &p);
@@ -105,6 +107,7 @@ fn host_parser_never_panics_refuses_malformed_frames_and_round_trips_valid_ones(
             0x80 | 0x82 => len == 4,
             0x81 | 0xE1..=0xE5 => len == 0,
             0x83 => len >= 4 && len % 2 == 0,
+            0x84 => len >= 4 && len % 4 == 0,
             _ => false,
         };
         let got = read_response(&mut odd.as_slice());
@@ -185,19 +188,28 @@ fn junk(
             ("corrupt frame (bad CRC)", g, Some(Some(Refusal::Crc)))
         }
         3 => {
-            // Write and read with a length they do not take (within the buffer).
-            let code = rng.random_range(1..=2u8);
-            let want = if code == 1 { 8 } else { 4 };
+            // Write, read and their bursts with a length they do not take (within the buffer),
+            // or a burst read of no words.
+            let code = [1u8, 2, 4, 5][rng.random_range(0..4)];
+            let takes = |n: u16| match code {
+                1 => n == 8,
+                2 => n == 4,
+                4 => n == 6,
+                _ => n >= 8 && n % 4 == 0,
+            };
             let len = loop {
                 let n = rng.random_range(0..=bb);
-                if n != want {
+                if !takes(n) {
                     break n;
                 }
             };
-            let p: Vec<u8> = (0..len).map(|_| rng.random()).collect();
+            let mut p: Vec<u8> = (0..len).map(|_| rng.random()).collect();
+            if code == 4 && rng.random() {
+                p = vec![rng.random(), rng.random(), rng.random(), rng.random(), 0, 0];
+            }
             (
-                "write/read of a wrong length",
-                frame(SYNC_HOST, code, len, &p),
+                "write/read/burst of a wrong length or count",
+                frame(SYNC_HOST, code, p.len() as u16, &p),
                 Some(Some(Refusal::BadLength)),
             )
         }
@@ -221,7 +233,7 @@ fn junk(
             }
         }
         5 => {
-            let code = rng.random_range(4..=255u8);
+            let code = rng.random_range(6..=255u8);
             let len = rng.random_range(0..=bb);
             let p: Vec<u8> = (0..len).map(|_| rng.random()).collect();
             (
