@@ -148,19 +148,33 @@ pub fn compare_sources(
     window_steps: u32,
     obs: &mut (dyn Observer + Send),
 ) -> Distance {
-    let (fixed, float) = rayon::join(
+    let mut fixed = FixedModel::new(net);
+    let mut float = FloatModel::new(net);
+    compare_models(net, &mut fixed, &mut float, fixed_src, float_src, window_steps, obs)
+}
+
+/// Like [`compare_sources`], from the given models (a loaded state, say), which are left as the
+/// run leaves them. Each source starts at its model's step.
+pub fn compare_models(
+    net: &Network,
+    fixed: &mut dyn crate::model::Model,
+    float: &mut dyn crate::model::Model,
+    fixed_src: &mut dyn SpikeSource,
+    float_src: &mut dyn SpikeSource,
+    window_steps: u32,
+    obs: &mut (dyn Observer + Send),
+) -> Distance {
+    let (a, b) = rayon::join(
         || {
-            let mut m = FixedModel::new(net);
-            let r = run_source(&mut m, fixed_src, obs, true);
-            (r, crate::model::Model::weights(&m))
+            let r = run_source(fixed, fixed_src, obs, true);
+            (r, fixed.weights())
         },
         || {
-            let mut m = FloatModel::new(net);
-            let r = run_source(&mut m, float_src, &mut NoObserver, true);
-            (r, crate::model::Model::weights(&m))
+            let r = run_source(float, float_src, &mut NoObserver, true);
+            (r, float.weights())
         },
     );
-    Distance::between(net, &fixed.0, &fixed.1, &float.0, &float.1, window_steps)
+    Distance::between(net, &a.0, &a.1, &b.0, &b.1, window_steps)
 }
 
 /// Run both models on `stim` and measure their distance.

@@ -613,3 +613,69 @@ pub fn in_range_f64(name: &str, v: &[f64], lo: f64, hi: f64, what: &str) -> Resu
         None => Ok(()),
     }
 }
+
+impl State {
+    /// Its quantities as the other model keeps them, for starting both models of `synforge
+    /// compare` from one state. Fixed to float: every raw word times its scale (the reals it
+    /// stands for); the LFSRs are left out (the float model draws nothing). Float to fixed:
+    /// every real rounded to nearest in its format and clamped into it (weights into
+    /// `[w_min, w_max]`); the LFSRs as init seeds them (`fresh`: the state of a new fixed
+    /// model of the network). Counters and flags are the same in both.
+    pub fn converted(&self, net: &Network, to: ModelKind, fresh: &[Quantity]) -> Vec<Quantity> {
+        if self.model == to {
+            return self.quantities.clone();
+        }
+        let f = &net.fmt;
+        let format_of = |name: &str| match name {
+            "weight" | WEIGHT_INIT => Some(f.w),
+            "v_mem" => Some(f.v),
+            "theta_a" => Some(f.theta),
+            "trace_y1" => Some(f.y1),
+            "trace_y2" => Some(f.y2),
+            "trace_x1" => Some(f.x1),
+            "trace_x2" => Some(f.x2),
+            _ => None,
+        };
+        let mut out = Vec::new();
+        for q in &self.quantities {
+            let fmt = format_of(q.name);
+            let values = match (to, &q.values, fmt) {
+                (_, Values::Bool(_) | Values::U16(_), None) => q.values.clone(),
+                (ModelKind::Float, Values::U32(_), None) => continue, // an LFSR
+                (ModelKind::Float, v, Some(fm)) => Values::F64(v.reals(Some(&fm))),
+                (ModelKind::Fixed, Values::F64(x), Some(fm)) => {
+                    let (lo, hi) = if matches!(q.name, "weight" | WEIGHT_INIT) {
+                        (net.k.w_min, net.k.w_max)
+                    } else {
+                        (fm.min_raw(), fm.max_raw())
+                    };
+                    let raw = x.iter().map(|&r| {
+                        let v = (r / fm.lsb()).round();
+                        if v.is_nan() {
+                            lo
+                        } else {
+                            (v.clamp(lo as f64, hi as f64)) as i64
+                        }
+                    });
+                    match q.name {
+                        "v_mem" => Values::I32(raw.map(|r| r as i32).collect()),
+                        "theta_a" => Values::U32(raw.map(|r| r as u32).collect()),
+                        _ => Values::U16(raw.map(|r| r as u16).collect()),
+                    }
+                }
+                _ => q.values.clone(),
+            };
+            out.push(Quantity {
+                values,
+                format: if to == ModelKind::Fixed { fmt } else { None },
+                ..q.clone()
+            });
+        }
+        if to == ModelKind::Fixed {
+            out.extend(
+                fresh.iter().filter(|q| q.name == "lfsr" || q.name == "lfsr_inputs").cloned(),
+            );
+        }
+        out
+    }
+}

@@ -1743,3 +1743,34 @@ fn run_carries_a_saved_state_to_the_simulated_board_and_back() {
         spikes_from(&read(&p.join("whole/spikes.csv")), 1200)
     );
 }
+
+#[test]
+fn compare_saves_and_continues_both_models() {
+    let d = tmp();
+    let p = d.path();
+    let out = ok(p, &["compare", "--steps", "3000", "--save-state", "c.npz"]);
+    assert!(
+        out.contains("wrote c.npz (fixed) and c-float.npz (float), the states after step 3000"),
+        "{out}"
+    );
+    let out =
+        ok(p, &["compare", "--load-state", "c.npz", "--steps", "2000", "--save-state", "e.npz"]);
+    assert!(
+        out.starts_with(
+            "from step 3000: the fixed model from c.npz, the float model from c-float.npz\n"
+        ),
+        "{out}"
+    );
+    ok(p, &["sim", "--steps", "5000", "--save-state", "f.npz", "-o", "a"]);
+    ok(p, &["sim", "--model", "float", "--steps", "5000", "--save-state", "g.npz", "-o", "b"]);
+    assert_eq!(std::fs::read(p.join("e.npz")).unwrap(), std::fs::read(p.join("f.npz")).unwrap());
+    assert_eq!(
+        std::fs::read(p.join("e-float.npz")).unwrap(),
+        std::fs::read(p.join("g.npz")).unwrap()
+    );
+    // One model's state alone starts both: the other converted.
+    let out = ok(p, &["compare", "--load-state", "f.npz", "--steps", "100"]);
+    assert!(out.contains("the float model from f.npz (its raw words as reals)"), "{out}");
+    let out = ok(p, &["compare", "--load-state", "g.npz", "--steps", "100"]);
+    assert!(out.contains("the fixed model from g.npz (rounded into its formats)"), "{out}");
+}

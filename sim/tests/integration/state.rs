@@ -151,3 +151,55 @@ fn a_state_with_a_value_out_of_range_is_refused_and_changes_nothing() {
     let e = m.set_state(300, &q).unwrap_err();
     assert!(e.contains("has no `trace_x1`"), "{e}");
 }
+
+#[test]
+fn a_state_converts_between_the_models() {
+    let net = example("default.toml");
+    let mut m = model::build(&net, ModelKind::Fixed);
+    run(&net, m.as_mut(), 500);
+    let fresh = model::build(&net, ModelKind::Fixed).state();
+    let s = State::from_bytes(&save(&net, m.as_ref(), ModelKind::Fixed)).unwrap();
+    // Fixed to float: the reals the raw words stand for, no LFSRs.
+    let q = s.converted(&net, ModelKind::Float, &fresh);
+    let mut float = model::build(&net, ModelKind::Float);
+    float.set_state(s.step, &q).unwrap();
+    assert_eq!(float.weights(), m.weights());
+    assert!(q.iter().all(|x| x.name != "lfsr" && x.name != "lfsr_inputs"));
+    // And back: the same raw words (reals of the format round to themselves), fresh LFSRs.
+    let back = State::from_quantities(
+        &net,
+        ModelKind::Float,
+        s.step,
+        float.state(),
+        Values::F64(vec![0.0; 1024]),
+    );
+    let q = back.converted(&net, ModelKind::Fixed, &fresh);
+    let mut fixed = model::build(&net, ModelKind::Fixed);
+    fixed.set_state(s.step, &q).unwrap();
+    let same = |name: &str| {
+        let a = fixed.state().into_iter().find(|x| x.name == name).unwrap();
+        let b = m.state().into_iter().find(|x| x.name == name).unwrap();
+        a == b
+    };
+    for name in ["weight", "v_mem", "theta_a", "trace_y1", "trace_x1", "refrac", "count", "spiked"]
+    {
+        assert!(same(name), "{name} after fixed -> float -> fixed");
+    }
+    let lfsr = fixed.state().into_iter().find(|x| x.name == "lfsr").unwrap();
+    assert_eq!(Some(&lfsr), fresh.iter().find(|x| x.name == "lfsr"));
+    // Reals outside a format clamp into it; weights into their bounds.
+    let mut q = float.state();
+    for x in &mut q {
+        if let Values::F64(v) = &mut x.values {
+            v[0] = 1e9;
+            v[1] = -1e9;
+        }
+    }
+    let odd = State::from_quantities(&net, ModelKind::Float, 3, q, Values::F64(vec![0.0; 1024]));
+    let q = odd.converted(&net, ModelKind::Fixed, &fresh);
+    let w = q.iter().find(|x| x.name == "weight").unwrap();
+    assert!(
+        matches!(&w.values, Values::U16(v) if v[0] as i64 == net.k.w_max && v[1] as i64 == net.k.w_min)
+    );
+    model::build(&net, ModelKind::Fixed).set_state(3, &q).unwrap();
+}
