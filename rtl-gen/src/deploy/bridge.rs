@@ -271,7 +271,7 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
     for (k, st) in states.iter().enumerate() {
         writeln!(v, "    localparam [4:0] B_{st} = 5'd{k};").unwrap();
     }
-    v.push_str("    reg [4:0] state;\n    reg [7:0] cmd, crc, status;\n    reg is_wr, is_rd, is_br; // cmd decoded once, in EXEC\n    reg br_issued;      // a burst read's first read is out\n    reg [31:0] baddr;   // a burst's next address\n    reg [15:0] btotal;  // a burst read's words\n    reg [15:0] len, k;\n    reg [31:0] cycles;\n");
+    v.push_str("    reg [4:0] state;\n    reg [7:0] cmd, crc, status;\n    reg is_wr, is_rd, is_br; // cmd decoded once, in EXEC\n    reg br_issued;      // a burst read's first read is out\n    reg [31:0] baddr;   // a burst's address (of the word last read or next written)\n    wire [31:0] baddr_next = baddr + 32'd1; // one incrementer for both bursts\n    reg [15:0] btotal;  // a burst read's words\n    reg [15:0] pay_last; // resp_len + 3: the last payload byte\n    reg br_next;        // registered while a byte waits: a burst read's next word is due after it\n    reg k_last;         // registered while a payload byte is read: it is the last\n    reg [15:0] len, k;\n    reg [31:0] cycles;\n");
     writeln!(v, "    reg [{}:0] idle_cnt;", tw - 1).unwrap();
     writeln!(
         v,
@@ -295,8 +295,9 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
     } else {
         writeln!(v, "8'd0 : {};", crate::verilog::zx("sp_rd", jw, 8)).unwrap();
     }
-    v.push_str("        else if (status == 8'h84) case (tk[1:0]) // burst read: the word being sent\n            2'd0: resp_byte = word[7:0];\n            2'd1: resp_byte = word[15:8];\n            2'd2: resp_byte = word[23:16];\n            default: resp_byte = word[31:24];\n        endcase\n");
-    v.push_str("        else case (tk[2:0])\n            3'd4: resp_byte = word[7:0];\n            3'd5: resp_byte = word[15:8];\n            3'd6: resp_byte = word[23:16];\n            3'd7: resp_byte = word[31:24];\n            default: resp_byte = 8'd0;\n        endcase\n    end\n\n");
+    // Every other payload byte is the low byte of `word`, which shifts down a byte after each
+    // one is sent (a burst read reloads it per word): no byte-select multiplexer.
+    v.push_str("        else resp_byte = word[7:0];\n    end\n\n");
 
     v.push_str("    always @(posedge clk) begin\n        fb_we <= 1'b0;\n        sp_we <= 1'b0;\n        in_valid <= 1'b0;\n        step <= 1'b0;\n        mm_we <= 1'b0;\n        mm_re <= 1'b0;\n        tx_start <= 1'b0;\n");
     v.push_str(
@@ -322,7 +323,7 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
     v.push_str("                is_wr <= cmd == 8'h01;\n                is_rd <= cmd == 8'h02;\n                is_br <= cmd == 8'h04;\n                br_issued <= 1'b0;\n                case (cmd)\n");
     v.push_str("                8'h00: begin status <= 8'h80; state <= B_RESP; end\n");
     writeln!(v, "                8'h01, 8'h02: begin\n                    if (len != ((cmd == 8'h01) ? 16'd8 : 16'd4)) begin status <= 8'he4; state <= B_RESP; end\n                    else begin fb_ra <= {}; k <= 16'd0; state <= B_RD; end\n                end", crate::verilog::lit(baw, 0)).unwrap();
-    writeln!(v, "                8'h03: begin\n                    if (len[0] || len > 16'd{}) begin status <= 8'he4; state <= B_RESP; end\n                    else if (bad_index) begin status <= 8'he5; state <= B_RESP; end\n                    else begin fb_ra <= {}; k <= 16'd0; state <= B_EV; end\n                end", 2 * s.inputs, crate::verilog::lit(baw, 0)).unwrap();
+    writeln!(v, "                8'h03: begin\n                    if (len[0] || len > 16'd{}) begin status <= 8'he4; state <= B_RESP; end\n                    else if (bad_index) begin status <= 8'he5; state <= B_RESP; end\n                    else begin fb_ra <= {}; k <= 16'd0; k_last <= len == 16'd0; state <= B_EV; end\n                end", 2 * s.inputs, crate::verilog::lit(baw, 0)).unwrap();
     // Burst read: address (4), count (2), gathered like a read; burst write: address (4), then
     // the words, each written as its four bytes arrive from the buffer.
     writeln!(v, "                8'h04: begin\n                    if (len != 16'd6) begin status <= 8'he4; state <= B_RESP; end\n                    else begin fb_ra <= {}; k <= 16'd0; state <= B_RD; end\n                end", crate::verilog::lit(baw, 0)).unwrap();
@@ -330,17 +331,20 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
     v.push_str("                default: begin status <= 8'he3; state <= B_RESP; end\n                endcase\n            end\n");
     // WB: the buffer's read latency (and the core idle: a burst may write init); WB_WAIT: one
     // byte in; every fourth completes a word: the first is the address, the others are written.
-    v.push_str("            B_WB: if (!busy) state <= B_WB_WAIT;\n");
-    writeln!(v, "            B_WB_WAIT: begin\n                word <= {{fb_rd, word[63:8]}};\n                k <= k + 16'd1;\n                fb_ra <= fb_ra + {};\n                if (k[1:0] == 2'd3) begin\n                    if (k == 16'd3) baddr <= {{fb_rd, word[63:40]}};\n                    else begin mm_we <= 1'b1; mm_addr <= baddr; mm_wdata <= {{fb_rd, word[63:40]}}; baddr <= baddr + 32'd1; end\n                end\n                if (k[{cm}:0] + {cw}'d1 == len[{cm}:0]) begin status <= 8'h81; state <= B_RESP; end\n                else state <= B_WB;\n            end", crate::verilog::lit(baw, 1), cm = cw - 1).unwrap();
+    // `k_last` (this byte is the payload's last) is registered in the waiting state, so the
+    // count's adder is not in the path to the state register.
+    writeln!(v, "            B_WB: begin\n                k_last <= k[{cm}:0] + {cw}'d1 == len[{cm}:0];\n                if (!busy) state <= B_WB_WAIT;\n            end", cm = cw - 1).unwrap();
+    writeln!(v, "            B_WB_WAIT: begin\n                word <= {{fb_rd, word[63:8]}};\n                k <= k + 16'd1;\n                fb_ra <= fb_ra + {};\n                if (k[1:0] == 2'd3) begin\n                    if (k == 16'd3) baddr <= {{fb_rd, word[63:40]}};\n                    else begin mm_we <= 1'b1; mm_addr <= baddr; mm_wdata <= {{fb_rd, word[63:40]}}; baddr <= baddr_next; end\n                end\n                if (k_last) begin status <= 8'h81; state <= B_RESP; end\n                else state <= B_WB;\n            end", crate::verilog::lit(baw, 1)).unwrap();
     // RD: one byte per two clocks into word (read latency 1).
-    writeln!(v, "            B_RD: begin\n                state <= B_RD_WAIT;\n            end")
+    writeln!(v, "            B_RD: begin\n                k_last <= k[{cm}:0] + {cw}'d1 == len[{cm}:0];\n                state <= B_RD_WAIT;\n            end", cm = cw - 1)
         .unwrap();
-    writeln!(v, "            B_RD_WAIT: begin\n                word <= {{fb_rd, word[63:8]}};\n                k <= k + 16'd1;\n                if (k[{cm}:0] + {cw}'d1 == len[{cm}:0]) begin", cm = cw - 1).unwrap();
+    v.push_str("            B_RD_WAIT: begin\n                word <= {fb_rd, word[63:8]};\n                k <= k + 16'd1;\n                if (k_last) begin\n");
     v.push_str("                    k <= 16'd0;\n                    state <= B_STEP; // also the state that performs a read or a write\n");
     writeln!(v, "                end else begin\n                    fb_ra <= fb_ra + {};\n                    state <= B_RD;\n                end\n            end", crate::verilog::lit(baw, 1)).unwrap();
     // EV: two bytes per index.
-    writeln!(v, "            B_EV: begin\n                if (k[{cm}:0] == len[{cm}:0]) begin step <= 1'b1; cycles <= 32'd0; n_spk <= 16'd0; state <= B_STEP; end\n                else state <= B_EV_HI;\n            end", cm = cw - 1).unwrap();
-    writeln!(v, "            B_EV_HI: begin\n                if (k[0] == 1'b0) lo <= fb_rd;\n                else begin in_valid <= 1'b1; in_index <= {}; end\n                k <= k + 16'd1;\n                fb_ra <= fb_ra + {};\n                state <= B_EV;\n            end", if iw > 8 { format!("{{fb_rd[{}:0], lo}}", iw - 9) } else { format!("lo[{}:0]", iw - 1) }, crate::verilog::lit(baw, 1)).unwrap();
+    // `k_last`: every index byte is in (registered when `k` moves, off the path to `step`).
+    v.push_str("            B_EV: begin\n                if (k_last) begin step <= 1'b1; cycles <= 32'd0; n_spk <= 16'd0; state <= B_STEP; end\n                else state <= B_EV_HI;\n            end\n");
+    writeln!(v, "            B_EV_HI: begin\n                if (k[0] == 1'b0) lo <= fb_rd;\n                else begin in_valid <= 1'b1; in_index <= {}; end\n                k <= k + 16'd1;\n                k_last <= k[{cm}:0] + {cw}'d1 == len[{cm}:0];\n                fb_ra <= fb_ra + {};\n                state <= B_EV;\n            end", if iw > 8 { format!("{{fb_rd[{}:0], lo}}", iw - 9) } else { format!("lo[{}:0]", iw - 1) }, crate::verilog::lit(baw, 1), cm = cw - 1).unwrap();
     // STEP/act.
     v.push_str("            B_STEP: begin\n");
     v.push_str("                if (is_wr) begin mm_we <= 1'b1; mm_addr <= word[31:0]; mm_wdata <= word[63:32]; status <= 8'h81; state <= B_RESP; end\n");
@@ -348,7 +352,7 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
     v.push_str("                    if (mm_rvalid) begin word <= {32'd0, mm_rdata}; status <= 8'h82; state <= B_RESP; end\n                end\n");
     // A burst read: 1 to 16383 words (4 bytes each in a 16-bit length); the first read here,
     // the others while the response is sent.
-    v.push_str("                else if (is_br) begin\n                    if (!br_issued) begin\n                        br_issued <= 1'b1;\n                        if (word[63:48] == 16'd0 || word[63:48] > 16'd16383) begin status <= 8'he4; state <= B_RESP; end\n                        else begin mm_re <= 1'b1; mm_addr <= word[47:16]; baddr <= word[47:16] + 32'd1; btotal <= word[63:48]; end\n                    end else if (mm_rvalid) begin word <= {32'd0, mm_rdata}; status <= 8'h84; state <= B_RESP; end\n                end\n");
+    v.push_str("                else if (is_br) begin\n                    if (!br_issued) begin\n                        br_issued <= 1'b1;\n                        if (word[63:48] == 16'd0 || word[63:62] != 2'd0) begin status <= 8'he4; state <= B_RESP; end\n                        else begin mm_re <= 1'b1; mm_addr <= word[47:16]; baddr <= word[47:16]; btotal <= word[63:48]; end\n                    end else if (mm_rvalid) begin word <= {32'd0, mm_rdata}; status <= 8'h84; state <= B_RESP; end\n                end\n");
     writeln!(v, "                else begin\n                    cycles <= cycles + 32'd1;\n                    if (out_valid) begin sp_we <= 1'b1; sp_wa <= n_spk[{}:0]; n_spk <= n_spk + 16'd1; end", faw - 1).unwrap();
     v.push_str("                    if (done) begin word <= {32'd0, cycles}; status <= 8'h83; state <= B_RESP; end\n                end\n            end\n");
     // RESP: set up the response, then send byte by byte, CRC over status, length, payload.
@@ -363,13 +367,14 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
     )
     .unwrap();
     writeln!(v, "                tk <= 16'd0;\n                crc <= 8'd0;\n                sp_ra <= {};\n                state <= B_T_LOAD;\n            end", crate::verilog::lit(faw, 0)).unwrap();
-    v.push_str("            B_T_LOAD: begin crc_at <= resp_len + 16'd4; state <= B_T_WAIT; end // spike RAM read latency\n");
-    v.push_str("            B_T_WAIT: begin\n                resp_q <= resp_byte;\n                tk_end <= tk == crc_at;\n                if (!tx_busy) state <= B_T_SEND;\n            end\n");
+    v.push_str("            B_T_LOAD: begin crc_at <= resp_len + 16'd4; pay_last <= resp_len + 16'd3; state <= B_T_WAIT; end // spike RAM read latency\n");
+    // The byte waits here at least a clock: its flags are registered (off the byte's send).
+    v.push_str("            B_T_WAIT: begin\n                resp_q <= resp_byte;\n                tk_end <= tk == crc_at;\n                br_next <= status == 8'h84 && tk[15:2] != 14'd0 && tk[1:0] == 2'd3 && tk != pay_last;\n                if (!tx_busy) state <= B_T_SEND;\n            end\n");
     v.push_str("            B_T_SEND: begin\n                tx_start <= 1'b1;\n                tx_data <= resp_q;\n");
     v.push_str("                if (tk != 16'd0 && !tk_end) crc <= crc8(crc, resp_q);\n");
     v.push_str("                state <= B_T_BUSY;\n            end\n");
     v.push_str("            B_T_BUSY: if (!tx_start && !tx_busy) begin\n");
-    v.push_str("                if (tk_end) state <= B_SYNC;\n                else begin\n                    tk <= tk + 16'd1;\n");
+    v.push_str("                if (tk_end) state <= B_SYNC;\n                else begin\n                    tk <= tk + 16'd1;\n                    if (tk[15:2] != 14'd0) word <= {8'd0, word[63:8]};\n");
     writeln!(
         v,
         "                    if (status == 8'h83 && tk >= 16'd8 && tk[0]) sp_ra <= sp_ra + {};",
@@ -377,7 +382,7 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
     )
     .unwrap();
     // A burst read's next word, read from the core once the last byte of a word is out.
-    v.push_str("                    if (status == 8'h84 && tk >= 16'd4 && tk[1:0] == 2'd3 && tk + 16'd1 != crc_at) begin mm_re <= 1'b1; mm_addr <= baddr; baddr <= baddr + 32'd1; state <= B_BR_WAIT; end\n                    else state <= B_T_LOAD;\n                end\n            end\n");
+    v.push_str("                    if (br_next) begin mm_re <= 1'b1; mm_addr <= baddr_next; baddr <= baddr_next; state <= B_BR_WAIT; end\n                    else state <= B_T_LOAD;\n                end\n            end\n");
     v.push_str("            B_BR_WAIT: if (mm_rvalid) begin word <= {32'd0, mm_rdata}; state <= B_T_LOAD; end\n");
     v.push_str("            default: state <= B_SYNC;\n            endcase\n        end\n    end\nendmodule\n");
     v

@@ -260,8 +260,11 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
     s.push_str(
         "                    default: ;\n                    endcase\n                end\n",
     );
-    // The staging words of a loaded state's neuron and input words (stored by the commit
-    // writes above, in the combinational block).
+    // A loaded state's neuron and input words are staged in registers of their own, stored
+    // by the commit writes above. (Staging the neuron word in the neuron's working registers,
+    // which hold nothing between steps, saves their flip-flops but puts a leg on the decay
+    // paths' last multiplexers: the default network's Fmax on the UP5K fell from 32.7 to
+    // 31.1 MHz.)
     s.push_str("                if (mm_we && mm_addr[31:28] == 4'd2) begin\n                    case (mm_addr[3:0])\n");
     for (k, name) in NEURON_FIELDS.iter().enumerate() {
         if let Some(f) = nw.fields.iter().find(|f| f.name == *name) {
