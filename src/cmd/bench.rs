@@ -130,7 +130,7 @@ fn hardware(out_md: &std::path::Path) -> Result<ExitCode> {
             let dir =
                 std::path::PathBuf::from("build/bench-hw").join(bname).join(&net.cfg.network.name);
             eprintln!("== {bname}: {m} x {n} at {mhz} MHz");
-            let r = match super::synth::synthesize(&net, &board, Some(mhz), 115_200, &dir) {
+            let r = match super::synth::synthesize(&net, &board, Some(mhz), 115_200, None, &dir) {
                 Ok(r) => r,
                 Err(e) => {
                     stop = format!("{m} x {n}: {e}");

@@ -137,7 +137,8 @@ fn hardware(net: &Network, stim: &Stimulus, board: &Board, out: &Path) -> Result
         return Ok(false);
     }
     // And the board: the core, a UART bridge and a PLL for the iCEBreaker, to a bitstream.
-    let report = super::synth::synthesize(net, board, None, 115_200, &out.join("icebreaker"))?;
+    let report =
+        super::synth::synthesize(net, board, None, 115_200, None, &out.join("icebreaker"))?;
     print!("{}", synforge_rtl::synth::print_table(&report));
     Ok(report.pass)
 }

@@ -83,6 +83,9 @@ pub struct Target {
     pub speed: Option<u32>,
     /// The clock target in MHz, given to nextpnr as `--freq`.
     pub freq_mhz: f64,
+    /// nextpnr's placement seed (`--seed`); `None` for nextpnr's default. Near full devices
+    /// Fmax moves by a megahertz or more from one seed to another: try a few.
+    pub seed: Option<u64>,
     /// The PCF (iCE40) or LPF (ECP5) file; a relative path is relative to the build folder.
     pub constraints: PathBuf,
     /// The device's capacities (see the module docs for how they are used).
@@ -156,6 +159,8 @@ pub struct SynthReport {
     pub required_mhz: Vec<(String, f64)>,
     /// [`Target::freq_mhz`].
     pub target_mhz: f64,
+    /// [`Target::seed`].
+    pub seed: Option<u64>,
     /// Whether the design fits and meets timing; only then is there a bitstream.
     pub pass: bool,
     /// Why not: `"fit: ..."` or `"timing: ..."`, ending with the log's path.
@@ -259,6 +264,7 @@ pub fn synthesize(
     let freq = format!("{}", target.freq_mhz);
     let device = format!("--{}", target.device);
     let speed = target.speed.map(|s| s.to_string());
+    let seed = target.seed.map(|s| s.to_string());
     let (layout_flag, layout_file, cons_flag) = match target.family {
         Family::Ice40 => ("--asc", "top.asc", "--pcf"),
         Family::Ecp5 => ("--textcfg", "top.config", "--lpf"),
@@ -269,11 +275,15 @@ pub fn synthesize(
     }
     args.extend([cons_flag, &constraints, "--json", "synth.json", layout_flag, layout_file]);
     args.extend(["--freq", &freq, "--report", "pnr-report.json"]);
+    if let Some(s) = &seed {
+        args.extend(["--seed", s]);
+    }
     let log = dir.join("pnr.log");
     let program = nextpnr.file_name().unwrap_or_default().to_string_lossy().into_owned();
     eprintln!(
-        "place and route: {program} {device} --package {} --freq {freq} (log {})",
+        "place and route: {program} {device} --package {} --freq {freq}{} (log {})",
         target.package,
+        seed.as_ref().map(|s| format!(" --seed {s}")).unwrap_or_default(),
         log.display()
     );
     let t = Instant::now();
@@ -378,6 +388,9 @@ pub fn print_table(r: &SynthReport) -> String {
     }
     if r.fmax_mhz.is_empty() {
         let _ = writeln!(s, "Fmax: none (target {} MHz)", mhz(r.target_mhz));
+    }
+    if let Some(seed) = r.seed {
+        let _ = writeln!(s, "placement seed {seed}");
     }
     match &r.failure {
         None => s.push_str("PASS\n"),
@@ -666,6 +679,7 @@ fn build_report(
             .map(|(c, _, con)| (c.clone(), con.map_or(t.freq_mhz, |con| con.max(t.freq_mhz))))
             .collect(),
         target_mhz: t.freq_mhz,
+        seed: t.seed,
         pass: false,
         failure: None,
         cells: cells.clone(),
@@ -803,6 +817,7 @@ IOBUF PORT \"led[1]\" IO_TYPE=LVCMOS33;
             package: "sg48".into(),
             speed: None,
             freq_mhz,
+            seed: None,
             constraints: "top.pcf".into(),
             totals: Totals { luts: 5280, ffs: 5280, bram: 30, spram: 4, dsp: 8, io: 39 },
         }
@@ -815,6 +830,7 @@ IOBUF PORT \"led[1]\" IO_TYPE=LVCMOS33;
             package: "CABGA381".into(),
             speed: Some(6),
             freq_mhz,
+            seed: None,
             constraints: "top.lpf".into(),
             totals: Totals { luts: 83640, ffs: 83640, bram: 208, spram: 0, dsp: 156, io: 205 },
         }
@@ -839,8 +855,9 @@ IOBUF PORT \"led[1]\" IO_TYPE=LVCMOS33;
     #[test]
     fn up5k_counter_passes_and_packs() {
         let dir = scratch("up5k", &[("top.v", COUNTER), ("top.pcf", PCF)]);
-        let r = run(&dir, &up5k(12.0));
+        let r = run(&dir, &Target { seed: Some(7), ..up5k(12.0) });
         assert!(r.pass, "{:?}", r.failure);
+        assert_eq!(r.seed, Some(7));
         assert_eq!(r.bitstream.as_deref(), Some(dir.join("top.bin").as_path()));
         assert!(fs::metadata(dir.join("top.bin")).unwrap().len() > 100_000);
         assert!(dir.join("pack.log").is_file());
@@ -858,6 +875,7 @@ IOBUF PORT \"led[1]\" IO_TYPE=LVCMOS33;
         assert!(r.notes.is_empty(), "{:?}", r.notes);
         let table = print_table(&r);
         assert!(table.contains("PASS") && table.contains("Fmax clk:"), "{table}");
+        assert!(table.contains("placement seed 7"), "{table}");
         fs::remove_dir_all(&dir).unwrap();
     }
 
