@@ -3,6 +3,8 @@
 // output. `+div=N` sets the clocks per UART bit (the top must be generated with the same).
 // The simulation ends when standard input is closed and the line has been quiet for a while,
 // or after +idle=N quiet clocks (default 50 M) so that a host never waits forever.
+// +stamps=FILE writes a line per byte to FILE: `h <clock>` when a host byte's start bit
+// begins, `b <clock>` when a board byte's stop bit is sampled (the bridge's timing, measured).
 #include <poll.h>
 #include <unistd.h>
 
@@ -29,6 +31,13 @@ int main(int argc, char** argv) {
     const std::unique_ptr<Vsynforge_board_top> top{new Vsynforge_board_top{ctx.get()}};
     const long div = plusarg(argc, argv, "div", 8);
     const long idle_max = plusarg(argc, argv, "idle", 50000000);
+    const char* stamps_arg = ctx->commandArgsPlusMatch("stamps=");
+    FILE* stamps = nullptr;
+    if (stamps_arg && *stamps_arg) {
+        stamps = fopen(stamps_arg + strlen("+stamps="), "w");
+        if (!stamps) { perror("+stamps"); return 2; }
+        setvbuf(stamps, nullptr, _IOLBF, 0);  // whole lines even when the host kills the run
+    }
     std::deque<unsigned char> inq;
     bool eof = false;
     int tx_left = 0, tx_cnt = 0;
@@ -54,6 +63,7 @@ int main(int argc, char** argv) {
             inq.pop_front();
             tx_left = 10;
             tx_cnt = div;
+            if (stamps) fprintf(stamps, "h %lu\n", cyc);
         }
         if (tx_left) {
             top->uart_rx = tx_sh & 1;
@@ -80,7 +90,11 @@ int main(int argc, char** argv) {
                 rx_byte = (rx_byte >> 1) | (t << 7);
                 ++rx_n;
             } else {
-                if (t) { putchar(int(rx_byte & 0xff)); fflush(stdout); }
+                if (t) {
+                    if (stamps) fprintf(stamps, "b %lu\n", cyc);  // before the host can see it
+                    putchar(int(rx_byte & 0xff));
+                    fflush(stdout);
+                }
                 rx_state = 0;
             }
         }
@@ -89,5 +103,6 @@ int main(int argc, char** argv) {
         if (quiet > idle_max || (eof && quiet > 100000)) break;
     }
     top->final();
+    if (stamps) fclose(stamps);
     return 0;
 }

@@ -205,14 +205,16 @@ pub fn modules(s: &BridgeSpec) -> Vec<(String, String)> {
     )
     .unwrap();
     tx.push_str("module sf_uart_tx (\n    input  wire clk,\n    input  wire rst,\n    input  wire start,\n    input  wire [7:0] data,\n    output wire tx,\n    output wire busy\n);\n");
-    tx.push_str("    reg [9:0] sh = 10'h3ff;\n    reg [3:0] n = 4'd0;\n");
+    // `busy` is a register (`n != 0` kept one clock ahead), not a compare of `n`: it starts the
+    // bridge's longest path, through its state decode to the response word's enable.
+    tx.push_str("    reg [9:0] sh = 10'h3ff;\n    reg [3:0] n = 4'd0;\n    reg busy_r = 1'b0;\n");
     writeln!(tx, "    reg [{}:0] cnt = {cw}'d0;", cw - 1).unwrap();
-    tx.push_str("    assign busy = n != 4'd0;\n    assign tx = busy ? sh[0] : 1'b1;\n");
+    tx.push_str("    assign busy = busy_r;\n    assign tx = busy_r ? sh[0] : 1'b1;\n");
     tx.push_str(
-        "    always @(posedge clk) begin\n        if (rst) begin\n            n <= 4'd0;\n",
+        "    always @(posedge clk) begin\n        if (rst) begin\n            n <= 4'd0;\n            busy_r <= 1'b0;\n",
     );
-    writeln!(tx, "        end else if (!busy) begin\n            if (start) begin sh <= {{1'b1, data, 1'b0}}; n <= 4'd10; cnt <= {cw}'d{}; end", d - 1).unwrap();
-    writeln!(tx, "        end else if (cnt != {cw}'d0) begin\n            cnt <= cnt - {cw}'d1;\n        end else begin\n            sh <= {{1'b1, sh[9:1]}};\n            n <= n - 4'd1;\n            cnt <= {cw}'d{};\n        end\n    end\nendmodule\n", d - 1).unwrap();
+    writeln!(tx, "        end else if (!busy_r) begin\n            if (start) begin sh <= {{1'b1, data, 1'b0}}; n <= 4'd10; busy_r <= 1'b1; cnt <= {cw}'d{}; end", d - 1).unwrap();
+    writeln!(tx, "        end else if (cnt != {cw}'d0) begin\n            cnt <= cnt - {cw}'d1;\n        end else begin\n            sh <= {{1'b1, sh[9:1]}};\n            n <= n - 4'd1;\n            if (n == 4'd1) busy_r <= 1'b0;\n            cnt <= {cw}'d{};\n        end\n    end\nendmodule\n", d - 1).unwrap();
     out.push(("sf_uart_tx".to_string(), tx));
 
     out.push(("sf_ram_frame".into(), crate::mem::ram_module("sf_ram_frame", 8, bb)));
@@ -350,16 +352,17 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
     v.push_str("                if (is_wr) begin mm_we <= 1'b1; mm_addr <= word[31:0]; mm_wdata <= word[63:32]; status <= 8'h81; state <= B_RESP; end\n");
     v.push_str("                else if (is_rd) begin\n                    if (!mm_re && !mm_rvalid && word[63:32] != 32'hffffffff) begin mm_re <= 1'b1; mm_addr <= word[63:32]; word[63:32] <= 32'hffffffff; end\n");
     v.push_str("                    if (mm_rvalid) begin word <= {32'd0, mm_rdata}; status <= 8'h82; state <= B_RESP; end\n                end\n");
-    // A burst read: 1 to 16383 words (4 bytes each in a 16-bit length); the first read here,
+    // A burst read: 1 to 8191 words (the response's length and its CRC's position, 4 bytes a
+    // word + 4, in 16 bits; 16383 words overflowed the CRC position); the first read here,
     // the others while the response is sent.
-    v.push_str("                else if (is_br) begin\n                    if (!br_issued) begin\n                        br_issued <= 1'b1;\n                        if (word[63:48] == 16'd0 || word[63:62] != 2'd0) begin status <= 8'he4; state <= B_RESP; end\n                        else begin mm_re <= 1'b1; mm_addr <= word[47:16]; baddr <= word[47:16]; btotal <= word[63:48]; end\n                    end else if (mm_rvalid) begin word <= {32'd0, mm_rdata}; status <= 8'h84; state <= B_RESP; end\n                end\n");
+    v.push_str("                else if (is_br) begin\n                    if (!br_issued) begin\n                        br_issued <= 1'b1;\n                        if (word[63:48] == 16'd0 || word[63:61] != 3'd0) begin status <= 8'he4; state <= B_RESP; end\n                        else begin mm_re <= 1'b1; mm_addr <= word[47:16]; baddr <= word[47:16]; btotal <= word[63:48]; end\n                    end else if (mm_rvalid) begin word <= {32'd0, mm_rdata}; status <= 8'h84; state <= B_RESP; end\n                end\n");
     writeln!(v, "                else begin\n                    cycles <= cycles + 32'd1;\n                    if (out_valid) begin sp_we <= 1'b1; sp_wa <= n_spk[{}:0]; n_spk <= n_spk + 16'd1; end", faw - 1).unwrap();
     v.push_str("                    if (done) begin word <= {32'd0, cycles}; status <= 8'h83; state <= B_RESP; end\n                end\n            end\n");
     // RESP: set up the response, then send byte by byte, CRC over status, length, payload.
     v.push_str(
         "            B_RESP: begin\n                if (status[7:4] == 4'he) error_seen <= 1'b1;\n",
     );
-    v.push_str("                resp_len <= (status == 8'h82) ? 16'd4 : (status == 8'h83) ? (16'd4 + {n_spk[14:0], 1'b0}) : (status == 8'h80) ? 16'd4 : (status == 8'h84) ? {btotal[13:0], 2'b00} : 16'd0;\n");
+    v.push_str("                resp_len <= (status == 8'h82) ? 16'd4 : (status == 8'h83) ? (16'd4 + {n_spk[14:0], 1'b0}) : (status == 8'h80) ? 16'd4 : (status == 8'h84) ? {1'b0, btotal[12:0], 2'b00} : 16'd0;\n");
     writeln!(
         v,
         "                if (status == 8'h80) word <= {{32'd0, 16'd{}, 16'd{}}};",

@@ -55,8 +55,32 @@ pub enum Command {
     },
 }
 
-/// Most words one burst read returns (4 bytes each in a 16-bit length).
-pub const MAX_BURST_READ: u16 = 16_383;
+/// Most words one burst read returns: 4 bytes each, the response's length and the position of
+/// its CRC byte (length + 4) held in the bridge's 16-bit counters.
+pub const MAX_BURST_READ: u16 = 8_191;
+
+/// Clocks on the line for one burst read of `count` words at `clocks_per_bit` clocks per UART
+/// bit, from the host's first start bit to the board's last stop bit (sampled mid-bit):
+/// `count (40 d + 22) + 159 d + 42`. Each word is four bytes of `10 d + 5` clocks (the bridge
+/// starts the next byte a few clocks after the last is out) and two more (the core's read);
+/// the rest is the 11-byte request, the response's header and CRC, and the turnaround.
+/// Measured in the Verilator board top, within a clock, at 4, 8 and 13 clocks per bit (the
+/// test `bursts_carry_a_saved_state_into_the_board_top_and_back` keeps it so). The host's own
+/// latency between frames (a USB adapter's, typically a millisecond or more) comes on top.
+pub fn burst_read_clocks(count: u64, clocks_per_bit: u64) -> u64 {
+    let d = clocks_per_bit;
+    count * (40 * d + 22) + 159 * d + 42
+}
+
+/// [`burst_read_clocks`] summed over the frames that [`Host::read_burst`] sends for `count`
+/// words, and the number of those frames.
+pub fn read_burst_clocks(count: u64, clocks_per_bit: u64) -> (u64, u64) {
+    let max = MAX_BURST_READ as u64;
+    let frames = count.div_ceil(max);
+    let last = count - (frames.saturating_sub(1)) * max;
+    let full = frames.saturating_sub(1) * burst_read_clocks(max, clocks_per_bit);
+    (full + if frames > 0 { burst_read_clocks(last, clocks_per_bit) } else { 0 }, frames)
+}
 
 /// Most words one burst write carries to a core of `inputs` inputs: its frame buffer, less
 /// the address.

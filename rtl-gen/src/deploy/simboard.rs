@@ -22,6 +22,7 @@ pub const SIM_DIVISOR: u32 = 8;
 /// A built simulation of the board top.
 pub struct SimBoard {
     bin: std::path::PathBuf,
+    divisor: u32,
 }
 
 /// A byte link to a running simulation. Reads block until the board sends, or for at most the
@@ -95,13 +96,24 @@ impl SimBoard {
     /// Generate the board top of `net` (no PLL, the UART at [`SIM_DIVISOR`] clocks per bit)
     /// into `dir` and build it in Verilator.
     pub fn build(net: &Network, dir: &Path, tools: &Tools) -> Result<Self, CosimError> {
+        Self::build_at(net, dir, tools, SIM_DIVISOR)
+    }
+
+    /// [`SimBoard::build`] with the UART at `divisor` clocks per bit (at least 4, the fewest
+    /// the bridge takes): the bridge's timing at a real board's ratio of clock to baud rate.
+    pub fn build_at(
+        net: &Network,
+        dir: &Path,
+        tools: &Tools,
+        divisor: u32,
+    ) -> Result<Self, CosimError> {
         let hash = crate::config_hash(&net.cfg);
         let design = crate::generate(net, &hash)?;
         let spec = TopSpec {
             pll: None,
             pll_pad: false,
-            board_hz: SIM_DIVISOR as f64,
-            core_hz: SIM_DIVISOR as f64,
+            board_hz: divisor as f64,
+            core_hz: divisor as f64,
             baud: 1,
             leds: vec![false, false],
         };
@@ -116,17 +128,25 @@ impl SimBoard {
         sources.push("uart_main.cpp".into());
         let srcs: Vec<&str> = sources.iter().map(String::as_str).collect();
         let bin = build_sim(tools, dir, &srcs, "synforge_board_top", "board", &[])?;
-        Ok(SimBoard { bin })
+        Ok(SimBoard { bin, divisor })
     }
 
     /// Start the simulation and connect a host to it.
     pub fn connect(&self) -> Result<Host<SimLink>, CosimError> {
-        let mut child = Command::new(&self.bin)
-            .arg(format!("+div={SIM_DIVISOR}"))
-            .arg("+idle=20000000")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()?;
+        self.connect_stamped(None)
+    }
+
+    /// [`SimBoard::connect`], the simulation writing the clock of every byte on the line to
+    /// `stamps` when given (`h <clock>` as a host byte's start bit begins, `b <clock>` as a
+    /// board byte's stop bit is sampled): the bridge's timing, measured. The file is complete
+    /// once the host is dropped.
+    pub fn connect_stamped(&self, stamps: Option<&Path>) -> Result<Host<SimLink>, CosimError> {
+        let mut cmd = Command::new(&self.bin);
+        cmd.arg(format!("+div={}", self.divisor)).arg("+idle=20000000");
+        if let Some(p) = stamps {
+            cmd.arg(format!("+stamps={}", p.display()));
+        }
+        let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).spawn()?;
         let stdin = child.stdin.take();
         let mut stdout = child.stdout.take().expect("piped");
         let (tx, bytes) = mpsc::channel();

@@ -15,8 +15,17 @@ use crate::{build_dir, tools};
 /// The Verilator board top of `net`, built in the build folder `dir` (kept between runs),
 /// connected, its parameters written and its state initialised. The board outlives the host.
 pub(crate) fn started(net: &Network, dir: &str) -> (SimBoard, Host<SimLink>) {
+    started_stamped(net, dir, None)
+}
+
+/// [`started`], the simulation writing the clock of every byte on the line to `stamps`.
+fn started_stamped(
+    net: &Network,
+    dir: &str,
+    stamps: Option<&std::path::Path>,
+) -> (SimBoard, Host<SimLink>) {
     let board = SimBoard::build(net, &build_dir(dir), &tools()).unwrap_or_else(|e| panic!("{e}"));
-    let mut host = board.connect().unwrap();
+    let mut host = board.connect_stamped(stamps).unwrap();
     for r in Layout::new(net).unwrap().regs {
         host.write(r.index, r.value as u32).unwrap();
     }
@@ -138,12 +147,16 @@ fn a_step_frame_longer_than_255_bytes_is_carried_out_whole() {
 #[test]
 fn bursts_carry_a_saved_state_into_the_board_top_and_back() {
     use synforge_rtl::port_state;
-    use synforge_rtl::protocol::{max_burst_write, MAX_BURST_READ};
+    use synforge_rtl::protocol::{
+        burst_read_clocks, max_burst_write, read_burst_clocks, MAX_BURST_READ,
+    };
+    use synforge_rtl::simboard::SIM_DIVISOR;
     use synforge_sim::state::State;
 
     let net = Config::builtin_default().build().unwrap();
     let l = Layout::new(&net).unwrap();
-    let (_board, mut host) = started(&net, "board-default");
+    let stamps = build_dir("board-default").join("stamps-bursts.txt");
+    let (_board, mut host) = started_stamped(&net, "board-default", Some(&stamps));
     let (m, n) = (net.inputs(), net.neurons());
     let per_frame = max_burst_write(m as u32);
     assert_eq!(per_frame, 31, "the default network's 128-byte frame buffer");
@@ -209,13 +222,56 @@ fn bursts_carry_a_saved_state_into_the_board_top_and_back() {
         let c = cycles::step(shape, stim.at(t).len() as u64, &model_spikes(&want), false);
         assert_eq!(cyc as u64, c.done, "step {t}: cycles");
     }
-    // Out of the board, in bursts: the model's state after step 1000.
+    // Out of the board, in bursts: the model's state after step 1000, each frame taking the
+    // clocks on the line that docs/protocol.md's readback times are computed from.
     let mut by_addr = std::collections::HashMap::new();
+    let mut seen = frames_on_line(&stamps).len();
     for (addr, count) in port_state::state_reads(&l) {
         for (k, w) in host.read_burst(addr, count).unwrap().into_iter().enumerate() {
             by_addr.insert(addr + k as u32, w as u64);
         }
+        let frames = frames_on_line(&stamps);
+        let (want, n_frames) = read_burst_clocks(count as u64, SIM_DIVISOR as u64);
+        assert_eq!(frames.len() - seen, n_frames as usize, "frames of a burst of {count}");
+        let got: u64 = frames[seen..].iter().sum();
+        assert!(got.abs_diff(want) <= n_frames, "burst of {count}: {got} clocks, formula {want}");
+        seen = frames.len();
     }
     let (step, q) = port_state::state_from_reads(&l, &net, &|a| by_addr[&a]);
     assert_eq!((step, q), (1000, whole.state()));
+
+    // The longest burst the bridge takes comes back whole (its CRC's position once overflowed
+    // the bridge's 16-bit counter at 16383 words: only the sync byte was sent).
+    let max = MAX_BURST_READ as usize;
+    let got = host.read_burst(REGION_WEIGHTS << 28, max).unwrap();
+    let weights: Vec<u32> =
+        (0..m * n).map(|a| by_addr[&(REGION_WEIGHTS << 28 | a as u32)] as u32).collect();
+    assert_eq!((got.len(), &got[..m * n]), (max, &weights[..]));
+    let frames = frames_on_line(&stamps);
+    assert!(frames[seen].abs_diff(burst_read_clocks(max as u64, SIM_DIVISOR as u64)) <= 1);
+}
+
+/// Clocks of each request-response exchange in a `+stamps` file: from the host's first start
+/// bit to the board's last stop bit (the host's own turnaround between frames left out).
+fn frames_on_line(stamps: &std::path::Path) -> Vec<u64> {
+    let text = std::fs::read_to_string(stamps).unwrap();
+    let mut frames = Vec::new();
+    let (mut start, mut end, mut last_board) = (None, 0, false);
+    for line in text.lines() {
+        let (who, clock) = line.split_once(' ').unwrap();
+        let clock: u64 = clock.parse().unwrap();
+        match (who, last_board) {
+            ("h", true) => {
+                frames.push(end - start.unwrap());
+                start = Some(clock);
+            }
+            ("h", false) => start = start.or(Some(clock)),
+            _ => end = clock,
+        }
+        last_board = who == "b";
+    }
+    if last_board {
+        frames.push(end - start.unwrap());
+    }
+    frames
 }
