@@ -3,6 +3,7 @@
 //! Exit status: 0 on success, 2 on bad input (config, stimulus, flags), 1 on any other failure.
 
 mod cmd;
+mod figures;
 mod output;
 mod serial;
 
@@ -70,6 +71,9 @@ enum Command {
     Params(cmd::params::ParamsArgs),
     /// Write the config's generated stimulus as CSV.
     Stimulus(cmd::stimulus::StimulusArgs),
+    /// Figures of a run's folder (raster, receptive fields, weights, the STDP window of a
+    /// pairing run) as SVG and PNG, written into it.
+    Plot(cmd::plot::PlotArgs),
     /// Measure the bit-accurate model's speed (synaptic events/s) and memory bandwidth.
     Bench(cmd::bench::BenchArgs),
     /// Generate the core's Verilog and manifest for a network.
@@ -111,6 +115,7 @@ fn main() -> ExitCode {
         Command::Compare(a) => cmd::compare::run(a),
         Command::Params(a) => cmd::params::run(a),
         Command::Stimulus(a) => cmd::stimulus::run(a),
+        Command::Plot(a) => cmd::plot::run(a),
         Command::Bench(a) => cmd::bench::run(a),
         Command::Gen(a) => cmd::gen::run(a),
         Command::Cosim(a) => cmd::cosim::run(a),

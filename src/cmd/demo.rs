@@ -56,6 +56,7 @@ pub fn run(a: DemoArgs) -> Result<ExitCode> {
             true,
             None,
             &Default::default(),
+            &super::run_config(&net, &a.src),
         )?;
         print_summary(&r.summary);
         Ok(r)
@@ -88,6 +89,16 @@ pub fn run(a: DemoArgs) -> Result<ExitCode> {
         );
     }
     std::fs::write(out.join("compare.json"), serde_json::to_string_pretty(&d)?)?;
+    // The figures of each model's run (raster, receptive fields, weights) beside its files.
+    let mut figures = 0;
+    for name in ["fixed", "float"] {
+        figures += super::plot::plot_run(&super::plot::Run::read(&out.join(name))?, None)?.len();
+    }
+    println!(
+        "figures: {figures} files (raster, receptive_fields, weights; .svg and .png) in {} and {}",
+        a.out.join("fixed").display(),
+        a.out.join("float").display()
+    );
     match hardware(&net, &stim, &board, out) {
         Ok(pass) => {
             stage.commit()?;

@@ -5,6 +5,7 @@ pub mod cosim;
 pub mod demo;
 pub mod gen;
 pub mod params;
+pub mod plot;
 pub mod run;
 pub mod sim;
 pub mod state;
@@ -37,6 +38,24 @@ fn spec_of(net: &Network, src: &Source) -> StimulusSpec {
         spec.steps = s;
     }
     spec
+}
+
+/// The config a run used, as `sim` writes it into its folder (`config.toml`): the stimulus as
+/// the command line made it (`--stimulus` a file, `--steps` its steps) and every path absolute,
+/// so the folder alone says what ran (`synforge plot` regenerates the input from it).
+pub fn run_config(net: &Network, src: &Source) -> synforge_sim::Config {
+    let absolute = |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut cfg = net.cfg.clone();
+    if let Some(p) = &src.stimulus {
+        cfg.stimulus.kind = synforge_sim::stimulus::StimulusKind::File;
+        cfg.stimulus.file = Some(p.clone());
+    }
+    if let Some(s) = src.steps {
+        cfg.stimulus.steps = s;
+    }
+    cfg.stimulus.file = cfg.stimulus.file.as_deref().map(absolute);
+    cfg.plasticity.w_init_file = cfg.plasticity.w_init_file.as_deref().map(absolute);
+    cfg
 }
 
 /// Load the network (config or built-in default) and its stimulus as a stream: memory

@@ -98,6 +98,7 @@ pub fn simulate(
     keep_spikes: bool,
     resume: Option<(&State, &Path)>,
     persist: &Persist,
+    run_cfg: &synforge_sim::Config,
 ) -> Result<SimResult> {
     let name = match kind {
         ModelKind::Fixed => "fixed",
@@ -109,6 +110,9 @@ pub fn simulate(
         None => state::weights_of(m.as_ref()),
     };
     let saver = Saver::new(net, kind, persist, init);
+    let first_step = resume.map_or(0, |(s, _)| s.step);
+    write_weights(dir, "weights_start.csv", net, &m.weights())?;
+    std::fs::write(dir.join("config.toml"), toml::to_string(run_cfg)?)?;
     let mut csv = SpikeCsv { w: BufWriter::new(create(dir, "spikes.csv")?), error: None };
     writeln!(csv.w, "step,neuron")?;
     let progress = Progress::new(&format!("sim {name}"), src.steps());
@@ -143,21 +147,28 @@ pub fn simulate(
     let weights = m.weights();
     let summary = Summary::new(net, name, &record, &weights);
 
-    let nn = net.neurons();
-    let mut wtr = BufWriter::new(create(dir, "weights.csv")?);
-    writeln!(wtr, "input,neuron,weight")?;
-    for (k, w) in weights.iter().enumerate() {
-        writeln!(wtr, "{},{},{}", k / nn, k % nn, w)?;
-    }
-    wtr.flush()?;
+    write_weights(dir, "weights.csv", net, &weights)?;
 
     let json = serde_json::json!({
+        "run": { "first_step": first_step, "end_step": first_step + summary.steps },
         "summary": summary,
         "quantization": net.quantization,
         "formats": net.fmt,
     });
     std::fs::write(dir.join("summary.json"), serde_json::to_string_pretty(&json)?)?;
     Ok(SimResult { record, summary, weights })
+}
+
+/// `input,neuron,weight` lines of `weights` (input-major) into `dir/name`.
+fn write_weights(dir: &Path, name: &str, net: &Network, weights: &[f64]) -> Result<()> {
+    let nn = net.neurons();
+    let mut wtr = BufWriter::new(create(dir, name)?);
+    writeln!(wtr, "input,neuron,weight")?;
+    for (k, w) in weights.iter().enumerate() {
+        writeln!(wtr, "{},{},{}", k / nn, k % nn, w)?;
+    }
+    wtr.flush()?;
+    Ok(())
 }
 
 /// The checkpoints of a [`Saver`], when there is one.
@@ -246,6 +257,7 @@ pub fn run(a: SimArgs) -> Result<ExitCode> {
         false,
         resume,
         &a.persist,
+        &super::run_config(&net, &a.src),
     )?;
     let files: Vec<PathBuf> = files_under(stage.path())
         .iter()

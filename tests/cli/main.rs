@@ -12,6 +12,7 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 mod fuzz;
+mod plot;
 
 fn synforge(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_synforge"))
@@ -207,11 +208,13 @@ fn sim_writes_spikes_weights_summary_and_vcd() {
     let files: Vec<PathBuf> = tree(&out).into_iter().collect();
     let want: Vec<PathBuf> = [
         ".synforge-output",
+        "config.toml",
         "spikes.csv",
         "summary.json",
         "waves",
         "waves/fixed.vcd",
         "weights.csv",
+        "weights_start.csv",
     ]
     .iter()
     .map(PathBuf::from)
@@ -469,9 +472,19 @@ fn demo_writes_both_models_and_their_distance() {
     let stdout = ok(dir.path(), &["demo", "--steps", "300", "-o", "d"]);
     assert!(stdout.contains("outputs in d"), "{stdout}");
     let d = dir.path().join("d");
-    for f in ["compare.json", "fixed/spikes.csv", "fixed/waves/fixed.vcd", "float/summary.json"] {
+    for f in [
+        "compare.json",
+        "fixed/spikes.csv",
+        "fixed/waves/fixed.vcd",
+        "float/summary.json",
+        "fixed/raster.png",
+        "fixed/receptive_fields.svg",
+        "float/receptive_fields.png",
+        "float/weights.svg",
+    ] {
         assert!(d.join(f).is_file(), "demo writes {f}");
     }
+    assert!(stdout.contains("figures: 12 files"), "{stdout}");
     assert_eq!(json(&d.join("compare.json"))["steps"], 300);
     assert!(stdout.contains("fixed model: ") && stdout.contains("learned the embedded pattern"));
     assert!(d.join("rtl/synforge_core.v").is_file() && d.join("rtl/manifest.json").is_file());

@@ -1,0 +1,507 @@
+//! `synforge plot DIR`: figures of a run's folder, as SVG and PNG, written into it.
+//!
+//! A run's folder is what `sim` writes (`demo` and a model folder of it too): `config.toml`
+//! (the config as the run used it), `summary.json` (its steps), `spikes.csv`,
+//! `weights_start.csv` and `weights.csv`. The input spikes are not stored: they are drawn again
+//! from the config's stimulus, which is a function of the step alone.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use plotters::coord::Shift;
+use plotters::prelude::{DrawingArea, DrawingBackend, RGBColor};
+use synforge_sim::config::{Config, WeightDependence};
+use synforge_sim::stimulus::{offset_of, StimulusKind};
+
+use crate::figures::{self, Bars, Figure, Image, Lines, Scatter};
+use crate::UsageError;
+
+/// Arguments of `synforge plot`.
+#[derive(Args)]
+pub struct PlotArgs {
+    /// A run's folder (what `sim` wrote; `demo`'s `fixed` and `float` folders). A folder
+    /// holding such folders is plotted folder by folder.
+    dir: PathBuf,
+    /// Steps the raster shows, FROM:TO (TO not included) [default: the run's last 1000].
+    #[arg(long)]
+    window: Option<String>,
+}
+
+/// What a run's folder holds.
+pub struct Run {
+    /// The folder.
+    pub dir: PathBuf,
+    /// The config as the run used it.
+    pub cfg: Config,
+    /// `fixed` or `float`.
+    pub model: String,
+    /// The run's steps: `first..end`.
+    pub steps: Range<u32>,
+    /// `(step, neuron)` of every output spike.
+    pub spikes: Vec<(u32, u32)>,
+    /// Weights at the start and the end, input-major (`[i * neurons + j]`).
+    pub w_start: Vec<f64>,
+    /// See `w_start`.
+    pub w_end: Vec<f64>,
+}
+
+fn missing(dir: &Path, name: &str) -> anyhow::Error {
+    UsageError(format!(
+        "{}: no {name}; `synforge plot` reads a folder that `synforge sim` (or `demo`) wrote; run \
+         it again into that folder",
+        dir.display()
+    ))
+    .into()
+}
+
+fn read_csv(dir: &Path, name: &str) -> Result<Vec<Vec<f64>>> {
+    let path = dir.join(name);
+    if !path.is_file() {
+        return Err(missing(dir, name));
+    }
+    let text = std::fs::read_to_string(&path).with_context(|| path.display().to_string())?;
+    let mut rows = Vec::new();
+    for (k, line) in text.lines().enumerate().skip(1) {
+        let row: Result<Vec<f64>, _> = line.split(',').map(|x| x.trim().parse::<f64>()).collect();
+        rows.push(row.map_err(|_| {
+            UsageError(format!("{} line {}: not numbers: {line:?}", path.display(), k + 1))
+        })?);
+    }
+    Ok(rows)
+}
+
+impl Run {
+    /// Read the folder `dir`.
+    pub fn read(dir: &Path) -> Result<Run> {
+        let cfg_path = dir.join("config.toml");
+        if !cfg_path.is_file() {
+            return Err(missing(dir, "config.toml"));
+        }
+        let text = std::fs::read_to_string(&cfg_path)?;
+        let cfg = Config::from_toml_str(&text, &cfg_path.display().to_string())
+            .map_err(|e| UsageError(e.to_string()))?;
+        let sum_path = dir.join("summary.json");
+        if !sum_path.is_file() {
+            return Err(missing(dir, "summary.json"));
+        }
+        let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&sum_path)?)
+            .map_err(|e| UsageError(format!("{}: {e}", sum_path.display())))?;
+        let step = |k: &str| json["run"][k].as_u64().map(|v| v as u32);
+        let (Some(first), Some(end)) = (step("first_step"), step("end_step")) else {
+            return Err(missing(dir, "run steps in summary.json"));
+        };
+        let model = json["summary"]["model"].as_str().unwrap_or("fixed").to_string();
+        let spikes = read_csv(dir, "spikes.csv")?
+            .into_iter()
+            .filter(|r| r.len() == 2)
+            .map(|r| (r[0] as u32, r[1] as u32))
+            .collect();
+        let weights = |name| -> Result<Vec<f64>> {
+            Ok(read_csv(dir, name)?.into_iter().filter(|r| r.len() == 3).map(|r| r[2]).collect())
+        };
+        let (w_start, w_end) = (weights("weights_start.csv")?, weights("weights.csv")?);
+        let size = (cfg.network.inputs as usize) * (cfg.network.neurons as usize);
+        if w_start.len() != size || w_end.len() != size {
+            return Err(UsageError(format!(
+                "{}: the weight files do not hold {} x {} weights; run sim again into it",
+                dir.display(),
+                cfg.network.inputs,
+                cfg.network.neurons
+            ))
+            .into());
+        }
+        Ok(Run { dir: dir.to_path_buf(), cfg, model, steps: first..end, spikes, w_start, w_end })
+    }
+
+    /// Input spikes `(step, input)` of steps `window`, drawn again from the config's stimulus.
+    pub fn inputs(&self, window: Range<u32>) -> Result<Vec<(u32, u32)>> {
+        let mut spec = self.cfg.stimulus.clone();
+        spec.steps = self.steps.end;
+        let mut src = spec.stream(&self.cfg).map_err(|e| UsageError(e.to_string()))?;
+        src.seek(window.start);
+        let mut out = Vec::new();
+        for t in window {
+            match src.next_step() {
+                Some(s) => out.extend(s.iter().map(|&i| (t, i))),
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The raster: output spikes over input spikes, the pattern's replays shaded.
+struct Raster<'a> {
+    run: &'a Run,
+    window: Range<u32>,
+    inputs: Vec<(u32, u32)>,
+}
+
+impl Figure for Raster<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
+        let cfg = &self.run.cfg;
+        let dt = cfg.network.dt_ms;
+        let x = self.window.start as f64 * dt..self.window.end as f64 * dt;
+        let mut bands = Vec::new();
+        if let (StimulusKind::Poisson, Some(p)) = (cfg.stimulus.kind, &cfg.stimulus.pattern) {
+            let (_, len, period) = p.shape(cfg.network.inputs, dt);
+            let mut start = self.window.start / period * period;
+            while start < self.window.end {
+                bands.push(start as f64 * dt..(start + len) as f64 * dt);
+                start += period;
+            }
+        }
+        let outs: Vec<(f64, f64)> = self
+            .run
+            .spikes
+            .iter()
+            .filter(|(t, _)| self.window.contains(t))
+            .map(|&(t, j)| (t as f64 * dt, j as f64))
+            .collect();
+        let ins: Vec<(f64, f64)> =
+            self.inputs.iter().map(|&(t, i)| (t as f64 * dt, i as f64)).collect();
+        let h = root.dim_in_pixel().1 as f64;
+        let (top, bottom) = root.split_vertically((h * 0.36) as u32);
+        let title = format!(
+            "{} ({} model): output spikes, steps {}..{}",
+            cfg.network.name, self.run.model, self.window.start, self.window.end
+        );
+        let pattern = if bands.is_empty() { "" } else { " (shaded: the pattern's replays)" };
+        figures::scatter(
+            &top,
+            &Scatter {
+                title: &title,
+                x_label: "",
+                y_label: "neuron",
+                x: x.clone(),
+                y: -0.5..cfg.network.neurons as f64 - 0.5,
+                points: &outs,
+                bands: &bands,
+                color: RGBColor(200, 30, 30),
+            },
+        )?;
+        figures::scatter(
+            &bottom,
+            &Scatter {
+                title: &format!("input spikes{pattern}"),
+                x_label: "time (ms)",
+                y_label: "input",
+                x,
+                y: -0.5..cfg.network.inputs as f64 - 0.5,
+                points: &ins,
+                bands: &bands,
+                color: RGBColor(30, 30, 30),
+            },
+        )
+    }
+}
+
+/// Receptive fields: each neuron's incoming weights as a tile, at the start and at the end.
+struct Fields<'a> {
+    run: &'a Run,
+}
+
+/// Columns of a near-square grid of `n` cells.
+fn grid_cols(n: usize) -> usize {
+    (n as f64).sqrt().ceil().max(1.0) as usize
+}
+
+impl Figure for Fields<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
+        let cfg = &self.run.cfg;
+        let (m, n) = (cfg.network.inputs as usize, cfg.network.neurons as usize);
+        let range = cfg.plasticity.w_min..cfg.plasticity.w_max;
+        let root = root.titled(
+            &format!(
+                "{} ({} model): each neuron's incoming weights, {} inputs a tile (dark {:.3}, yellow {:.3})",
+                cfg.network.name, self.run.model, m, range.start, range.end
+            ),
+            ("sans-serif", 15),
+        )
+        .map_err(figures::err)?;
+        let halves = root.split_evenly((1, 2));
+        for (half, (name, w)) in
+            halves.iter().zip([("start", &self.run.w_start), ("end", &self.run.w_end)])
+        {
+            let half = half
+                .titled(
+                    &format!(
+                        "{name} (step {})",
+                        if name == "start" { self.run.steps.start } else { self.run.steps.end }
+                    ),
+                    ("sans-serif", 14),
+                )
+                .map_err(figures::err)?;
+            let tc = grid_cols(n);
+            let tiles = half.split_evenly((n.div_ceil(tc), tc));
+            let cols = grid_cols(m);
+            for (j, tile) in tiles.iter().enumerate().take(n) {
+                let value = |r: usize, c: usize| {
+                    let i = r * cols + c;
+                    (i < m).then(|| w[i * n + j])
+                };
+                figures::image(
+                    tile,
+                    &Image {
+                        title: &format!("{j}"),
+                        rows: m.div_ceil(cols),
+                        cols,
+                        value: &value,
+                        range: range.clone(),
+                    },
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The weight histogram at the start and at the end.
+struct Histogram<'a> {
+    run: &'a Run,
+}
+
+impl Figure for Histogram<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
+        let cfg = &self.run.cfg;
+        let (lo, hi) = (cfg.plasticity.w_min, cfg.plasticity.w_max);
+        const BINS: usize = 40;
+        let width = (hi - lo) / BINS as f64;
+        let hist = |w: &[f64]| -> Vec<(f64, f64, f64)> {
+            let mut c = [0usize; BINS];
+            for &v in w {
+                let k = (((v - lo) / width).floor().max(0.0) as usize).min(BINS - 1);
+                c[k] += 1;
+            }
+            let total = w.len().max(1) as f64;
+            (0..BINS).map(|k| (lo + k as f64 * width, width, c[k] as f64 / total)).collect()
+        };
+        let (a, b) = (hist(&self.run.w_start), hist(&self.run.w_end));
+        let top = a.iter().chain(&b).map(|x| x.2).fold(0.0, f64::max).max(1e-9) * 1.1;
+        figures::bars(
+            root,
+            &Bars {
+                title: &format!("{} ({} model): weights", cfg.network.name, self.run.model),
+                x_label: "weight",
+                y_label: "fraction of synapses",
+                x: lo..hi,
+                y: 0.0..top,
+                series: vec![
+                    (format!("step {}", self.run.steps.start), RGBColor(90, 90, 90), a),
+                    (format!("step {}", self.run.steps.end), RGBColor(30, 90, 200), b),
+                ],
+            },
+        )
+    }
+}
+
+/// The STDP window a pairing run measured, beside the rule's curve.
+pub struct Window {
+    /// `(t_post - t_pre in ms, weight change per pairing)` of every test input.
+    pub measured: Vec<(f64, f64)>,
+    /// The pair rule's curve (none for other rules), both branches.
+    pub theory: Option<[Vec<(f64, f64)>; 2]>,
+    /// Pairings the change is divided by.
+    pub pairings: usize,
+    /// Title.
+    pub title: String,
+}
+
+impl Window {
+    /// The window of a pairing run, or `None` for another stimulus.
+    pub fn of(run: &Run) -> Result<Option<Window>> {
+        let cfg = &run.cfg;
+        let Some(p) = (cfg.stimulus.kind == StimulusKind::Pairing)
+            .then(|| cfg.stimulus.pairing.clone().unwrap_or_default())
+        else {
+            return Ok(None);
+        };
+        let (m, n) = (cfg.network.inputs as usize, cfg.network.neurons as usize);
+        let tests = m as u32 - 1;
+        // Each teacher spike makes one pairing with every test input.
+        let teacher = run.inputs(run.steps.clone())?.iter().filter(|s| s.1 == tests).count();
+        let pairings = teacher.max(1);
+        let measured = (0..tests as usize)
+            .map(|i| {
+                let dw = (0..n).map(|j| run.w_end[i * n + j] - run.w_start[i * n + j]).sum::<f64>()
+                    / n as f64;
+                (offset_of(&p, i as u32, tests), dw / pairings as f64)
+            })
+            .collect();
+        let pl = &cfg.plasticity;
+        let tr = &cfg.traces;
+        let theory = (pl.rule.as_str() == "pair").then(|| {
+            let w0 = run.w_start.iter().sum::<f64>() / run.w_start.len().max(1) as f64;
+            let (ltp, ltd) = match pl.weight_dependence {
+                WeightDependence::Additive => (1.0, 1.0),
+                WeightDependence::Multiplicative => (pl.w_max - w0, w0 - pl.w_min),
+            };
+            let k = tr.increment;
+            let lo = p.offset_min_ms.min(0.0);
+            let hi = p.offset_max_ms.max(0.0);
+            let pts = |a: f64, b: f64, f: &dyn Fn(f64) -> f64| {
+                (0..=200).map(|s| a + (b - a) * s as f64 / 200.0).map(|d| (d, f(d))).collect()
+            };
+            [
+                pts(lo, 0.0, &|d| -pl.a_minus * k * ltd * (d / tr.tau_minus_ms).exp()),
+                pts(0.0, hi, &|d| pl.a_plus * k * ltp * (-d / tr.tau_plus_ms).exp()),
+            ]
+        });
+        let title = format!(
+            "{}: weight change per pairing ({pairings} pairings, rule {})",
+            cfg.network.name, pl.rule
+        );
+        Ok(Some(Window { measured, theory, pairings, title }))
+    }
+
+    /// The largest distance of a measured point from the curve, over the curve's peak.
+    pub fn worst_relative_error(&self) -> Option<f64> {
+        let [neg, pos] = self.theory.as_ref()?;
+        let peak = neg.iter().chain(pos).map(|p| p.1.abs()).fold(0.0, f64::max);
+        let at = |d: f64| {
+            let branch = if d < 0.0 { neg } else { pos };
+            let (a, b) = (branch[0], branch[branch.len() - 1]);
+            let s = ((d - a.0) / (b.0 - a.0) * 200.0).round().clamp(0.0, 200.0) as usize;
+            branch[s].1
+        };
+        Some(self.measured.iter().map(|&(d, w)| (w - at(d)).abs()).fold(0.0, f64::max) / peak)
+    }
+}
+
+impl Figure for Window {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
+        let all: Vec<f64> = self
+            .measured
+            .iter()
+            .chain(self.theory.iter().flatten().flatten())
+            .map(|p| p.1)
+            .collect();
+        let (lo, hi) = all.iter().fold((0.0f64, 0.0f64), |(a, b), &v| (a.min(v), b.max(v)));
+        let pad = (hi - lo).max(1e-12) * 0.08;
+        let x0 = self.measured.iter().map(|p| p.0).fold(f64::INFINITY, f64::min).min(0.0);
+        let x1 = self.measured.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max).max(0.0);
+        let mut lines = Vec::new();
+        if let Some([neg, pos]) = &self.theory {
+            lines.push((
+                "the rule: A- exp(dt / tau-)".to_string(),
+                RGBColor(30, 90, 200),
+                neg.clone(),
+            ));
+            lines.push((
+                "the rule: A+ exp(-dt / tau+)".to_string(),
+                RGBColor(30, 160, 60),
+                pos.clone(),
+            ));
+        }
+        figures::lines(
+            root,
+            &Lines {
+                title: &self.title,
+                x_label: "t_post - t_pre (ms)",
+                y_label: "weight change per pairing",
+                x: x0 - 2.0..x1 + 2.0,
+                y: lo - pad..hi + pad,
+                lines,
+                points: vec![(
+                    "measured (each input's change / pairings)".to_string(),
+                    RGBColor(200, 30, 30),
+                    self.measured.clone(),
+                )],
+            },
+        )
+    }
+}
+
+/// Draw every figure of `run` into its folder; returns the files written.
+pub fn plot_run(run: &Run, window: Option<Range<u32>>) -> Result<Vec<PathBuf>> {
+    let window =
+        window.unwrap_or(run.steps.end.saturating_sub(1000).max(run.steps.start)..run.steps.end);
+    // Staged in a hidden folder beside them, then renamed into place: no half-drawn figure.
+    let stage = tempfile::Builder::new().prefix(".synforge-plot-").tempdir_in(&run.dir)?;
+    let mut files = Vec::new();
+    let raster = Raster { run, inputs: run.inputs(window.clone())?, window };
+    files.extend(figures::write(stage.path(), "raster", (1000, 700), &raster)?);
+    files.extend(figures::write(stage.path(), "receptive_fields", (1200, 640), &Fields { run })?);
+    files.extend(figures::write(stage.path(), "weights", (800, 500), &Histogram { run })?);
+    if let Some(w) = Window::of(run)? {
+        files.extend(figures::write(stage.path(), "window", (900, 560), &w)?);
+    }
+    let mut out = Vec::new();
+    for f in files {
+        let to = run.dir.join(f.file_name().expect("a file"));
+        std::fs::rename(&f, &to)?;
+        out.push(to);
+    }
+    Ok(out)
+}
+
+fn parse_window(s: &str) -> Result<Range<u32>> {
+    let bad = || {
+        UsageError(format!("--window {s:?}: give FROM:TO in steps, FROM < TO, e.g. 19000:20000"))
+    };
+    let (a, b) = s.split_once(':').ok_or_else(bad)?;
+    let (a, b): (u32, u32) =
+        (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?);
+    if a >= b {
+        return Err(bad().into());
+    }
+    Ok(a..b)
+}
+
+/// `synforge plot`.
+pub fn run(a: PlotArgs) -> Result<ExitCode> {
+    let window = a.window.as_deref().map(parse_window).transpose()?;
+    if !a.dir.is_dir() {
+        return Err(UsageError(format!(
+            "{}: not a folder; give the folder `synforge sim` wrote (-o)",
+            a.dir.display()
+        ))
+        .into());
+    }
+    let mut dirs = vec![a.dir.clone()];
+    if !a.dir.join("config.toml").is_file() {
+        let mut subs: Vec<PathBuf> = std::fs::read_dir(&a.dir)?
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.join("config.toml").is_file())
+            .collect();
+        subs.sort();
+        if !subs.is_empty() {
+            dirs = subs;
+        }
+    }
+    for dir in dirs {
+        let run = Run::read(&dir)?;
+        if let Some(w) = &window {
+            if w.start < run.steps.start || w.end > run.steps.end {
+                return Err(UsageError(format!(
+                    "--window {}:{}: the run in {} has steps {}..{}",
+                    w.start,
+                    w.end,
+                    dir.display(),
+                    run.steps.start,
+                    run.steps.end
+                ))
+                .into());
+            }
+        }
+        for f in plot_run(&run, window.clone())? {
+            println!("wrote {}", f.display());
+        }
+        if let Some(w) = Window::of(&run)? {
+            if let Some(e) = w.worst_relative_error() {
+                println!(
+                    "  STDP window: {} inputs over {} pairings; largest distance from the rule's \
+                     curve {:.1} % of its peak",
+                    w.measured.len(),
+                    w.pairings,
+                    100.0 * e
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

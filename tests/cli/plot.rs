@@ -1,0 +1,95 @@
+//! `synforge plot`: figures of a run's folder, SVG and PNG, and the STDP window of the pairing
+//! example beside its rule.
+
+use std::path::{Path, PathBuf};
+
+use super::{ok, read, refused, tmp, tree, write};
+
+const FIGURES: [&str; 3] = ["raster", "receptive_fields", "weights"];
+
+/// A PNG of at least `w` x `h` pixels.
+fn is_png(path: &Path, w: u32, h: u32) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{} is a PNG", path.display());
+    let be = |k: usize| u32::from_be_bytes(bytes[k..k + 4].try_into().unwrap());
+    assert!(be(16) >= w && be(20) >= h, "{}: {} x {}", path.display(), be(16), be(20));
+}
+
+#[test]
+fn plot_draws_the_pairing_window_beside_the_rule() {
+    let dir = tmp();
+    let cfg = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/pairing.toml");
+    ok(dir.path(), &["sim", "-c", cfg.to_str().unwrap(), "-o", "out"]);
+    let stdout = ok(dir.path(), &["plot", "out"]);
+    for f in ["window.svg", "window.png"] {
+        assert!(stdout.contains(&format!("wrote out/{f}")), "{stdout}");
+    }
+    is_png(&dir.path().join("out/window.png"), 600, 400);
+    let svg = read(&dir.path().join("out/window.svg"));
+    assert!(svg.starts_with("<svg") && svg.contains("weight change per pairing"), "{svg:.300}");
+    // 101 inputs at offsets -50..50 ms, 20 pairings: every measured change per pairing lies on
+    // the pair rule's curve A+ exp(-dt/tau+) / -A- exp(dt/tau-) (stochastic rounding of
+    // 16-bit weights, one discrete step of the traces: well within 1 % of the peak).
+    let line = stdout.lines().find(|l| l.contains("STDP window")).expect("the window's line");
+    assert!(line.contains("101 inputs over 20 pairings"), "{line}");
+    let pct: f64 =
+        line.rsplit("curve ").next().unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert!(pct < 1.0, "{line}");
+}
+
+#[test]
+fn plot_draws_a_runs_raster_fields_and_weights_into_its_folder() {
+    let dir = tmp();
+    ok(dir.path(), &["sim", "--steps", "1500", "-o", "out"]);
+    let before = tree(&dir.path().join("out"));
+    let stdout = ok(dir.path(), &["plot", "out", "--window", "500:1000"]);
+    let mut added: Vec<PathBuf> =
+        tree(&dir.path().join("out")).difference(&before).cloned().collect();
+    added.sort();
+    let mut want: Vec<PathBuf> = FIGURES
+        .iter()
+        .flat_map(|f| [format!("{f}.png"), format!("{f}.svg")])
+        .map(PathBuf::from)
+        .collect();
+    want.sort();
+    assert_eq!(added, want, "the figures and nothing else (no window: not a pairing run)");
+    for f in FIGURES {
+        assert!(stdout.contains(&format!("wrote out/{f}.svg")), "{stdout}");
+        is_png(&dir.path().join(format!("out/{f}.png")), 600, 400);
+    }
+    let raster = read(&dir.path().join("out/raster.svg"));
+    assert!(raster.contains("steps 500..1000") && raster.contains("pattern"), "{raster:.400}");
+    // Drawn again, the same files (the input raster comes from the config, not stored).
+    let first = std::fs::read(dir.path().join("out/raster.svg")).unwrap();
+    ok(dir.path(), &["plot", "out", "--window", "500:1000"]);
+    assert_eq!(std::fs::read(dir.path().join("out/raster.svg")).unwrap(), first);
+}
+
+#[test]
+fn plot_refuses_what_it_cannot_draw() {
+    let dir = tmp();
+    std::fs::create_dir(dir.path().join("empty")).unwrap();
+    refused(
+        dir.path(),
+        &["plot", "empty"],
+        "error: empty: no config.toml; `synforge plot` reads a folder that `synforge sim` (or \
+         `demo`) wrote; run it again into that folder\n",
+    );
+    write(dir.path(), "file.txt", "x");
+    refused(
+        dir.path(),
+        &["plot", "file.txt"],
+        "error: file.txt: not a folder; give the folder `synforge sim` wrote (-o)\n",
+    );
+    ok(dir.path(), &["sim", "--steps", "300", "-o", "out"]);
+    refused(
+        dir.path(),
+        &["plot", "out", "--window", "5:2"],
+        "error: --window \"5:2\": give FROM:TO in steps, FROM < TO, e.g. 19000:20000\n",
+    );
+    refused(
+        dir.path(),
+        &["plot", "out", "--window", "100:400"],
+        "error: --window 100:400: the run in out has steps 0..300\n",
+    );
+}
