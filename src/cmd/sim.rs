@@ -111,7 +111,8 @@ pub fn simulate(
     };
     let saver = Saver::new(net, kind, persist, init);
     let first_step = resume.map_or(0, |(s, _)| s.step);
-    write_weights(dir, "weights_start.csv", net, &m.weights())?;
+    let start_weights = m.weights();
+    write_weights(dir, "weights_start.csv", net, &start_weights)?;
     std::fs::write(dir.join("config.toml"), toml::to_string(run_cfg)?)?;
     let mut csv = SpikeCsv { w: BufWriter::new(create(dir, "spikes.csv")?), error: None };
     writeln!(csv.w, "step,neuron")?;
@@ -148,6 +149,7 @@ pub fn simulate(
     let summary = Summary::new(net, name, &record, &weights);
 
     write_weights(dir, "weights.csv", net, &weights)?;
+    write_npy_outputs(dir, net, &start_weights, &weights, summary.output_spikes)?;
 
     let json = serde_json::json!({
         "run": { "first_step": first_step, "end_step": first_step + summary.steps },
@@ -168,6 +170,42 @@ fn write_weights(dir: &Path, name: &str, net: &Network, weights: &[f64]) -> Resu
         writeln!(wtr, "{},{},{}", k / nn, k % nn, w)?;
     }
     wtr.flush()?;
+    Ok(())
+}
+
+/// The NumPy copies of a run's outputs: `weights_start.npy` and `weights.npy` (`float64`,
+/// `[inputs, neurons]`) and `spikes.npy` (`uint32`, `[spikes, 2]`: step, neuron), read back
+/// from `spikes.csv` as it streams, so memory does not grow with the run.
+fn write_npy_outputs(
+    dir: &Path,
+    net: &Network,
+    start: &[f64],
+    end: &[f64],
+    spikes: u64,
+) -> Result<()> {
+    use std::io::BufRead;
+    let shape = (net.inputs(), net.neurons());
+    for (name, w) in [("weights_start.npy", start), ("weights.npy", end)] {
+        let a = ndarray::Array2::from_shape_vec(shape, w.to_vec())?;
+        ndarray_npy::write_npy(dir.join(name), &a)
+            .with_context(|| format!("cannot write {name}"))?;
+    }
+    let file = create(dir, "spikes.npy")?;
+    ndarray_npy::write_zeroed_npy::<u32, _>(&file, (spikes as usize, 2))
+        .context("cannot write spikes.npy")?;
+    // The header is written and the file is at the data: the rows follow, little-endian.
+    let mut w = BufWriter::new(&file);
+    let csv = std::io::BufReader::new(std::fs::File::open(dir.join("spikes.csv"))?);
+    let mut rows = 0u64;
+    for line in csv.lines().skip(1) {
+        let line = line?;
+        let (t, j) = line.split_once(',').context("spikes.csv as written")?;
+        w.write_all(&t.parse::<u32>()?.to_le_bytes())?;
+        w.write_all(&j.parse::<u32>()?.to_le_bytes())?;
+        rows += 1;
+    }
+    w.flush().context("cannot write spikes.npy")?;
+    anyhow::ensure!(rows == spikes, "spikes.csv holds {rows} spikes, the run counted {spikes}");
     Ok(())
 }
 

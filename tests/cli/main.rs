@@ -210,11 +210,14 @@ fn sim_writes_spikes_weights_summary_and_vcd() {
         ".synforge-output",
         "config.toml",
         "spikes.csv",
+        "spikes.npy",
         "summary.json",
         "waves",
         "waves/fixed.vcd",
         "weights.csv",
+        "weights.npy",
         "weights_start.csv",
+        "weights_start.npy",
     ]
     .iter()
     .map(PathBuf::from)
@@ -1546,6 +1549,31 @@ fn a_state_file_opens_in_python_as_the_docs_show() {
     let r: Value = serde_json::from_str(&ok(p, &["state", "s.npz", "--json"])).expect("JSON");
     let mean = r["weights"]["mean"].as_f64().unwrap();
     assert_eq!(text(&out.stdout), format!("2000 (64, 16) {}\n", (mean * 1e6).round() / 1e6));
+}
+
+/// The NumPy copies of sim's outputs open in NumPy and hold what the CSVs hold.
+#[test]
+fn sim_outputs_open_in_numpy_as_the_csvs_say() {
+    let tools = synforge_rtl::tools::Tools::locate().expect("the pinned tools (scripts/tools)");
+    let d = tmp();
+    let p = d.path();
+    ok(p, &["sim", "--steps", "3000", "-o", "a"]);
+    let code = "\
+import csv, numpy as np
+s = np.load('a/spikes.npy'); w = np.load('a/weights.npy'); w0 = np.load('a/weights_start.npy')
+rows = [tuple(map(int, r)) for r in list(csv.reader(open('a/spikes.csv')))[1:]]
+ws = {(int(i), int(j)): float(v) for i, j, v in list(csv.reader(open('a/weights.csv')))[1:]}
+assert s.dtype == np.uint32 and s.shape == (len(rows), 2) and [tuple(x) for x in s.tolist()] == rows
+assert w.dtype == np.float64 and w.shape == (64, 16) and w0.shape == (64, 16)
+assert all(w[i, j] == v for (i, j), v in ws.items())
+print(len(rows), abs(w - w0).sum() > 0)
+";
+    write(p, "check.py", code);
+    let out =
+        Command::new(&tools.python).arg("check.py").current_dir(p).output().expect("python runs");
+    assert!(out.status.success(), "python failed:\n{}", text(&out.stderr));
+    let spikes = json(&p.join("a/summary.json"))["summary"]["output_spikes"].as_u64().unwrap();
+    assert_eq!(text(&out.stdout), format!("{spikes} True\n"));
 }
 
 #[test]
