@@ -93,3 +93,38 @@ fn plot_refuses_what_it_cannot_draw() {
         "error: --window 100:400: the run in out has steps 0..300\n",
     );
 }
+
+/// The README's figures are the tool's own output: drawn again here from the default network
+/// and the pairing example, byte for byte. After a deliberate change, `SYNFORGE_BLESS=1` writes
+/// the new ones into docs/figures.
+#[test]
+fn the_readmes_figures_are_what_plot_draws() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tmp();
+    let pairing = root.join("examples/pairing.toml");
+    ok(dir.path(), &["sim", "-o", "default"]);
+    ok(dir.path(), &["plot", "default"]);
+    ok(dir.path(), &["sim", "-c", pairing.to_str().unwrap(), "-o", "pairing"]);
+    ok(dir.path(), &["plot", "pairing"]);
+    let bless = std::env::var_os("SYNFORGE_BLESS").is_some();
+    let mut stale = Vec::new();
+    for (from, name) in [
+        ("default/raster.png", "raster.png"),
+        ("default/receptive_fields.png", "receptive_fields.png"),
+        ("pairing/window.png", "window.png"),
+    ] {
+        let drawn = std::fs::read(dir.path().join(from)).unwrap();
+        let kept = root.join("docs/figures").join(name);
+        if bless {
+            std::fs::create_dir_all(kept.parent().unwrap()).unwrap();
+            std::fs::write(&kept, &drawn).unwrap();
+        } else if std::fs::read(&kept).ok().as_deref() != Some(&drawn[..]) {
+            stale.push(kept.display().to_string());
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "the README's figures differ from what plot draws now: {stale:?}; if the change is \
+         meant, run this test with SYNFORGE_BLESS=1 and commit docs/figures"
+    );
+}
