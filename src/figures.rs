@@ -222,6 +222,36 @@ pub fn image<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, s: &Image) -> Re
     Ok(())
 }
 
+/// Cells `(x0, x1, y0, y1, value)` in data units on axes, coloured viridis over `range`.
+pub struct Heat<'a> {
+    /// Caption.
+    pub title: &'a str,
+    /// The x axis's name.
+    pub x_label: &'a str,
+    /// The y axis's name.
+    pub y_label: &'a str,
+    /// The x axis's range.
+    pub x: Range<f64>,
+    /// The y axis's range.
+    pub y: Range<f64>,
+    /// The cells.
+    pub cells: Vec<(f64, f64, f64, f64, f64)>,
+    /// Values mapped onto the colour scale, from dark to yellow.
+    pub range: Range<f64>,
+}
+
+/// A heat map on axes.
+pub fn heat<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, s: &Heat) -> Result<()> {
+    let mut chart = chart(area, s.title, s.x_label, s.y_label, s.x.clone(), s.y.clone())?;
+    let span = (s.range.end - s.range.start).max(f64::MIN_POSITIVE);
+    chart
+        .draw_series(s.cells.iter().map(|&(x0, x1, y0, y1, v)| {
+            Rectangle::new([(x0, y0), (x1, y1)], viridis((v - s.range.start) / span).filled())
+        }))
+        .map_err(err)?;
+    Ok(())
+}
+
 /// Histogram bars, one colour per series, with a legend.
 pub fn bars<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, s: &Bars) -> Result<()> {
     let mut chart = chart(area, s.title, s.x_label, s.y_label, s.x.clone(), s.y.clone())?;

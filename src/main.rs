@@ -5,6 +5,7 @@
 mod cmd;
 mod figures;
 mod output;
+mod progress;
 mod serial;
 
 use std::path::PathBuf;
@@ -74,6 +75,9 @@ enum Command {
     /// Figures of a run's folder (raster, receptive fields, weights, the STDP window of a
     /// pairing run) as SVG and PNG, written into it.
     Plot(cmd::plot::PlotArgs),
+    /// One self-contained index.html of a run's folder: figures, model distance, quantisation,
+    /// co-simulation and synthesis, readable offline.
+    Report(cmd::report::ReportArgs),
     /// Measure the bit-accurate model's speed (synaptic events/s) and memory bandwidth.
     Bench(cmd::bench::BenchArgs),
     /// Generate the core's Verilog and manifest for a network.
@@ -116,6 +120,7 @@ fn main() -> ExitCode {
         Command::Params(a) => cmd::params::run(a),
         Command::Stimulus(a) => cmd::stimulus::run(a),
         Command::Plot(a) => cmd::plot::run(a),
+        Command::Report(a) => cmd::report::run(a),
         Command::Bench(a) => cmd::bench::run(a),
         Command::Gen(a) => cmd::gen::run(a),
         Command::Cosim(a) => cmd::cosim::run(a),

@@ -106,12 +106,13 @@ fn hardware(out_md: &std::path::Path) -> Result<ExitCode> {
     use std::fmt::Write as _;
     let mut md = String::from("# Hardware table\n\nProduced by `synforge bench --hardware BENCHMARKS.md` (Yosys 0.70, nextpnr 0.11, one\nseed). The network is the default one (pair STDP, additive, adaptive threshold, lateral\ninhibition) at growing sizes, inside the UART board top. Its weights are 10-bit in 16-bit\nsynapse words until these outgrow the block RAM; then the UP5K puts them in SPRAM, and the\nother devices take words as narrow as their block RAM packs densely (iCE40 8 bits, ECP5 9\nbits, holding a weight of that width). For each board: the largest size that fits, its\nresources and Fmax against the board's clock target, and what stops the next size. Synaptic updates per second = Fmax x updates per cycle of a step with\n2 % of the inputs and 2 % of the neurons spiking (the cycle formula of docs/rtl.md).\n\n");
     md.push_str("| board | target MHz | largest that fits | synapse words | LUT / LC | FF | block RAM | SPRAM | DSP | Fmax MHz | meets target | synaptic updates/s | next size stopped by |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-    for &(bname, mhz) in HW_BOARDS {
+    let began = std::time::Instant::now();
+    for (bi, &(bname, mhz)) in HW_BOARDS.iter().enumerate() {
         let board =
             synforge_rtl::board::Board::builtin(bname).map_err(|e| anyhow::anyhow!("{e}"))?;
         let mut best: Option<((u32, u32), synforge_rtl::synth::SynthReport)> = None;
         let mut stop = String::from("all sizes tried fit");
-        for &(m, n) in HW_SIZES {
+        for (si, &(m, n)) in HW_SIZES.iter().enumerate() {
             let mut cfg = Config::builtin_default();
             cfg.network.name = format!("n{m}x{n}");
             cfg.network.inputs = m;
@@ -129,7 +130,16 @@ fn hardware(out_md: &std::path::Path) -> Result<ExitCode> {
             let net = cfg.build().map_err(usage)?;
             let dir =
                 std::path::PathBuf::from("build/bench-hw").join(bname).join(&net.cfg.network.name);
-            eprintln!("== {bname}: {m} x {n} at {mhz} MHz");
+            // Progress: each board and size, with the time so far (sizes stop at the first
+            // that does not fit, so a board may take fewer than all of them).
+            eprintln!(
+                "== board {} of {}, {bname}: {m} x {n} at {mhz} MHz (size {} of at most {}; {} so far)",
+                bi + 1,
+                HW_BOARDS.len(),
+                si + 1,
+                HW_SIZES.len(),
+                crate::progress::duration(began.elapsed().as_secs_f64())
+            );
             let r = match super::synth::synthesize(&net, &board, Some(mhz), 115_200, None, &dir) {
                 Ok(r) => r,
                 Err(e) => {

@@ -61,17 +61,22 @@ pub fn cosimulate(
         Some(f) => Harness::build_gate_level(net, dir, f, &tools),
         None => Harness::build(net, dir, vcd.is_some(), &tools),
     };
-    let h = built.map_err(|e| match e {
+    let mut h = built.map_err(|e| match e {
         synforge_rtl::cosim::CosimError::Gen(g) => anyhow::Error::new(UsageError(g.to_string())),
         e => e.into(),
     })?;
     let build = t0.elapsed().as_secs_f64();
+    let progress = std::sync::Arc::new(super::Progress::new("cosim", stim.steps()));
+    let p = progress.clone();
+    h.set_progress(move |t| p.at(t));
     let r = match from {
         Some(m) => h.run_from(net, m, stim, wave.as_ref().map(OutFile::path))?,
         None => {
             h.run(net, &FixedModel::new(net).weights_raw(), stim, wave.as_ref().map(OutFile::path))?
         }
     };
+    drop(h);
+    drop(progress);
     if let Some(w) = wave {
         w.commit()?;
     }
@@ -109,6 +114,22 @@ pub fn cosimulate(
     if let Some(p) = vcd {
         println!("  waveform: {}", p.display());
     }
+    // The outcome as a file too, for `synforge report`.
+    let json = serde_json::json!({
+        "network": net.cfg.network.name,
+        "inputs": net.inputs(),
+        "neurons": net.neurons(),
+        "netlist": gates.map(|f| f.as_str().to_string()),
+        "steps": r.steps,
+        "cycles": r.cycles,
+        "input_events": r.events,
+        "output_spikes": r.spikes,
+        "synapse_updates": r.synapse_updates,
+        "seconds": r.seconds,
+        "verilator_build_seconds": build,
+        "mismatch": r.mismatch.as_ref().map(|m| m.to_string()),
+    });
+    std::fs::write(dir.join("result.json"), serde_json::to_string_pretty(&json)?)?;
     Ok(r)
 }
 

@@ -13,7 +13,7 @@ use synforge_sim::{Network, Stimulus};
 
 use super::compare::print_distance;
 use super::load;
-use super::sim::{print_summary, simulate, SimResult};
+use super::sim::{print_summary, simulate, Probes, SimResult};
 use crate::output::OutDir;
 use crate::Source;
 
@@ -52,7 +52,7 @@ pub fn run(a: DemoArgs) -> Result<ExitCode> {
             &mut stim.cursor(),
             kind,
             &dir,
-            Some(&probes),
+            &Probes { vcd: Some(&probes), record: Some(&probes) },
             true,
             None,
             &Default::default(),
@@ -91,15 +91,24 @@ pub fn run(a: DemoArgs) -> Result<ExitCode> {
     std::fs::write(out.join("compare.json"), serde_json::to_string_pretty(&d)?)?;
     // The figures of each model's run (raster, receptive fields, weights) beside its files.
     let mut figures = 0;
-    for name in ["fixed", "float"] {
-        figures += super::plot::plot_run(&super::plot::Run::read(&out.join(name))?, None)?.len();
+    let (fx, fl) =
+        (super::plot::Run::read(&out.join("fixed"))?, super::plot::Run::read(&out.join("float"))?);
+    for run in [&fx, &fl] {
+        figures += super::plot::plot_run(run, None)?.len();
     }
+    let pairs = super::plot::plot_pair(&fx, &fl, out, None)?.len();
     println!(
-        "figures: {figures} files (raster, receptive_fields, weights; .svg and .png) in {} and {}",
+        "figures: {figures} files (raster, receptive_fields, weights, weights_over_time, traces; \
+         .svg and .png) in {} and {}; {pairs} of fixed beside float (fixed_float_*) in {}",
         a.out.join("fixed").display(),
-        a.out.join("float").display()
+        a.out.join("float").display(),
+        a.out.display()
     );
-    match hardware(&net, &stim, &board, out) {
+    let hw = hardware(&net, &stim, &board, out);
+    // The page shows what ran, a failed step's outcome too.
+    let page = super::report::write(out)?;
+    println!("report: {}", a.out.join(page.file_name().unwrap_or_default()).display());
+    match hw {
         Ok(pass) => {
             stage.commit()?;
             println!("outputs in {}", a.out.display());

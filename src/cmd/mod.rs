@@ -6,6 +6,8 @@ pub mod demo;
 pub mod gen;
 pub mod params;
 pub mod plot;
+pub mod record;
+pub mod report;
 pub mod run;
 pub mod sim;
 pub mod state;
@@ -13,7 +15,6 @@ pub mod stimulus;
 pub mod synth;
 
 use anyhow::Result;
-use synforge_sim::run::Observer;
 use synforge_sim::stimulus::{Cursor, SpikeSource, StimulusSpec, MAX_STEPS};
 use synforge_sim::{Network, Stimulus};
 
@@ -160,64 +161,7 @@ pub fn stored_from(net: &Network, src: &Source, start: u32) -> Result<Stimulus> 
     Ok(stim)
 }
 
-/// Progress of a long run on standard error: a line after the first two seconds, then every
-/// ten, with the rate and the time left. Quiet for runs shorter than that.
-pub struct Progress {
-    label: String,
-    total: u32,
-    start: std::time::Instant,
-    next: std::time::Duration,
-    /// The first step seen (a continued run starts at its state's step).
-    first: Option<u32>,
-}
-
-impl Progress {
-    /// For a run of `total` steps.
-    pub fn new(label: &str, total: u32) -> Self {
-        Progress {
-            label: label.to_string(),
-            total,
-            start: std::time::Instant::now(),
-            next: std::time::Duration::from_secs(2),
-            first: None,
-        }
-    }
-}
-
-impl Observer for Progress {
-    fn after_step(&mut self, t: u32, _: &dyn synforge_sim::model::Model, _: &[u32]) {
-        let first = *self.first.get_or_insert(t);
-        if t % 1024 != 1023 {
-            return;
-        }
-        let el = self.start.elapsed();
-        if el < self.next {
-            return;
-        }
-        self.next = el + std::time::Duration::from_secs(10);
-        let done = t as f64 + 1.0;
-        let rate = (done - first as f64) / el.as_secs_f64().max(1e-9);
-        let left = (self.total as f64 - done).max(0.0) / rate;
-        eprintln!(
-            "{}: step {} of {} ({:.1} %), {rate:.3e} steps/s, about {} left",
-            self.label,
-            t as u64 + 1,
-            self.total,
-            100.0 * done / self.total.max(1) as f64,
-            duration(left)
-        );
-    }
-}
-
-fn duration(s: f64) -> String {
-    if s < 90.0 {
-        format!("{s:.0} s")
-    } else if s < 5400.0 {
-        format!("{:.0} min", s / 60.0)
-    } else {
-        format!("{:.1} h", s / 3600.0)
-    }
-}
+pub use crate::progress::Progress;
 
 /// Parse a neuron list like `0,3,5` or `all`, checked against the network.
 pub fn neuron_list(spec: &str, neurons: usize, flag: &str) -> Result<Vec<usize>> {

@@ -16,7 +16,8 @@ use plotters::prelude::{DrawingArea, DrawingBackend, RGBColor};
 use synforge_sim::config::{Config, WeightDependence};
 use synforge_sim::stimulus::{offset_of, StimulusKind};
 
-use crate::figures::{self, Bars, Figure, Image, Lines, Scatter};
+use super::record::{histogram, Recorded, BINS};
+use crate::figures::{self, Bars, Figure, Heat, Image, Lines, Scatter};
 use crate::UsageError;
 
 /// Arguments of `synforge plot`.
@@ -46,6 +47,8 @@ pub struct Run {
     pub w_start: Vec<f64>,
     /// See `w_start`.
     pub w_end: Vec<f64>,
+    /// `record.npz`, when the run recorded (`sim --record`).
+    pub recorded: Option<Recorded>,
 }
 
 fn missing(dir: &Path, name: &str) -> anyhow::Error {
@@ -113,7 +116,17 @@ impl Run {
             ))
             .into());
         }
-        Ok(Run { dir: dir.to_path_buf(), cfg, model, steps: first..end, spikes, w_start, w_end })
+        let recorded = Recorded::read(dir)?;
+        Ok(Run {
+            dir: dir.to_path_buf(),
+            cfg,
+            model,
+            steps: first..end,
+            spikes,
+            w_start,
+            w_end,
+            recorded,
+        })
     }
 
     /// Input spikes `(step, input)` of steps `window`, drawn again from the config's stimulus.
@@ -268,16 +281,11 @@ impl Figure for Histogram<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
         let cfg = &self.run.cfg;
         let (lo, hi) = (cfg.plasticity.w_min, cfg.plasticity.w_max);
-        const BINS: usize = 40;
         let width = (hi - lo) / BINS as f64;
+        let edges: Vec<f64> = (0..=BINS).map(|k| lo + width * k as f64).collect();
         let hist = |w: &[f64]| -> Vec<(f64, f64, f64)> {
-            let mut c = [0usize; BINS];
-            for &v in w {
-                let k = (((v - lo) / width).floor().max(0.0) as usize).min(BINS - 1);
-                c[k] += 1;
-            }
-            let total = w.len().max(1) as f64;
-            (0..BINS).map(|k| (lo + k as f64 * width, width, c[k] as f64 / total)).collect()
+            let h = histogram(w, &edges);
+            (0..BINS).map(|k| (edges[k], width, h[k])).collect()
         };
         let (a, b) = (hist(&self.run.w_start), hist(&self.run.w_end));
         let top = a.iter().chain(&b).map(|x| x.2).fold(0.0, f64::max).max(1e-9) * 1.1;
@@ -293,6 +301,109 @@ impl Figure for Histogram<'_> {
                     (format!("step {}", self.run.steps.start), RGBColor(90, 90, 90), a),
                     (format!("step {}", self.run.steps.end), RGBColor(30, 90, 200), b),
                 ],
+            },
+        )
+    }
+}
+
+/// Membrane and threshold of the recorded neurons (four at most) over the raster's window.
+struct Traces<'a> {
+    run: &'a Run,
+    rec: &'a Recorded,
+    window: Range<u32>,
+}
+
+impl Figure for Traces<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
+        let cfg = &self.run.cfg;
+        let dt = cfg.network.dt_ms;
+        let shown = self.rec.neurons.len().min(4);
+        let panels = root.split_evenly((shown.max(1), 1));
+        for (p, panel) in panels.iter().enumerate().take(shown) {
+            let j = self.rec.neurons[p];
+            let rows: Vec<usize> = (0..self.rec.step.len())
+                .filter(|&r| self.window.contains(&self.rec.step[r]))
+                .collect();
+            let at = |r: usize| self.rec.step[r] as f64 * dt;
+            let v: Vec<(f64, f64)> =
+                rows.iter().map(|&r| (at(r), self.rec.v_mem[[r, p]])).collect();
+            let th: Vec<(f64, f64)> =
+                rows.iter().map(|&r| (at(r), self.rec.theta[[r, p]])).collect();
+            let spikes: Vec<(f64, f64)> = self
+                .run
+                .spikes
+                .iter()
+                .filter(|&&(t, n)| n == j && self.window.contains(&t))
+                .map(|&(t, _)| {
+                    let r = rows.iter().find(|&&r| self.rec.step[r] == t);
+                    (t as f64 * dt, r.map_or(0.0, |&r| self.rec.theta[[r, p]]))
+                })
+                .collect();
+            let (lo, hi) =
+                v.iter().chain(&th).fold((0.0f64, 0.0f64), |(a, b), q| (a.min(q.1), b.max(q.1)));
+            let pad = (hi - lo).max(1e-9) * 0.08;
+            figures::lines(
+                panel,
+                &Lines {
+                    title: &format!(
+                        "{} ({} model): neuron {j}, steps {}..{}",
+                        cfg.network.name, self.run.model, self.window.start, self.window.end
+                    ),
+                    x_label: if p + 1 == shown { "time (ms)" } else { "" },
+                    y_label: "state (real)",
+                    x: self.window.start as f64 * dt..self.window.end as f64 * dt,
+                    y: lo - pad..hi + pad,
+                    lines: vec![
+                        ("membrane v_mem".to_string(), RGBColor(30, 90, 200), v),
+                        ("threshold theta".to_string(), RGBColor(230, 140, 20), th),
+                    ],
+                    points: vec![("spike".to_string(), RGBColor(200, 30, 30), spikes)],
+                },
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The weight histogram over the run, a column per count (log colour scale).
+struct WeightsOverTime<'a> {
+    run: &'a Run,
+    rec: &'a Recorded,
+}
+
+/// The colour scale's floor: fractions at or under 10^FLOOR are dark.
+const FLOOR: f64 = -4.0;
+
+impl Figure for WeightsOverTime<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
+        let cfg = &self.run.cfg;
+        let r = self.rec;
+        let edges = &r.weight_edges;
+        let steps = &r.weight_step;
+        let gap = if steps.len() > 1 { (steps[1] - steps[0]) as f64 } else { 1.0 };
+        let mut cells = Vec::new();
+        for (k, &s) in steps.iter().enumerate() {
+            let (x0, x1) = (s as f64 - gap / 2.0, s as f64 + gap / 2.0);
+            for b in 0..edges.len() - 1 {
+                let f = r.weight_hist[[k, b]];
+                let v = if f > 0.0 { f.log10().max(FLOOR) } else { FLOOR };
+                cells.push((x0, x1, edges[b], edges[b + 1], v));
+            }
+        }
+        let (first, last) = (steps[0] as f64, *steps.last().unwrap_or(&steps[0]) as f64);
+        figures::heat(
+            root,
+            &Heat {
+                title: &format!(
+                    "{} ({} model): weight histogram over the run (colour: log10 fraction of synapses, dark <= 1e-4, yellow all)",
+                    cfg.network.name, self.run.model
+                ),
+                x_label: "step",
+                y_label: "weight",
+                x: first - gap / 2.0..last + gap / 2.0,
+                y: edges[0]..edges[edges.len() - 1],
+                cells,
+                range: FLOOR..0.0,
             },
         )
     }
@@ -422,16 +533,115 @@ pub fn plot_run(run: &Run, window: Option<Range<u32>>) -> Result<Vec<PathBuf>> {
     // Staged in a hidden folder beside them, then renamed into place: no half-drawn figure.
     let stage = tempfile::Builder::new().prefix(".synforge-plot-").tempdir_in(&run.dir)?;
     let mut files = Vec::new();
-    let raster = Raster { run, inputs: run.inputs(window.clone())?, window };
+    let raster = Raster { run, inputs: run.inputs(window.clone())?, window: window.clone() };
     files.extend(figures::write(stage.path(), "raster", (1000, 700), &raster)?);
     files.extend(figures::write(stage.path(), "receptive_fields", (1200, 640), &Fields { run })?);
     files.extend(figures::write(stage.path(), "weights", (800, 500), &Histogram { run })?);
+    if let Some(rec) = &run.recorded {
+        let w = window.end.saturating_sub(300).max(window.start)..window.end;
+        let shown = rec.neurons.len().clamp(1, 4) as u32;
+        let traces = Traces { run, rec, window: w };
+        files.extend(figures::write(stage.path(), "traces", (1000, 60 + 220 * shown), &traces)?);
+        let wot = WeightsOverTime { run, rec };
+        files.extend(figures::write(stage.path(), "weights_over_time", (1000, 500), &wot)?);
+    }
     if let Some(w) = Window::of(run)? {
         files.extend(figures::write(stage.path(), "window", (900, 560), &w)?);
     }
     let mut out = Vec::new();
     for f in files {
         let to = run.dir.join(f.file_name().expect("a file"));
+        std::fs::rename(&f, &to)?;
+        out.push(to);
+    }
+    Ok(out)
+}
+
+/// Two figures in one: `a` above `b` (`vertical`) or beside it.
+struct Beside<'a, F> {
+    a: &'a F,
+    b: &'a F,
+    vertical: bool,
+}
+
+impl<F: Figure> Figure for Beside<'_, F> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
+        let parts = root.split_evenly(if self.vertical { (2, 1) } else { (1, 2) });
+        self.a.draw(&parts[0])?;
+        self.b.draw(&parts[1])
+    }
+}
+
+/// The fixed model's figures beside the float model's, as `fixed_float_<name>` in `dir` (the
+/// folder holding both runs). Returns the files written.
+pub fn plot_pair(
+    fixed: &Run,
+    float: &Run,
+    dir: &Path,
+    window: Option<Range<u32>>,
+) -> Result<Vec<PathBuf>> {
+    let window = window
+        .unwrap_or(fixed.steps.end.saturating_sub(1000).max(fixed.steps.start)..fixed.steps.end);
+    let stage = tempfile::Builder::new().prefix(".synforge-plot-").tempdir_in(dir)?;
+    let p = stage.path();
+    let mut files = Vec::new();
+    let raster = |run| -> Result<Raster> {
+        Ok(Raster { run, inputs: run.inputs(window.clone())?, window: window.clone() })
+    };
+    let (a, b) = (raster(fixed)?, raster(float)?);
+    files.extend(figures::write(
+        p,
+        "fixed_float_raster",
+        (1000, 1300),
+        &Beside { a: &a, b: &b, vertical: true },
+    )?);
+    let (a, b) = (Fields { run: fixed }, Fields { run: float });
+    files.extend(figures::write(
+        p,
+        "fixed_float_receptive_fields",
+        (1200, 1280),
+        &Beside { a: &a, b: &b, vertical: true },
+    )?);
+    let (a, b) = (Histogram { run: fixed }, Histogram { run: float });
+    files.extend(figures::write(
+        p,
+        "fixed_float_weights",
+        (1600, 500),
+        &Beside { a: &a, b: &b, vertical: false },
+    )?);
+    if let (Some(ra), Some(rb)) = (&fixed.recorded, &float.recorded) {
+        let w = window.end.saturating_sub(300).max(window.start)..window.end;
+        let shown = ra.neurons.len().clamp(1, 4) as u32;
+        let (a, b) = (
+            Traces { run: fixed, rec: ra, window: w.clone() },
+            Traces { run: float, rec: rb, window: w },
+        );
+        files.extend(figures::write(
+            p,
+            "fixed_float_traces",
+            (2000, 60 + 220 * shown),
+            &Beside { a: &a, b: &b, vertical: false },
+        )?);
+        let (a, b) =
+            (WeightsOverTime { run: fixed, rec: ra }, WeightsOverTime { run: float, rec: rb });
+        files.extend(figures::write(
+            p,
+            "fixed_float_weights_over_time",
+            (1000, 1000),
+            &Beside { a: &a, b: &b, vertical: true },
+        )?);
+    }
+    if let (Some(a), Some(b)) = (Window::of(fixed)?, Window::of(float)?) {
+        files.extend(figures::write(
+            p,
+            "fixed_float_window",
+            (1800, 560),
+            &Beside { a: &a, b: &b, vertical: false },
+        )?);
+    }
+    let mut out = Vec::new();
+    for f in files {
+        let to = dir.join(f.file_name().expect("a file"));
         std::fs::rename(&f, &to)?;
         out.push(to);
     }
@@ -473,6 +683,7 @@ pub fn run(a: PlotArgs) -> Result<ExitCode> {
             dirs = subs;
         }
     }
+    let mut runs = Vec::new();
     for dir in dirs {
         let run = Run::read(&dir)?;
         if let Some(w) = &window {
@@ -500,6 +711,17 @@ pub fn run(a: PlotArgs) -> Result<ExitCode> {
                     w.pairings,
                     100.0 * e
                 );
+            }
+        }
+        runs.push(run);
+    }
+    // Where both models ran into one folder (as `demo` does): each figure fixed beside float.
+    let fixed = runs.iter().find(|r| r.model == "fixed" && r.dir.parent() == Some(&a.dir));
+    let float = runs.iter().find(|r| r.model == "float" && r.dir.parent() == Some(&a.dir));
+    if let (Some(x), Some(y)) = (fixed, float) {
+        if x.steps == y.steps && x.cfg.network.inputs == y.cfg.network.inputs {
+            for f in plot_pair(x, y, &a.dir, window.clone())? {
+                println!("wrote {}", f.display());
             }
         }
     }

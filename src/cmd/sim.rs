@@ -13,6 +13,7 @@ use synforge_sim::stimulus::SpikeSource;
 use synforge_sim::wave::VcdObserver;
 use synforge_sim::Network;
 
+use super::record::Recorder;
 use super::state::{self, Persist, Saver};
 use super::{network_of, neuron_list, source_from, Progress};
 use crate::output::{create, OutDir};
@@ -32,6 +33,11 @@ pub struct SimArgs {
     /// Also write a VCD of these neurons (e.g. `0,1,2` or `all`) to <out>/waves/<model>.vcd.
     #[arg(long)]
     vcd: Option<String>,
+    /// Also record these neurons' membrane and threshold every step, and the weight histogram
+    /// about 100 times over the run, to <out>/record.npz (e.g. `0,1` or `all`); `synforge plot`
+    /// draws them.
+    #[arg(long)]
+    record: Option<String>,
     #[command(flatten)]
     persist: Persist,
 }
@@ -83,9 +89,29 @@ impl<W: Write> Observer for SpikeCsv<W> {
     }
 }
 
+/// Neurons whose state a run writes out.
+#[derive(Default)]
+pub struct Probes<'a> {
+    /// Into `waves/<model>.vcd`.
+    pub vcd: Option<&'a [usize]>,
+    /// Into `record.npz`.
+    pub record: Option<&'a [usize]>,
+}
+
+/// An observer that may be absent.
+struct Maybe<O>(Option<O>);
+
+impl<O: Observer> Observer for Maybe<O> {
+    fn after_step(&mut self, t: u32, m: &dyn synforge_sim::model::Model, spikes: &[u32]) {
+        if let Some(o) = &mut self.0 {
+            o.after_step(t, m, spikes);
+        }
+    }
+}
+
 /// Run `kind` on the network over `src` and write every output into the folder `dir` (a stage
-/// the caller commits): `spikes.csv` as the run goes, then `weights.csv`, `summary.json` and,
-/// for `vcd`, `waves/<model>.vcd`. `keep_spikes` keeps the spikes in the record too (memory
+/// the caller commits): `spikes.csv` as the run goes, then `weights.csv`, `summary.json` and
+/// what `probes` asks for (`waves/<model>.vcd`, `record.npz`). `keep_spikes` keeps the spikes in the record too (memory
 /// then grows with the run). `resume` continues a loaded state (`src` starts at its step);
 /// `persist` saves the state where it says.
 #[allow(clippy::too_many_arguments)]
@@ -94,7 +120,7 @@ pub fn simulate(
     src: &mut dyn SpikeSource,
     kind: ModelKind,
     dir: &Path,
-    vcd: Option<&[usize]>,
+    probes: &Probes,
     keep_spikes: bool,
     resume: Option<(&State, &Path)>,
     persist: &Persist,
@@ -117,24 +143,30 @@ pub fn simulate(
     let mut csv = SpikeCsv { w: BufWriter::new(create(dir, "spikes.csv")?), error: None };
     writeln!(csv.w, "step,neuron")?;
     let progress = Progress::new(&format!("sim {name}"), src.steps());
-    let (record, saver) = match vcd {
+    let vcd = match probes.vcd {
         Some(neurons) => {
             let file = create(dir, &format!("waves/{name}.vcd"))?;
-            let vcd =
-                VcdObserver::new(BufWriter::new(file), net, neurons, kind == ModelKind::Fixed)?;
-            let mut obs = (((csv, progress), vcd), Checkpoints(saver));
-            let r = run_source(m.as_mut(), src, &mut obs, keep_spikes);
-            obs.0 .1.finish().context("cannot write the VCD")?;
-            csv = obs.0 .0 .0;
-            (r, obs.1 .0)
+            Some(VcdObserver::new(BufWriter::new(file), net, neurons, kind == ModelKind::Fixed)?)
         }
-        None => {
-            let mut obs = ((csv, progress), Checkpoints(saver));
-            let r = run_source(m.as_mut(), src, &mut obs, keep_spikes);
-            csv = obs.0 .0;
-            (r, obs.1 .0)
-        }
+        None => None,
     };
+    let recorder = match probes.record {
+        Some(neurons) => {
+            Some(Recorder::new(net, neurons, first_step, src.steps(), &start_weights)?)
+        }
+        None => None,
+    };
+    let mut obs = ((((csv, progress), Maybe(vcd)), Maybe(recorder)), Maybe(saver));
+    let record = run_source(m.as_mut(), src, &mut obs, keep_spikes);
+    let ((((spikes_csv, _), vcd), recorder), saver) = obs;
+    csv = spikes_csv;
+    if let Some(v) = vcd.0 {
+        v.finish().context("cannot write the VCD")?;
+    }
+    if let Some(r) = recorder.0 {
+        r.write(dir, m.as_ref())?;
+    }
+    let saver = saver.0;
     if let Some(e) = csv.error.take() {
         return Err(anyhow::Error::new(e).context("cannot write spikes.csv"));
     }
@@ -209,17 +241,6 @@ fn write_npy_outputs(
     Ok(())
 }
 
-/// The checkpoints of a [`Saver`], when there is one.
-struct Checkpoints<'a>(Option<Saver<'a>>);
-
-impl Observer for Checkpoints<'_> {
-    fn after_step(&mut self, t: u32, m: &dyn synforge_sim::model::Model, spikes: &[u32]) {
-        if let Some(s) = &mut self.0 {
-            s.after_step(t, m, spikes);
-        }
-    }
-}
-
 /// Every file under `dir`, for the "wrote" lines.
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -274,6 +295,10 @@ pub fn run(a: SimArgs) -> Result<ExitCode> {
         Some(spec) => Some(neuron_list(spec, net.neurons(), "--vcd")?),
         None => None,
     };
+    let record = match &a.record {
+        Some(spec) => Some(neuron_list(spec, net.neurons(), "--record")?),
+        None => None,
+    };
     let out = a.out.unwrap_or_else(|| {
         PathBuf::from("build/sim").join(&net.cfg.network.name).join(match kind {
             ModelKind::Fixed => "fixed",
@@ -291,7 +316,7 @@ pub fn run(a: SimArgs) -> Result<ExitCode> {
         src.as_mut(),
         kind,
         stage.path(),
-        vcd.as_deref(),
+        &Probes { vcd: vcd.as_deref(), record: record.as_deref() },
         false,
         resume,
         &a.persist,

@@ -487,7 +487,36 @@ fn demo_writes_both_models_and_their_distance() {
     ] {
         assert!(d.join(f).is_file(), "demo writes {f}");
     }
-    assert!(stdout.contains("figures: 12 files"), "{stdout}");
+    assert!(stdout.contains("figures: 20 files"), "{stdout}");
+    assert!(stdout.contains("10 of fixed beside float"), "{stdout}");
+    for f in [
+        "fixed/record.npz",
+        "float/traces.png",
+        "fixed/weights_over_time.svg",
+        "fixed_float_raster.png",
+        "fixed_float_receptive_fields.svg",
+        "fixed_float_traces.png",
+        "cosim/result.json",
+        "icebreaker/report.txt",
+    ] {
+        assert!(d.join(f).is_file(), "demo writes {f}");
+    }
+    assert!(stdout.contains("report: d/index.html"), "{stdout}");
+    // The page: self-contained (every figure inside it, nothing fetched), every section.
+    let page = read(&d.join("index.html"));
+    for id in ["figures", "distance", "quantization", "cosim", "synthesis"] {
+        assert!(page.contains(&format!("<section id=\"{id}\">")), "index.html has #{id}");
+    }
+    for alt in ["raster (fixed model)", "raster (float model)", "receptive_fields (fixed model)"] {
+        assert!(
+            page.contains(&format!("<img alt=\"{alt}\" src=\"data:image/png;base64,iVBORw0KGgo")),
+            "{alt}"
+        );
+    }
+    assert!(!page.contains("http://") && !page.contains("https://") && !page.contains("<script"));
+    assert!(page.contains("RTL == bit-accurate model: zero mismatches"));
+    assert!(page.contains("logic cells (LUT4+FF)"), "the synthesis table");
+    assert_eq!(json(&d.join("cosim/result.json"))["mismatch"], serde_json::Value::Null);
     assert_eq!(json(&d.join("compare.json"))["steps"], 300);
     assert!(stdout.contains("fixed model: ") && stdout.contains("learned the embedded pattern"));
     assert!(d.join("rtl/synforge_core.v").is_file() && d.join("rtl/manifest.json").is_file());
@@ -1225,10 +1254,20 @@ fn a_second_run_replaces_the_first_runs_files_whole() {
     assert!(dir.path().join("out/waves/fixed.vcd").exists());
     ok(dir.path(), &["sim", "--steps", "60", "-o", "out"]);
     let files: Vec<PathBuf> = tree(&dir.path().join("out")).into_iter().collect();
-    let want: Vec<PathBuf> = [".synforge-output", "spikes.csv", "summary.json", "weights.csv"]
-        .iter()
-        .map(PathBuf::from)
-        .collect();
+    let want: Vec<PathBuf> = [
+        ".synforge-output",
+        "config.toml",
+        "spikes.csv",
+        "spikes.npy",
+        "summary.json",
+        "weights.csv",
+        "weights.npy",
+        "weights_start.csv",
+        "weights_start.npy",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .collect();
     assert_eq!(files, want, "no file of the first run is left beside the second's");
     assert!(read(&dir.path().join("out/summary.json")).contains("\"steps\": 60"));
     assert_eq!(
@@ -1574,6 +1613,42 @@ print(len(rows), abs(w - w0).sum() > 0)
     assert!(out.status.success(), "python failed:\n{}", text(&out.stderr));
     let spikes = json(&p.join("a/summary.json"))["summary"]["output_spikes"].as_u64().unwrap();
     assert_eq!(text(&out.stdout), format!("{spikes} True\n"));
+}
+
+#[test]
+fn sim_records_chosen_neurons_and_the_weights_over_time_for_numpy() {
+    let tools = synforge_rtl::tools::Tools::locate().expect("the pinned tools (scripts/tools)");
+    let d = tmp();
+    let p = d.path();
+    let args =
+        ["sim", "--model", "float", "--steps", "2000", "--record", "0,3", "--save-state", "s.npz"];
+    ok(p, &[&args[..], &["-o", "a"]].concat());
+    // The record's last row is the state the run ended in; every histogram counts all synapses.
+    let code = "\
+import numpy as np
+r = np.load('a/record.npz'); s = np.load('s.npz')
+assert r['neurons'].tolist() == [0, 3] and r['step'].tolist() == list(range(2000))
+assert r['v_mem'].shape == (2000, 2) and r['theta'].shape == (2000, 2)
+assert r['v_mem'][-1].tolist() == s['v_mem'][[0, 3]].tolist()
+assert (r['theta'][-1] >= s['theta_a'][[0, 3]]).all()
+h = r['weight_hist']
+assert h.shape == (len(r['weight_step']), 40) and r['weight_edges'].shape == (41,)
+assert r['weight_step'][0] == 0 and r['weight_step'][-1] == 2000 and len(r['weight_step']) == 101
+assert np.allclose(h.sum(axis=1), 1.0)
+w = np.load('a/weights.npy').ravel()
+assert np.allclose(h[-1], np.histogram(np.clip(w, 0, 1 - 1e-12), bins=r['weight_edges'])[0] / w.size)
+print('ok')
+";
+    write(p, "check.py", code);
+    let out =
+        Command::new(&tools.python).arg("check.py").current_dir(p).output().expect("python runs");
+    assert!(out.status.success(), "python failed:\n{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "ok\n");
+    refused(
+        p,
+        &["sim", "--steps", "10", "--record", "0,99", "-o", "b"],
+        "error: --record: neuron 99 does not exist; the network has neurons 0..15\n",
+    );
 }
 
 #[test]

@@ -66,6 +66,49 @@ fn plot_draws_a_runs_raster_fields_and_weights_into_its_folder() {
 }
 
 #[test]
+fn plot_draws_the_recorded_state_and_both_models_side_by_side() {
+    let dir = tmp();
+    let p = dir.path();
+    for m in ["fixed", "float"] {
+        ok(
+            p,
+            &[
+                "sim",
+                "--model",
+                m,
+                "--steps",
+                "1200",
+                "--record",
+                "0,1,2",
+                "-o",
+                &format!("run/{m}"),
+            ],
+        );
+    }
+    let stdout = ok(p, &["plot", "run"]);
+    for f in ["fixed/traces", "float/weights_over_time", "fixed_float_traces", "fixed_float_raster"]
+    {
+        assert!(stdout.contains(&format!("wrote run/{f}.svg")), "{f}: {stdout}");
+        is_png(&p.join(format!("run/{f}.png")), 600, 400);
+    }
+    let traces = read(&p.join("run/fixed/traces.svg"));
+    assert!(
+        traces.contains("neuron 2, steps 900..1200") && traces.contains("threshold"),
+        "{traces:.400}"
+    );
+    // A record that is not one is refused, naming the file and the fix.
+    write(p, "run/fixed/record.npz", "not a zip");
+    let out = super::synforge(p, &["plot", "run/fixed"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = super::text(&out.stderr);
+    assert!(
+        err.contains("run/fixed/record.npz: not a record synforge wrote")
+            && err.contains("--record"),
+        "{err}"
+    );
+}
+
+#[test]
 fn plot_refuses_what_it_cannot_draw() {
     let dir = tmp();
     std::fs::create_dir(dir.path().join("empty")).unwrap();

