@@ -274,7 +274,7 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
         writeln!(v, "    localparam [4:0] B_{st} = 5'd{k};").unwrap();
     }
     v.push_str("    reg [4:0] state;\n    reg [7:0] cmd, crc, status;\n    reg is_wr, is_rd, is_br; // cmd decoded once, in EXEC\n    reg br_issued;      // a burst read's first read is out\n    reg [31:0] baddr;   // a burst's address (of the word last read or next written)\n    wire [31:0] baddr_next = baddr + 32'd1; // one incrementer for both bursts\n    reg [15:0] btotal;  // a burst read's words\n    reg [15:0] pay_last; // resp_len + 3: the last payload byte\n    reg br_next;        // registered while a byte waits: a burst read's next word is due after it\n    reg k_last;         // registered while a payload byte is read: it is the last\n    reg [15:0] len, k;\n    reg [31:0] cycles;\n");
-    writeln!(v, "    reg [{}:0] idle_cnt;\n    reg idle_hit;", tw - 1).unwrap();
+    writeln!(v, "    reg [{}:0] idle_cnt;", tw - 1).unwrap();
     writeln!(
         v,
         "    reg [15:0] n_spk;\n    reg [15:0] resp_len;\n    reg [15:0] crc_at; // resp_len + 4: where the CRC byte goes, registered off the byte select\n    reg [15:0] tk;\n    reg [7:0] lo, pay_lo;\n    reg bad_index; // a step's payload names an input the core does not have"
@@ -305,19 +305,15 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
     v.push_str(
         "        if (rst) begin\n            state <= B_SYNC;\n            error_seen <= 1'b0;\n",
     );
-    writeln!(v, "            idle_cnt <= {tw}'d0;\n            idle_hit <= 1'b0;").unwrap();
+    writeln!(v, "            idle_cnt <= {tw}'d0;").unwrap();
     v.push_str("        end else begin\n");
     // Inter-byte timeout while a frame is being received.
     writeln!(v, "            if (state == B_CMD || state == B_LEN0 || state == B_LEN1 || state == B_PAY || state == B_CRC) begin").unwrap();
-    // `idle_hit` is the compare one clock ahead (the counter reaches the timeout as it is set),
-    // so the count's comparator is not in the path to the state and status registers.
-    writeln!(v, "                if (rx_valid) begin idle_cnt <= {tw}'d0; idle_hit <= 1'b0; end")
-        .unwrap();
-    writeln!(v, "                else if (idle_hit) begin status <= 8'he2; state <= B_RESP; end")
-        .unwrap();
-    writeln!(v, "                else begin idle_cnt <= idle_cnt + {tw}'d1; idle_hit <= idle_cnt == {tw}'d{}; end\n            end", timeout - 1).unwrap();
+    writeln!(v, "                if (rx_valid) idle_cnt <= {tw}'d0;").unwrap();
+    writeln!(v, "                else if (idle_cnt == {tw}'d{timeout}) begin status <= 8'he2; state <= B_RESP; end").unwrap();
+    writeln!(v, "                else idle_cnt <= idle_cnt + {tw}'d1;\n            end").unwrap();
     v.push_str("            case (state)\n");
-    v.push_str(&format!("            B_SYNC: begin\n                idle_cnt <= {tw}'d0;\n                idle_hit <= 1'b0;\n                if (rx_valid && rx_data == 8'ha5) begin crc <= 8'd0; state <= B_CMD; end\n            end\n"));
+    v.push_str(&format!("            B_SYNC: begin\n                idle_cnt <= {tw}'d0;\n                if (rx_valid && rx_data == 8'ha5) begin crc <= 8'd0; state <= B_CMD; end\n            end\n"));
     v.push_str("            B_CMD: if (rx_valid) begin cmd <= rx_data; crc <= crc8(crc, rx_data); state <= B_LEN0; end\n");
     v.push_str("            B_LEN0: if (rx_valid) begin len[7:0] <= rx_data; crc <= crc8(crc, rx_data); state <= B_LEN1; end\n");
     writeln!(v, "            B_LEN1: if (rx_valid) begin\n                len[15:8] <= rx_data; crc <= crc8(crc, rx_data); k <= 16'd0; bad_index <= 1'b0;\n                if ({{rx_data, len[7:0]}} > 16'd{len_max}) begin status <= 8'he4; state <= B_RESP; end\n                else state <= ({{rx_data, len[7:0]}} == 16'd0) ? B_CRC : B_PAY;\n            end").unwrap();
