@@ -987,7 +987,11 @@ fn stimulus_case(rng: &mut ChaCha8Rng, case: &mut Case) {
             l if l == format!("{t},{i}") || l == format!("\t{t} , {i}  ") => {
                 max_step = max_step.max(Some(t as u64));
             }
-            l if l == format!("+{t},{i}") => either = true,
+            // A leading `+` may be refused; when accepted, it is step t like any other.
+            l if l == format!("+{t},{i}") => {
+                either = true;
+                max_step = max_step.max(Some(t as u64));
+            }
             _ => bad = true,
         }
         lines.push(line);
