@@ -72,8 +72,14 @@ enum Command {
     Params(cmd::params::ParamsArgs),
     /// Write the config's generated stimulus as CSV.
     Stimulus(cmd::stimulus::StimulusArgs),
-    /// Figures of a run's folder (raster, receptive fields, weights, the STDP window of a
-    /// pairing run) as SVG and PNG, written into it.
+    /// Figures of a run's folder (raster, receptive fields, weights, recorded traces; a pairing
+    /// run's STDP window and weight change against pairing frequency) as SVG and PNG.
+    ///
+    /// The figures are written into the folder. For a pairing run, `plot` also runs the
+    /// frequency protocol on the run's rule, traces and formats, in both models: one neuron,
+    /// two test inputs at t_post - t_pre = +10 and -10 ms from a volley of four teachers, 60
+    /// pairings at each of 1 to 50 Hz (frequency.svg, frequency.png, frequency.csv; for the pair
+    /// and triplet presets with additive weights, beside the rule's equations).
     Plot(cmd::plot::PlotArgs),
     /// One self-contained index.html of a run's folder: figures, model distance, quantisation,
     /// co-simulation and synthesis, readable offline.

@@ -3,6 +3,7 @@ pub mod bench;
 pub mod compare;
 pub mod cosim;
 pub mod demo;
+pub mod frequency;
 pub mod gen;
 pub mod params;
 pub mod plot;

@@ -16,6 +16,7 @@ use plotters::prelude::{DrawingArea, DrawingBackend, RGBColor};
 use synforge_sim::config::{Config, WeightDependence};
 use synforge_sim::stimulus::{offset_of, StimulusKind};
 
+use super::frequency::Frequency;
 use super::record::{histogram, Recorded, BINS};
 use crate::figures::{self, Bars, Figure, Heat, Image, Lines, Scatter};
 use crate::UsageError;
@@ -526,6 +527,12 @@ impl Figure for Window {
     }
 }
 
+/// The weight change against pairing frequency, for a pairing run (`None` for another
+/// stimulus; `Some(Err)` says why the protocol cannot run on this config).
+pub fn frequency_of(run: &Run) -> Option<Result<Frequency, String>> {
+    (run.cfg.stimulus.kind == StimulusKind::Pairing).then(|| Frequency::of(&run.cfg))
+}
+
 /// Draw every figure of `run` into its folder; returns the files written.
 pub fn plot_run(run: &Run, window: Option<Range<u32>>) -> Result<Vec<PathBuf>> {
     let window =
@@ -547,6 +554,12 @@ pub fn plot_run(run: &Run, window: Option<Range<u32>>) -> Result<Vec<PathBuf>> {
     }
     if let Some(w) = Window::of(run)? {
         files.extend(figures::write(stage.path(), "window", (900, 560), &w)?);
+    }
+    if let Some(Ok(f)) = frequency_of(run) {
+        files.extend(figures::write(stage.path(), "frequency", (900, 560), &f)?);
+        let csv = stage.path().join("frequency.csv");
+        std::fs::write(&csv, f.csv())?;
+        files.push(csv);
     }
     let mut out = Vec::new();
     for f in files {
@@ -712,6 +725,27 @@ pub fn run(a: PlotArgs) -> Result<ExitCode> {
                     100.0 * e
                 );
             }
+        }
+        match frequency_of(&run) {
+            Some(Ok(f)) => {
+                let float = f
+                    .float_distance()
+                    .map(|e| format!("; float from the equations {:.2e} of the peak", e))
+                    .unwrap_or_default();
+                println!(
+                    "  pairing frequency: {} frequencies, +/-{} ms, {} pairings each; fixed from \
+                     float {:.1} % of the peak{float}",
+                    f.points.len(),
+                    f.offset_ms,
+                    super::frequency::PAIRINGS,
+                    100.0 * f.fixed_distance()
+                );
+                for why in &f.dropped {
+                    println!("  pairing frequency: no point at {why}");
+                }
+            }
+            Some(Err(why)) => println!("  pairing frequency: not drawn: {why}"),
+            None => {}
         }
         runs.push(run);
     }

@@ -26,13 +26,18 @@ pub struct ReportArgs {
 }
 
 /// Figures of a model's folder in the page's order, with what each shows.
-const FIGURES: [(&str, &str); 6] = [
+const FIGURES: [(&str, &str); 7] = [
     ("raster", "Output spikes over input spikes; the embedded pattern's replays shaded."),
     ("receptive_fields", "Each neuron's incoming weights as a tile, at the start and at the end."),
     ("weights", "The weight histogram at the start and at the end."),
     ("weights_over_time", "The weight histogram over the run (recorded state)."),
     ("traces", "Membrane and threshold of the recorded neurons (recorded state)."),
     ("window", "The STDP window the pairing run measured, beside the rule's curve."),
+    (
+        "frequency",
+        "The rule's weight change per pairing against pairing frequency, at +10 and -10 ms, \
+         both models (and the equations, where the rule has a closed form).",
+    ),
 ];
 
 const STYLE: &str = "body{font-family:sans-serif;max-width:1500px;margin:1em auto;padding:0 1em;color:#222}\

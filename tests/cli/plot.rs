@@ -1,5 +1,5 @@
-//! `synforge plot`: figures of a run's folder, SVG and PNG, and the STDP window of the pairing
-//! example beside its rule.
+//! `synforge plot`: figures of a run's folder, SVG and PNG, the STDP window of the pairing
+//! example beside its rule, and the triplet rule's change against pairing frequency.
 
 use std::path::{Path, PathBuf};
 
@@ -35,6 +35,78 @@ fn plot_draws_the_pairing_window_beside_the_rule() {
     let pct: f64 =
         line.rsplit("curve ").next().unwrap().split(' ').next().unwrap().parse().unwrap();
     assert!(pct < 1.0, "{line}");
+}
+
+/// `frequency.csv` as rows of numbers (`None` for an empty field).
+fn frequency_rows(path: &Path) -> Vec<Vec<Option<f64>>> {
+    let text = read(path);
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "frequency_hz,period_steps,fixed_plus,fixed_minus,float_plus,float_minus,\
+             theory_plus,theory_minus"
+        )
+    );
+    lines.map(|l| l.split(',').map(|v| v.parse().ok()).collect()).collect()
+}
+
+/// The number after `word` in `line`.
+fn after(line: &str, word: &str) -> f64 {
+    let rest = line.split(word).nth(1).unwrap_or_else(|| panic!("{word:?} in {line:?}"));
+    rest.trim().split(' ').next().unwrap().parse().unwrap_or_else(|e| panic!("{line}: {e}"))
+}
+
+/// The triplet rule's signature (Pfister & Gerstner 2006): at t_post - t_pre = +10 ms
+/// potentiation grows with the pairing frequency, and -10 ms turns from depression into
+/// potentiation; the pair rule does neither. Both models, beside the rule's equations.
+#[test]
+fn plot_draws_the_triplet_rules_change_against_pairing_frequency() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tmp();
+    for (name, out) in [("triplet-pairing.toml", "triplet"), ("pairing.toml", "pair")] {
+        let cfg = root.join("examples").join(name);
+        ok(dir.path(), &["sim", "-c", cfg.to_str().unwrap(), "-o", out]);
+    }
+    let stdout = ok(dir.path(), &["plot", "triplet"]);
+    for f in ["frequency.svg", "frequency.png", "frequency.csv"] {
+        assert!(stdout.contains(&format!("wrote triplet/{f}")), "{stdout}");
+    }
+    is_png(&dir.path().join("triplet/frequency.png"), 600, 400);
+    let svg = read(&dir.path().join("triplet/frequency.svg"));
+    assert!(svg.contains("pairing frequency (Hz)") && svg.contains("the equations"), "{svg:.300}");
+    // The float model steps the equations the figure's curve evaluates spike by spike: equal
+    // to rounding; the fixed model within 1 % of the peak (16-bit weights and traces).
+    let line = stdout.lines().find(|l| l.contains("pairing frequency:")).expect("its line");
+    assert!(line.contains("10 frequencies, +/-10 ms, 60 pairings each"), "{line}");
+    assert!(after(line, "fixed from float") < 1.0, "{line}");
+    assert!(after(line, "float from the equations") < 1e-9, "{line}");
+    assert!(!stdout.contains("no point"), "{stdout}");
+    let rows = frequency_rows(&dir.path().join("triplet/frequency.csv"));
+    assert_eq!(rows.len(), 10);
+    let col = |r: &Vec<Option<f64>>, k: usize| r[k].unwrap_or_else(|| panic!("{r:?}"));
+    let (first, last) = (&rows[0], &rows[9]);
+    assert_eq!((col(first, 0), col(last, 0)), (1.0, 50.0));
+    for (fixed, float) in [(2, 4), (3, 5)] {
+        for r in &rows {
+            let theory = col(r, float + 2);
+            assert!((col(r, float) - theory).abs() <= 1e-12, "{r:?}");
+            assert!((col(r, fixed) - theory).abs() <= 2e-5, "{r:?}");
+        }
+    }
+    // +10 ms: from nothing at 1 Hz (A2+ = 0) to strong potentiation, growing all the way.
+    assert!(col(first, 4).abs() < 1e-5 && col(last, 4) > 2e-3, "{first:?} {last:?}");
+    assert!(rows.windows(2).all(|w| col(&w[1], 4) > col(&w[0], 4)), "{rows:?}");
+    // -10 ms: depression at low frequency, potentiation at 50 Hz.
+    assert!(col(first, 5) < -1e-3 && col(last, 5) > 2e-3, "{first:?} {last:?}");
+    // The pair rule: potentiation at +10 ms falls with frequency; -10 ms never reaches the
+    // potentiation +10 ms has at 1 Hz.
+    let stdout = ok(dir.path(), &["plot", "pair"]);
+    let line = stdout.lines().find(|l| l.contains("pairing frequency:")).expect("its line");
+    assert!(after(line, "float from the equations") < 1e-9, "{line}");
+    let rows = frequency_rows(&dir.path().join("pair/frequency.csv"));
+    assert!(col(&rows[9], 4) < col(&rows[0], 4) / 2.0, "{rows:?}");
+    assert!(rows.iter().all(|r| col(r, 5) < col(&rows[0], 4) / 2.0), "{rows:?}");
 }
 
 #[test]
@@ -138,7 +210,7 @@ fn plot_refuses_what_it_cannot_draw() {
 }
 
 /// The README's figures are the tool's own output: drawn again here from the default network
-/// and the pairing example, byte for byte. After a deliberate change, `SYNFORGE_BLESS=1` writes
+/// and the two pairing examples, byte for byte. After a deliberate change, `SYNFORGE_BLESS=1` writes
 /// the new ones into docs/figures.
 #[test]
 fn the_readmes_figures_are_what_plot_draws() {
@@ -149,12 +221,16 @@ fn the_readmes_figures_are_what_plot_draws() {
     ok(dir.path(), &["plot", "default"]);
     ok(dir.path(), &["sim", "-c", pairing.to_str().unwrap(), "-o", "pairing"]);
     ok(dir.path(), &["plot", "pairing"]);
+    let triplet = root.join("examples/triplet-pairing.toml");
+    ok(dir.path(), &["sim", "-c", triplet.to_str().unwrap(), "-o", "triplet"]);
+    ok(dir.path(), &["plot", "triplet"]);
     let bless = std::env::var_os("SYNFORGE_BLESS").is_some();
     let mut stale = Vec::new();
     for (from, name) in [
         ("default/raster.png", "raster.png"),
         ("default/receptive_fields.png", "receptive_fields.png"),
         ("pairing/window.png", "window.png"),
+        ("triplet/frequency.png", "frequency.png"),
     ] {
         let drawn = std::fs::read(dir.path().join(from)).unwrap();
         let kept = root.join("docs/figures").join(name);
