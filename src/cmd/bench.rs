@@ -56,6 +56,29 @@ pub struct BenchArgs {
     /// Markdown file, e.g. BENCHMARKS.md.
     #[arg(long)]
     hardware: Option<std::path::PathBuf>,
+    /// Instead: the continual-learning benchmark (the 8 x 8 digits in five tasks of two
+    /// classes, learned one after another): accuracy matrix, ACC and BWT, fixed and float.
+    #[arg(long)]
+    continual: bool,
+    /// With --continual: the network [default: examples/continual.toml, compiled in].
+    #[arg(long, short = 'c', requires = "continual")]
+    config: Option<std::path::PathBuf>,
+    /// With --continual: a shortened run, this many training samples per class (and a third
+    /// as many held-out ones) [default: all, about 135 and 45].
+    #[arg(long, requires = "continual", value_parser = clap::value_parser!(u32).range(1..))]
+    samples_per_class: Option<u32>,
+    /// With --continual: steps each sample is shown.
+    #[arg(long, requires = "continual", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    present_steps: u32,
+    /// With --continual: silent steps after each training sample.
+    #[arg(long, requires = "continual", default_value_t = 50, value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    rest_steps: u32,
+    /// With --continual: the rate of a pixel at full intensity (16), Hz.
+    #[arg(long, requires = "continual", default_value_t = 120.0)]
+    max_rate_hz: f64,
+    /// With --continual: write the outcome as JSON to this file.
+    #[arg(long, requires = "continual")]
+    json: Option<std::path::PathBuf>,
 }
 
 /// Boards of the hardware table, with the clock each is measured against (MHz): the issue's
@@ -99,6 +122,68 @@ fn weight_ram(board: &synforge_rtl::board::Board, m: u32, n: u32) -> (bool, u32)
     } else {
         (false, 16)
     }
+}
+
+/// `synforge bench --continual`.
+fn continual(a: &BenchArgs) -> Result<ExitCode> {
+    use super::continual as c;
+    if !(a.max_rate_hz > 0.0 && a.max_rate_hz <= 1000.0) {
+        return Err(UsageError(format!(
+            "--max-rate-hz must be above 0 and at most 1000 (one spike per ms), got {}",
+            a.max_rate_hz
+        ))
+        .into());
+    }
+    let cfg = match &a.config {
+        Some(p) => Config::load(p).map_err(usage)?,
+        None => Config::from_toml_str(c::CONFIG, "examples/continual.toml").map_err(usage)?,
+    };
+    let p = c::Protocol {
+        present: a.present_steps,
+        rest: a.rest_steps,
+        max_rate_hz: a.max_rate_hz,
+        seed: cfg.network.seed as u64,
+    };
+    // Staged before the run, so a bad path is refused before minutes of work.
+    let json_out = match &a.json {
+        Some(path) => Some(crate::output::OutFile::new("--json", path, "continual.json")?),
+        None => None,
+    };
+    let (tasks, out) = c::bench(&cfg, a.samples_per_class.map(|n| n as usize), &p)?;
+    println!(
+        "continual learning: {} ({} x {}), 5 tasks of 2 digits, {} training and {} held-out \
+         samples, each shown {} steps ({} silent after training ones) at up to {} Hz",
+        cfg.network.name,
+        cfg.network.inputs,
+        cfg.network.neurons,
+        tasks.iter().map(|t| t.train.len()).sum::<usize>(),
+        tasks.iter().map(|t| t.test.len()).sum::<usize>(),
+        p.present,
+        p.rest,
+        p.max_rate_hz
+    );
+    for o in &out {
+        print!("{}", c::table(o, &tasks));
+    }
+    if let Some(path) = &a.json {
+        let j = serde_json::json!({
+            "config": cfg.network.name,
+            "protocol": p,
+            "tasks": tasks.iter().map(|t| serde_json::json!({
+                "classes": t.classes, "train": t.train.len(), "test": t.test.len()
+            })).collect::<Vec<_>>(),
+            "models": out.iter().map(|o| serde_json::json!({
+                "model": o.model, "r": o.r, "untrained": o.untrained, "acc": o.acc(),
+                "bwt": o.bwt(), "untrained_acc": o.untrained_acc(),
+                "train_spikes_per_sample": o.train_rate, "seconds": o.seconds
+            })).collect::<Vec<_>>(),
+        });
+        let mut f = json_out.expect("staged with --json");
+        std::io::Write::write_all(f.writer(), serde_json::to_string_pretty(&j)?.as_bytes())?;
+        f.commit()?;
+        println!("wrote {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `synforge bench --hardware FILE`.
@@ -483,6 +568,9 @@ pub fn run(a: BenchArgs) -> Result<ExitCode> {
     }
     if let Some(p) = &a.hardware {
         return hardware(p);
+    }
+    if a.continual {
+        return continual(&a);
     }
     if a.neurons.is_empty() {
         return Err(UsageError("--neurons needs at least one count".into()).into());

@@ -11,6 +11,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+mod continual;
 mod fuzz;
 mod plot;
 
