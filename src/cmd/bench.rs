@@ -79,6 +79,11 @@ pub struct BenchArgs {
     /// With --continual: write the outcome as JSON to this file.
     #[arg(long, requires = "continual")]
     json: Option<std::path::PathBuf>,
+    /// With --continual, instead of running it: write the spikes the models learn from (all
+    /// five tasks' training, one after another) as a stimulus CSV (`step,input`) for
+    /// `sim -s` and `cosim -s`.
+    #[arg(long, requires = "continual", conflicts_with = "json")]
+    training_stimulus: Option<std::path::PathBuf>,
 }
 
 /// Boards of the hardware table, with the clock each is measured against (MHz): the issue's
@@ -144,6 +149,28 @@ fn continual(a: &BenchArgs) -> Result<ExitCode> {
         max_rate_hz: a.max_rate_hz,
         seed: cfg.network.seed as u64,
     };
+    if let Some(path) = &a.training_stimulus {
+        let mut f = crate::output::OutFile::new("--training-stimulus", path, "train.csv")?;
+        let (spikes, steps) =
+            c::training_stimulus(&cfg, a.samples_per_class.map(|n| n as usize), &p)?;
+        let mut w = std::io::BufWriter::new(f.writer());
+        std::io::Write::write_all(
+            &mut w,
+            format!(
+                "# synforge bench --continual: the training spikes of {} ({steps} steps)\n",
+                cfg.network.name
+            )
+            .as_bytes(),
+        )?;
+        for (t, i) in &spikes {
+            std::io::Write::write_all(&mut w, format!("{t},{i}\n").as_bytes())?;
+        }
+        std::io::Write::flush(&mut w)?;
+        drop(w);
+        f.commit()?;
+        println!("wrote {} ({} spikes over {steps} steps)", path.display(), spikes.len());
+        return Ok(ExitCode::SUCCESS);
+    }
     // Staged before the run, so a bad path is refused before minutes of work.
     let json_out = match &a.json {
         Some(path) => Some(crate::output::OutFile::new("--json", path, "continual.json")?),

@@ -135,15 +135,14 @@ fn rng(p: &Protocol, what: u64, a: u64, b: u64) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(p.seed ^ mix(what) ^ mix(a).rotate_left(7) ^ mix(b).rotate_left(17))
 }
 
-/// Show `px` for `steps`: spikes per neuron.
-fn show(
-    m: &mut dyn Model,
+/// The input spikes of `px` shown for `steps`, one call of `each` per step.
+fn inputs(
     px: &[u8; PIXELS],
     steps: u32,
     prob: f64,
     r: &mut ChaCha8Rng,
-) -> Vec<u32> {
-    let mut counts = vec![0u32; m.neurons()];
+    each: &mut dyn FnMut(&[u32]),
+) {
     let mut pre = Vec::with_capacity(PIXELS);
     for _ in 0..steps {
         pre.clear();
@@ -154,11 +153,66 @@ fn show(
                 pre.push(i as u32);
             }
         }
-        for &j in m.step(&pre) {
+        each(&pre);
+    }
+}
+
+/// Show `px` for `steps`: spikes per neuron.
+fn show(
+    m: &mut dyn Model,
+    px: &[u8; PIXELS],
+    steps: u32,
+    prob: f64,
+    r: &mut ChaCha8Rng,
+) -> Vec<u32> {
+    let mut counts = vec![0u32; m.neurons()];
+    inputs(px, steps, prob, r, &mut |pre| {
+        for &j in m.step(pre) {
             counts[j as usize] += 1;
         }
-    }
+    });
     counts
+}
+
+/// Task `i`'s training, step by step: each of its training samples once in a seeded order,
+/// shown `present` steps then `rest` silent ones; `each(pre, shown)` gets every step.
+fn train_task(
+    d: &Digits,
+    task: &Task,
+    i: usize,
+    p: &Protocol,
+    prob: f64,
+    each: &mut dyn FnMut(&[u32], bool),
+) {
+    let mut order = task.train.clone();
+    let mut shuffle = rng(p, 1, i as u64, 0);
+    for a in (1..order.len()).rev() {
+        order.swap(a, shuffle.random_range(0..=a));
+    }
+    for (n, &k) in order.iter().enumerate() {
+        let mut r = rng(p, 4, i as u64, n as u64);
+        inputs(&d.pixels[k], p.present, prob, &mut r, &mut |pre| each(pre, true));
+        inputs(&[0; PIXELS], p.rest, 0.0, &mut r, &mut |pre| each(pre, false));
+    }
+}
+
+/// The training spikes of all the tasks, one after another, as `(step, input)`: what the
+/// models learn from, for `sim -s` or `cosim -s`. Also the number of steps.
+pub fn training_stimulus(
+    cfg: &Config,
+    per_class: Option<usize>,
+    p: &Protocol,
+) -> Result<(Vec<(u32, u32)>, u32)> {
+    let d = digits()?;
+    let prob = p.max_rate_hz * cfg.network.dt_ms / 1000.0;
+    let (mut out, mut t) = (Vec::new(), 0u32);
+    for (i, task) in tasks(&d, per_class).iter().enumerate() {
+        train_task(&d, task, i, p, prob, &mut |pre, _| {
+            out.extend(pre.iter().map(|&x| (t, x)));
+            t += 1;
+        });
+    }
+    Ok((out, t))
 }
 
 /// One model's run of the benchmark: `R[i][j]`, and the untrained network's row.
@@ -290,21 +344,14 @@ pub fn run_model(
     let mut r = Vec::new();
     let mut train_rate = Vec::new();
     for (i, task) in tasks.iter().enumerate() {
-        let mut order = task.train.clone();
-        let mut shuffle = rng(p, 1, i as u64, 0);
-        for a in (1..order.len()).rev() {
-            order.swap(a, shuffle.random_range(0..=a));
-        }
         let mut spikes = 0u64;
-        for (n, &k) in order.iter().enumerate() {
-            let mut r = rng(p, 4, i as u64, n as u64);
-            spikes += show(m.as_mut(), &d.pixels[k], p.present, prob, &mut r)
-                .iter()
-                .map(|&c| c as u64)
-                .sum::<u64>();
-            show(m.as_mut(), &[0; PIXELS], p.rest, 0.0, &mut r);
-        }
-        train_rate.push(spikes as f64 / order.len().max(1) as f64);
+        train_task(d, task, i, p, prob, &mut |pre, shown| {
+            let fired = m.step(pre).len() as u64;
+            if shown {
+                spikes += fired;
+            }
+        });
+        train_rate.push(spikes as f64 / task.train.len().max(1) as f64);
         let s = snap(m.as_ref());
         let row = tasks
             .iter()
