@@ -60,9 +60,10 @@ pub struct BenchArgs {
     /// classes, learned one after another): accuracy matrix, ACC and BWT, fixed and float.
     #[arg(long)]
     continual: bool,
-    /// With --continual: the network [default: examples/continual.toml, compiled in].
-    #[arg(long, short = 'c', requires = "continual")]
-    config: Option<std::path::PathBuf>,
+    /// With --continual: the networks, each a row of the outcome [default:
+    /// examples/continual.toml and examples/continual-pair.toml, compiled in].
+    #[arg(long, short = 'c', requires = "continual", num_args = 1.., action = clap::ArgAction::Append)]
+    config: Vec<std::path::PathBuf>,
     /// With --continual: a shortened run, this many training samples per class (and a third
     /// as many held-out ones) [default: all, about 135 and 45].
     #[arg(long, requires = "continual", value_parser = clap::value_parser!(u32).range(1..))]
@@ -139,20 +140,33 @@ fn continual(a: &BenchArgs) -> Result<ExitCode> {
         ))
         .into());
     }
-    let cfg = match &a.config {
-        Some(p) => Config::load(p).map_err(usage)?,
-        None => Config::from_toml_str(c::CONFIG, "examples/continual.toml").map_err(usage)?,
+    let cfgs = if a.config.is_empty() {
+        vec![
+            Config::from_toml_str(c::CONFIG, "examples/continual.toml").map_err(usage)?,
+            Config::from_toml_str(c::CONFIG_PAIR, "examples/continual-pair.toml").map_err(usage)?,
+        ]
+    } else {
+        a.config.iter().map(|p| Config::load(p).map_err(usage)).collect::<Result<Vec<_>>>()?
     };
+    let per_class = a.samples_per_class.map(|n| n as usize);
+    // The spikes depend on the first network's seed and time step alone: every network sees
+    // the same ones when these agree.
     let p = c::Protocol {
         present: a.present_steps,
         rest: a.rest_steps,
         max_rate_hz: a.max_rate_hz,
-        seed: cfg.network.seed as u64,
+        seed: cfgs[0].network.seed as u64,
     };
     if let Some(path) = &a.training_stimulus {
+        if cfgs.len() > 1 && !a.config.is_empty() {
+            return Err(UsageError(
+                "--training-stimulus writes one network's spikes: give one -c".into(),
+            )
+            .into());
+        }
+        let cfg = &cfgs[0];
         let mut f = crate::output::OutFile::new("--training-stimulus", path, "train.csv")?;
-        let (spikes, steps) =
-            c::training_stimulus(&cfg, a.samples_per_class.map(|n| n as usize), &p)?;
+        let (spikes, steps) = c::training_stimulus(cfg, per_class, &p)?;
         let mut w = std::io::BufWriter::new(f.writer());
         std::io::Write::write_all(
             &mut w,
@@ -171,38 +185,69 @@ fn continual(a: &BenchArgs) -> Result<ExitCode> {
         println!("wrote {} ({} spikes over {steps} steps)", path.display(), spikes.len());
         return Ok(ExitCode::SUCCESS);
     }
+    for cfg in &cfgs {
+        c::check(cfg)?;
+    }
     // Staged before the run, so a bad path is refused before minutes of work.
     let json_out = match &a.json {
         Some(path) => Some(crate::output::OutFile::new("--json", path, "continual.json")?),
         None => None,
     };
-    let (tasks, out) = c::bench(&cfg, a.samples_per_class.map(|n| n as usize), &p)?;
-    println!(
-        "continual learning: {} ({} x {}), 5 tasks of 2 digits, {} training and {} held-out \
-         samples, each shown {} steps ({} silent after training ones) at up to {} Hz",
-        cfg.network.name,
-        cfg.network.inputs,
-        cfg.network.neurons,
-        tasks.iter().map(|t| t.train.len()).sum::<usize>(),
-        tasks.iter().map(|t| t.test.len()).sum::<usize>(),
-        p.present,
-        p.rest,
-        p.max_rate_hz
-    );
-    for o in &out {
-        print!("{}", c::table(o, &tasks));
+    let mut runs = Vec::new();
+    let mut tasks = Vec::new();
+    for cfg in &cfgs {
+        let (t, out) = c::bench(cfg, per_class, &p)?;
+        println!(
+            "continual learning: {} ({} x {}, rule {}), 5 tasks of 2 digits, {} training and {} \
+             held-out samples, each shown {} steps ({} silent after training ones) at up to {} Hz",
+            cfg.network.name,
+            cfg.network.inputs,
+            cfg.network.neurons,
+            cfg.plasticity.rule,
+            t.iter().map(|t| t.train.len()).sum::<usize>(),
+            t.iter().map(|t| t.test.len()).sum::<usize>(),
+            p.present,
+            p.rest,
+            p.max_rate_hz
+        );
+        for o in &out {
+            print!("{}", c::table(o, &t));
+        }
+        tasks = t;
+        runs.push((cfg, out));
+    }
+    if runs.len() > 1 {
+        println!("  summary (fixed | float):");
+        for (cfg, out) in &runs {
+            println!(
+                "    {:<16} ACC {:.3} | {:.3}   BWT {:+.3} | {:+.3}   just learned {:.3} | {:.3}   \
+                 untrained ACC {:.3} | {:.3}",
+                cfg.network.name,
+                out[0].acc(),
+                out[1].acc(),
+                out[0].bwt(),
+                out[1].bwt(),
+                out[0].learned(),
+                out[1].learned(),
+                out[0].untrained_acc(),
+                out[1].untrained_acc()
+            );
+        }
     }
     if let Some(path) = &a.json {
         let j = serde_json::json!({
-            "config": cfg.network.name,
             "protocol": p,
             "tasks": tasks.iter().map(|t| serde_json::json!({
                 "classes": t.classes, "train": t.train.len(), "test": t.test.len()
             })).collect::<Vec<_>>(),
-            "models": out.iter().map(|o| serde_json::json!({
-                "model": o.model, "r": o.r, "untrained": o.untrained, "acc": o.acc(),
-                "bwt": o.bwt(), "untrained_acc": o.untrained_acc(),
-                "train_spikes_per_sample": o.train_rate, "seconds": o.seconds
+            "runs": runs.iter().map(|(cfg, out)| serde_json::json!({
+                "config": cfg.network.name,
+                "rule": cfg.plasticity.rule.as_str(),
+                "models": out.iter().map(|o| serde_json::json!({
+                    "model": o.model, "r": o.r, "untrained": o.untrained, "acc": o.acc(),
+                    "bwt": o.bwt(), "learned": o.learned(), "untrained_acc": o.untrained_acc(),
+                    "train_spikes_per_sample": o.train_rate, "seconds": o.seconds
+                })).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
         });
         let mut f = json_out.expect("staged with --json");

@@ -41,6 +41,8 @@ use crate::{usage, UsageError};
 const DIGITS_GZ: &[u8] = include_bytes!("../../data/optdigits/digits.csv.gz");
 /// The benchmark's network.
 pub const CONFIG: &str = include_str!("../../examples/continual.toml");
+/// Its plain-STDP baseline.
+pub const CONFIG_PAIR: &str = include_str!("../../examples/continual-pair.toml");
 /// Pixels of a sample.
 const PIXELS: usize = 64;
 /// Tasks, two classes each.
@@ -243,6 +245,12 @@ impl Outcome {
         (0..t - 1).map(|j| self.r[t - 1][j] - self.r[j][j]).sum::<f64>() / (t - 1) as f64
     }
 
+    /// Accuracy on each task right after learning it, averaged: whether the tasks are learned
+    /// at all (a rule that learns nothing forgets nothing).
+    pub fn learned(&self) -> f64 {
+        (0..self.r.len()).map(|i| self.r[i][i]).sum::<f64>() / self.r.len() as f64
+    }
+
     /// The untrained network's average accuracy.
     pub fn untrained_acc(&self) -> f64 {
         self.untrained.iter().sum::<f64>() / self.untrained.len() as f64
@@ -398,21 +406,18 @@ pub fn table(o: &Outcome, tasks: &[Task]) -> String {
     }
     let _ = writeln!(
         s,
-        "    ACC {:.3}  BWT {:+.3}  (untrained ACC {:.3}); {:.0} s",
+        "    ACC {:.3}  BWT {:+.3}  just learned {:.3}  (untrained ACC {:.3}); {:.0} s",
         o.acc(),
         o.bwt(),
+        o.learned(),
         o.untrained_acc(),
         o.seconds
     );
     s
 }
 
-/// The whole benchmark on `cfg`: both models side by side.
-pub fn bench(
-    cfg: &Config,
-    per_class: Option<usize>,
-    p: &Protocol,
-) -> Result<(Vec<Task>, [Outcome; 2])> {
+/// Whether `cfg` can run the benchmark.
+pub fn check(cfg: &Config) -> Result<()> {
     if cfg.network.inputs as usize != PIXELS {
         return Err(UsageError(format!(
             "network.inputs: the continual benchmark feeds 8 x 8 digits, so it needs 64 inputs, \
@@ -421,6 +426,17 @@ pub fn bench(
         ))
         .into());
     }
+    cfg.build().map_err(usage)?;
+    Ok(())
+}
+
+/// The whole benchmark on `cfg`: both models side by side.
+pub fn bench(
+    cfg: &Config,
+    per_class: Option<usize>,
+    p: &Protocol,
+) -> Result<(Vec<Task>, [Outcome; 2])> {
+    check(cfg)?;
     let net = cfg.build().map_err(usage)?;
     let d = digits()?;
     let tasks = tasks(&d, per_class);

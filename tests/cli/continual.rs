@@ -2,50 +2,70 @@
 
 use super::{json, ok, refused, tmp, write};
 
-/// The whole benchmark (a few seconds): the accuracy matrix of both models, ACC and BWT as
-/// Lopez-Paz & Ranzato define them from it, the untrained baseline; run twice, the same.
+/// The whole benchmark (a few seconds): for the rule and the plain-STDP baseline, the accuracy
+/// matrix of both models, ACC and BWT as Lopez-Paz & Ranzato define them from it, the untrained
+/// baseline; run twice, the same.
 #[test]
 fn bench_continual_measures_accuracy_and_forgetting_in_both_models() {
     let dir = tmp();
     let stdout = ok(dir.path(), &["bench", "--continual", "--json", "c.json"]);
     assert!(
         stdout.contains(
-            "continual (64 x 40), 5 tasks of 2 digits, 1352 training and 445 held-out samples"
-        ),
+            "continual (64 x 40, rule custom), 5 tasks of 2 digits, 1352 training and 445 \
+             held-out samples"
+        ) && stdout.contains("continual-pair (64 x 40, rule pair)"),
         "{stdout}"
     );
+    assert!(stdout.contains("summary (fixed | float):"), "{stdout}");
     let j = json(&dir.path().join("c.json"));
     let tasks = j["tasks"].as_array().unwrap();
     assert_eq!(tasks.len(), 5);
     // 1797 samples: every one used once, a quarter of each class held out.
     let n = |k: &str| tasks.iter().map(|t| t[k].as_u64().unwrap()).sum::<u64>();
     assert_eq!((n("train"), n("test")), (1352, 445));
-    let models = j["models"].as_array().unwrap();
+    let runs = j["runs"].as_array().unwrap();
     assert_eq!(
-        models.iter().map(|m| m["model"].as_str().unwrap()).collect::<Vec<_>>(),
-        ["fixed", "float"]
+        runs.iter().map(|r| r["config"].as_str().unwrap()).collect::<Vec<_>>(),
+        ["continual", "continual-pair"]
     );
-    for m in models {
-        let r: Vec<Vec<f64>> = serde_json::from_value(m["r"].clone()).unwrap();
-        assert_eq!(r.len(), 5);
-        assert!(r.iter().flatten().all(|a| (0.0..=1.0).contains(a)), "{r:?}");
-        let acc = r[4].iter().sum::<f64>() / 5.0;
-        let bwt = (0..4).map(|j| r[4][j] - r[j][j]).sum::<f64>() / 4.0;
-        assert!((m["acc"].as_f64().unwrap() - acc).abs() < 1e-12, "{m}");
-        assert!((m["bwt"].as_f64().unwrap() - bwt).abs() < 1e-12, "{m}");
-        // Each task is learned: right after it, well above the untrained network and chance.
-        let untrained: Vec<f64> = serde_json::from_value(m["untrained"].clone()).unwrap();
-        for i in 0..5 {
-            assert!(r[i][i] > 0.8 && r[i][i] > untrained[i] + 0.05, "{}: {r:?}", m["model"]);
+    for run in runs {
+        let models = run["models"].as_array().unwrap();
+        assert_eq!(
+            models.iter().map(|m| m["model"].as_str().unwrap()).collect::<Vec<_>>(),
+            ["fixed", "float"]
+        );
+        for m in models {
+            let r: Vec<Vec<f64>> = serde_json::from_value(m["r"].clone()).unwrap();
+            assert_eq!(r.len(), 5);
+            assert!(r.iter().flatten().all(|a| (0.0..=1.0).contains(a)), "{r:?}");
+            let acc = r[4].iter().sum::<f64>() / 5.0;
+            let bwt = (0..4).map(|j| r[4][j] - r[j][j]).sum::<f64>() / 4.0;
+            let learned = (0..5).map(|i| r[i][i]).sum::<f64>() / 5.0;
+            assert!((m["acc"].as_f64().unwrap() - acc).abs() < 1e-12, "{m}");
+            assert!((m["bwt"].as_f64().unwrap() - bwt).abs() < 1e-12, "{m}");
+            assert!((m["learned"].as_f64().unwrap() - learned).abs() < 1e-12, "{m}");
+            if run["config"] == "continual" {
+                // Each task is learned: right after it, well above the untrained network.
+                let untrained: Vec<f64> = serde_json::from_value(m["untrained"].clone()).unwrap();
+                for i in 0..5 {
+                    assert!(
+                        r[i][i] > 0.8 && r[i][i] > untrained[i] + 0.05,
+                        "{}: {r:?}",
+                        m["model"]
+                    );
+                }
+                // And the later tasks erase some of it: what the benchmark is for.
+                assert!(bwt < -0.05, "{}: BWT {bwt}", m["model"]);
+            }
         }
-        // And the later tasks erase some of it: that is what the benchmark is for.
-        assert!(bwt < -0.05, "{}: BWT {bwt}", m["model"]);
     }
     // Deterministic: the same matrices again (the seconds may differ).
     ok(dir.path(), &["bench", "--continual", "--json", "d.json"]);
     let again = json(&dir.path().join("d.json"));
-    for (a, b) in models.iter().zip(again["models"].as_array().unwrap()) {
-        assert_eq!((&a["r"], &a["untrained"]), (&b["r"], &b["untrained"]));
+    for (a, b) in runs.iter().zip(again["runs"].as_array().unwrap()) {
+        for (a, b) in a["models"].as_array().unwrap().iter().zip(b["models"].as_array().unwrap()) {
+            assert_eq!((&a["r"], &a["untrained"]), (&b["r"], &b["untrained"]));
+        }
     }
 }
 
@@ -63,6 +83,20 @@ fn bench_continual_refuses_what_it_cannot_run() {
         dir.path(),
         &["bench", "--continual", "--max-rate-hz", "0"],
         "error: --max-rate-hz must be above 0 and at most 1000 (one spike per ms), got 0\n",
+    );
+    refused(
+        dir.path(),
+        &[
+            "bench",
+            "--continual",
+            "-c",
+            cfg.to_str().unwrap(),
+            "-c",
+            cfg.to_str().unwrap(),
+            "--training-stimulus",
+            "t.csv",
+        ],
+        "error: --training-stimulus writes one network's spikes: give one -c\n",
     );
     let folder = dir.path().join("out");
     std::fs::create_dir(&folder).unwrap();
