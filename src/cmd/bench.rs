@@ -246,7 +246,9 @@ fn continual(a: &BenchArgs) -> Result<ExitCode> {
                 "models": out.iter().map(|o| serde_json::json!({
                     "model": o.model, "r": o.r, "untrained": o.untrained, "acc": o.acc(),
                     "bwt": o.bwt(), "learned": o.learned(), "untrained_acc": o.untrained_acc(),
-                    "train_spikes_per_sample": o.train_rate, "seconds": o.seconds
+                    "train_spikes_per_sample": o.train_rate, "memory_norm": o.memory_norm,
+                    "rewritten": o.rewritten,
+                    "seconds": o.seconds
                 })).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
         });

@@ -228,6 +228,11 @@ pub struct Outcome {
     pub r: Vec<Vec<f64>>,
     /// Output spikes per training sample, mean, per task.
     pub train_rate: Vec<f64>,
+    /// The memory norm after each task: `sum |w - w_init|` over every synapse (as the BDH
+    /// document's `sigma_norm`, and `synforge state`).
+    pub memory_norm: Vec<f64>,
+    /// What each task rewrote: `sum |w_after - w_before|` over its training.
+    pub rewritten: Vec<f64>,
     /// Seconds.
     pub seconds: f64,
 }
@@ -351,6 +356,10 @@ pub fn run_model(
         .collect::<Result<Vec<_>>>()?;
     let mut r = Vec::new();
     let mut train_rate = Vec::new();
+    let mut memory_norm = Vec::new();
+    let w0 = m.weights();
+    let mut rewritten = Vec::new();
+    let mut w_prev = w0.clone();
     for (i, task) in tasks.iter().enumerate() {
         let mut spikes = 0u64;
         train_task(d, task, i, p, prob, &mut |pre, shown| {
@@ -360,6 +369,11 @@ pub fn run_model(
             }
         });
         train_rate.push(spikes as f64 / task.train.len().max(1) as f64);
+        let w = m.weights();
+        let dist = |x: &[f64]| w.iter().zip(x).map(|(a, b)| (a - b).abs()).sum::<f64>();
+        memory_norm.push(dist(&w0));
+        rewritten.push(dist(&w_prev));
+        w_prev = w;
         let s = snap(m.as_ref());
         let row = tasks
             .iter()
@@ -382,6 +396,8 @@ pub fn run_model(
         untrained,
         r,
         train_rate,
+        memory_norm,
+        rewritten,
         seconds: began.elapsed().as_secs_f64(),
     })
 }
@@ -404,6 +420,13 @@ pub fn table(o: &Outcome, tasks: &[Task]) -> String {
     for (i, r) in o.r.iter().enumerate() {
         s.push_str(&row(&format!("{}{}", tasks[i].classes[0], tasks[i].classes[1]), r));
     }
+    let _ = writeln!(
+        s,
+        "    memory norm (sum |w - w_init|) after each task: {}; rewritten by each task (sum \
+         |w_after - w_before|): {}",
+        o.memory_norm.iter().map(|x| format!("{x:.1}")).collect::<Vec<_>>().join(" "),
+        o.rewritten.iter().map(|x| format!("{x:.1}")).collect::<Vec<_>>().join(" ")
+    );
     let _ = writeln!(
         s,
         "    ACC {:.3}  BWT {:+.3}  just learned {:.3}  (untrained ACC {:.3}); {:.0} s",

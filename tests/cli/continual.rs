@@ -44,6 +44,12 @@ fn bench_continual_measures_accuracy_and_forgetting_in_both_models() {
             assert!((m["acc"].as_f64().unwrap() - acc).abs() < 1e-12, "{m}");
             assert!((m["bwt"].as_f64().unwrap() - bwt).abs() < 1e-12, "{m}");
             assert!((m["learned"].as_f64().unwrap() - learned).abs() < 1e-12, "{m}");
+            // Diagnostics: the memory norm after each task, and what each task rewrote (the
+            // first task rewrites from the initial weights: the same sum).
+            let norm: Vec<f64> = serde_json::from_value(m["memory_norm"].clone()).unwrap();
+            let rewritten: Vec<f64> = serde_json::from_value(m["rewritten"].clone()).unwrap();
+            assert_eq!((norm.len(), rewritten.len()), (5, 5));
+            assert!(norm[0] > 1.0 && (norm[0] - rewritten[0]).abs() < 1e-9, "{m}");
             if run["config"] == "continual" {
                 // Each task is learned: right after it, well above the untrained network.
                 let untrained: Vec<f64> = serde_json::from_value(m["untrained"].clone()).unwrap();
