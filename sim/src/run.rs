@@ -29,6 +29,15 @@ impl<A: Observer, B: Observer> Observer for (A, B) {
     }
 }
 
+/// An observer that may be absent (a waveform or a recording only when asked for).
+impl<O: Observer> Observer for Option<O> {
+    fn after_step(&mut self, t: u32, model: &dyn Model, spikes: &[u32]) {
+        if let Some(o) = self {
+            o.after_step(t, model, spikes);
+        }
+    }
+}
+
 /// What a run produced.
 #[derive(Clone, Debug)]
 pub struct Record {

@@ -165,38 +165,24 @@ fn continual(a: &BenchArgs) -> Result<ExitCode> {
             .into());
         }
         let cfg = &cfgs[0];
-        let mut f = crate::output::OutFile::new("--training-stimulus", path, "train.csv")?;
+        let f = crate::output::OutFile::new("--training-stimulus", path, "train.csv")?;
         let (spikes, steps) = c::training_stimulus(cfg, per_class, &p)?;
-        let mut w = std::io::BufWriter::new(f.writer());
-        std::io::Write::write_all(
-            &mut w,
-            format!(
-                "# synforge bench --continual: the training spikes of {} ({steps} steps)\n",
-                cfg.network.name
-            )
-            .as_bytes(),
-        )?;
-        for (t, i) in &spikes {
-            std::io::Write::write_all(&mut w, format!("{t},{i}\n").as_bytes())?;
-        }
-        std::io::Write::flush(&mut w)?;
-        drop(w);
-        f.commit()?;
-        println!("wrote {} ({} spikes over {steps} steps)", path.display(), spikes.len());
+        let n = super::stimulus::write_csv(f, spikes)?;
+        println!("wrote {} ({n} spikes over {steps} steps)", path.display());
         return Ok(ExitCode::SUCCESS);
     }
-    for cfg in &cfgs {
-        c::check(cfg)?;
-    }
+    // Every network checked before the first runs.
+    let nets = cfgs.iter().map(c::check).collect::<Result<Vec<_>>>()?;
+    let d = c::digits()?;
+    let tasks = c::tasks(&d, per_class);
     // Staged before the run, so a bad path is refused before minutes of work.
     let json_out = match &a.json {
         Some(path) => Some(crate::output::OutFile::new("--json", path, "continual.json")?),
         None => None,
     };
     let mut runs = Vec::new();
-    let mut tasks = Vec::new();
-    for cfg in &cfgs {
-        let (t, out) = c::bench(cfg, per_class, &p)?;
+    for (cfg, net) in cfgs.iter().zip(&nets) {
+        let out = c::bench(net, &d, &tasks, &p)?;
         println!(
             "continual learning: {} ({} x {}, rule {}), 5 tasks of 2 digits, {} training and {} \
              held-out samples, each shown {} steps ({} silent after training ones) at up to {} Hz",
@@ -204,16 +190,15 @@ fn continual(a: &BenchArgs) -> Result<ExitCode> {
             cfg.network.inputs,
             cfg.network.neurons,
             cfg.plasticity.rule,
-            t.iter().map(|t| t.train.len()).sum::<usize>(),
-            t.iter().map(|t| t.test.len()).sum::<usize>(),
+            tasks.iter().map(|t| t.train.len()).sum::<usize>(),
+            tasks.iter().map(|t| t.test.len()).sum::<usize>(),
             p.present,
             p.rest,
             p.max_rate_hz
         );
         for o in &out {
-            print!("{}", c::table(o, &t));
+            print!("{}", c::table(o, &tasks));
         }
-        tasks = t;
         runs.push((cfg, out));
     }
     if runs.len() > 1 {
@@ -243,13 +228,7 @@ fn continual(a: &BenchArgs) -> Result<ExitCode> {
             "runs": runs.iter().map(|(cfg, out)| serde_json::json!({
                 "config": cfg.network.name,
                 "rule": cfg.plasticity.rule.as_str(),
-                "models": out.iter().map(|o| serde_json::json!({
-                    "model": o.model, "r": o.r, "untrained": o.untrained, "acc": o.acc(),
-                    "bwt": o.bwt(), "learned": o.learned(), "untrained_acc": o.untrained_acc(),
-                    "train_spikes_per_sample": o.train_rate, "memory_norm": o.memory_norm,
-                    "rewritten": o.rewritten,
-                    "seconds": o.seconds
-                })).collect::<Vec<_>>(),
+                "models": out.iter().map(c::Outcome::to_json).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
         });
         let mut f = json_out.expect("staged with --json");

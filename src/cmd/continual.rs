@@ -79,7 +79,7 @@ pub fn digits() -> Result<Digits> {
 }
 
 /// A task: two classes, the indices of its training and held-out samples.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct Task {
     /// Its digits.
     pub classes: [u8; 2],
@@ -227,7 +227,7 @@ pub struct Outcome {
     /// `r[i][j]`: accuracy on task `j` after learning tasks `0..=i`.
     pub r: Vec<Vec<f64>>,
     /// Output spikes per training sample, mean, per task.
-    pub train_rate: Vec<f64>,
+    pub train_spikes_per_sample: Vec<f64>,
     /// The memory norm after each task: `sum |w - w_init|` over every synapse (as the BDH
     /// document's `sigma_norm`, and `synforge state`).
     pub memory_norm: Vec<f64>,
@@ -355,7 +355,7 @@ pub fn run_model(
         .map(|(j, t)| measure(&eval, kind, &s0, d, t, p, 1000 + j as u64))
         .collect::<Result<Vec<_>>>()?;
     let mut r = Vec::new();
-    let mut train_rate = Vec::new();
+    let mut train_spikes_per_sample = Vec::new();
     let mut memory_norm = Vec::new();
     let w0 = m.weights();
     let mut rewritten = Vec::new();
@@ -368,7 +368,7 @@ pub fn run_model(
                 spikes += fired;
             }
         });
-        train_rate.push(spikes as f64 / task.train.len().max(1) as f64);
+        train_spikes_per_sample.push(spikes as f64 / task.train.len().max(1) as f64);
         let w = m.weights();
         let dist = |x: &[f64]| w.iter().zip(x).map(|(a, b)| (a - b).abs()).sum::<f64>();
         memory_norm.push(dist(&w0));
@@ -386,7 +386,7 @@ pub fn run_model(
             i + 1,
             tasks.len(),
             began.elapsed().as_secs_f64(),
-            train_rate[i],
+            train_spikes_per_sample[i],
             row.iter().map(|a| format!("{:.2}", a)).collect::<Vec<_>>().join(" ")
         ));
         r.push(row);
@@ -395,7 +395,7 @@ pub fn run_model(
         model: name.into(),
         untrained,
         r,
-        train_rate,
+        train_spikes_per_sample,
         memory_norm,
         rewritten,
         seconds: began.elapsed().as_secs_f64(),
@@ -439,8 +439,8 @@ pub fn table(o: &Outcome, tasks: &[Task]) -> String {
     s
 }
 
-/// Whether `cfg` can run the benchmark.
-pub fn check(cfg: &Config) -> Result<()> {
+/// The network of `cfg`, or why it cannot run the benchmark.
+pub fn check(cfg: &Config) -> Result<Network> {
     if cfg.network.inputs as usize != PIXELS {
         return Err(UsageError(format!(
             "network.inputs: the continual benchmark feeds 8 x 8 digits, so it needs 64 inputs, \
@@ -449,24 +449,27 @@ pub fn check(cfg: &Config) -> Result<()> {
         ))
         .into());
     }
-    cfg.build().map_err(usage)?;
-    Ok(())
+    cfg.build().map_err(usage)
 }
 
-/// The whole benchmark on `cfg`: both models side by side.
-pub fn bench(
-    cfg: &Config,
-    per_class: Option<usize>,
-    p: &Protocol,
-) -> Result<(Vec<Task>, [Outcome; 2])> {
-    check(cfg)?;
-    let net = cfg.build().map_err(usage)?;
-    let d = digits()?;
-    let tasks = tasks(&d, per_class);
+/// The whole benchmark on `net`: both models side by side.
+pub fn bench(net: &Network, d: &Digits, tasks: &[Task], p: &Protocol) -> Result<[Outcome; 2]> {
     let log = |s: String| eprintln!("{s}");
     let (a, b) = rayon::join(
-        || run_model(&net, ModelKind::Fixed, &d, &tasks, p, &log),
-        || run_model(&net, ModelKind::Float, &d, &tasks, p, &log),
+        || run_model(net, ModelKind::Fixed, d, tasks, p, &log),
+        || run_model(net, ModelKind::Float, d, tasks, p, &log),
     );
-    Ok((tasks, [a?, b?]))
+    Ok([a?, b?])
+}
+
+impl Outcome {
+    /// As JSON: the fields and the measures derived from them.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).expect("plain data");
+        v["acc"] = self.acc().into();
+        v["bwt"] = self.bwt().into();
+        v["learned"] = self.learned().into();
+        v["untrained_acc"] = self.untrained_acc().into();
+        v
+    }
 }

@@ -94,7 +94,7 @@ pub fn run(a: DemoArgs) -> Result<ExitCode> {
     let (fx, fl) =
         (super::plot::Run::read(&out.join("fixed"))?, super::plot::Run::read(&out.join("float"))?);
     for run in [&fx, &fl] {
-        figures += super::plot::plot_run(run, None)?.len();
+        figures += super::plot::plot_run(run, None)?.files.len();
     }
     let pairs = super::plot::plot_pair(&fx, &fl, out, None)?.len();
     println!(

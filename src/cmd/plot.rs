@@ -533,10 +533,24 @@ pub fn frequency_of(run: &Run) -> Option<Result<Frequency, String>> {
     (run.cfg.stimulus.kind == StimulusKind::Pairing).then(|| Frequency::of(&run.cfg))
 }
 
-/// Draw every figure of `run` into its folder; returns the files written.
-pub fn plot_run(run: &Run, window: Option<Range<u32>>) -> Result<Vec<PathBuf>> {
-    let window =
-        window.unwrap_or(run.steps.end.saturating_sub(1000).max(run.steps.start)..run.steps.end);
+/// The last `n` steps of `r` (all of it when shorter).
+fn last(r: &Range<u32>, n: u32) -> Range<u32> {
+    r.end.saturating_sub(n).max(r.start)..r.end
+}
+
+/// What [`plot_run`] drew.
+pub struct Plotted {
+    /// The files written.
+    pub files: Vec<PathBuf>,
+    /// A pairing run's STDP window.
+    pub window: Option<Window>,
+    /// A pairing run's change against pairing frequency, or why it was not drawn.
+    pub frequency: Option<Result<Frequency, String>>,
+}
+
+/// Draw every figure of `run` into its folder.
+pub fn plot_run(run: &Run, window: Option<Range<u32>>) -> Result<Plotted> {
+    let window = window.unwrap_or(last(&run.steps, 1000));
     // Staged in a hidden folder beside them, then renamed into place: no half-drawn figure.
     let stage = tempfile::Builder::new().prefix(".synforge-plot-").tempdir_in(&run.dir)?;
     let mut files = Vec::new();
@@ -545,29 +559,24 @@ pub fn plot_run(run: &Run, window: Option<Range<u32>>) -> Result<Vec<PathBuf>> {
     files.extend(figures::write(stage.path(), "receptive_fields", (1200, 640), &Fields { run })?);
     files.extend(figures::write(stage.path(), "weights", (800, 500), &Histogram { run })?);
     if let Some(rec) = &run.recorded {
-        let w = window.end.saturating_sub(300).max(window.start)..window.end;
         let shown = rec.neurons.len().clamp(1, 4) as u32;
-        let traces = Traces { run, rec, window: w };
+        let traces = Traces { run, rec, window: last(&window, 300) };
         files.extend(figures::write(stage.path(), "traces", (1000, 60 + 220 * shown), &traces)?);
         let wot = WeightsOverTime { run, rec };
         files.extend(figures::write(stage.path(), "weights_over_time", (1000, 500), &wot)?);
     }
-    if let Some(w) = Window::of(run)? {
-        files.extend(figures::write(stage.path(), "window", (900, 560), &w)?);
+    let stdp_window = Window::of(run)?;
+    if let Some(w) = &stdp_window {
+        files.extend(figures::write(stage.path(), "window", (900, 560), w)?);
     }
-    if let Some(Ok(f)) = frequency_of(run) {
-        files.extend(figures::write(stage.path(), "frequency", (900, 560), &f)?);
+    let frequency = frequency_of(run);
+    if let Some(Ok(f)) = &frequency {
+        files.extend(figures::write(stage.path(), "frequency", (900, 560), f)?);
         let csv = stage.path().join("frequency.csv");
         std::fs::write(&csv, f.csv())?;
         files.push(csv);
     }
-    let mut out = Vec::new();
-    for f in files {
-        let to = run.dir.join(f.file_name().expect("a file"));
-        std::fs::rename(&f, &to)?;
-        out.push(to);
-    }
-    Ok(out)
+    Ok(Plotted { files: place(files, &run.dir)?, window: stdp_window, frequency })
 }
 
 /// Two figures in one: `a` above `b` (`vertical`) or beside it.
@@ -585,6 +594,17 @@ impl<F: Figure> Figure for Beside<'_, F> {
     }
 }
 
+/// `a` and `b` in one figure, as `name` in `dir`.
+fn beside<F: Figure>(
+    dir: &Path,
+    name: &str,
+    size: (u32, u32),
+    (a, b): (&F, &F),
+    vertical: bool,
+) -> Result<[PathBuf; 2]> {
+    figures::write(dir, name, size, &Beside { a, b, vertical })
+}
+
 /// The fixed model's figures beside the float model's, as `fixed_float_<name>` in `dir` (the
 /// folder holding both runs). Returns the files written.
 pub fn plot_pair(
@@ -593,8 +613,7 @@ pub fn plot_pair(
     dir: &Path,
     window: Option<Range<u32>>,
 ) -> Result<Vec<PathBuf>> {
-    let window = window
-        .unwrap_or(fixed.steps.end.saturating_sub(1000).max(fixed.steps.start)..fixed.steps.end);
+    let window = window.unwrap_or(last(&fixed.steps, 1000));
     let stage = tempfile::Builder::new().prefix(".synforge-plot-").tempdir_in(dir)?;
     let p = stage.path();
     let mut files = Vec::new();
@@ -602,56 +621,31 @@ pub fn plot_pair(
         Ok(Raster { run, inputs: run.inputs(window.clone())?, window: window.clone() })
     };
     let (a, b) = (raster(fixed)?, raster(float)?);
-    files.extend(figures::write(
-        p,
-        "fixed_float_raster",
-        (1000, 1300),
-        &Beside { a: &a, b: &b, vertical: true },
-    )?);
+    files.extend(beside(p, "fixed_float_raster", (1000, 1300), (&a, &b), true)?);
     let (a, b) = (Fields { run: fixed }, Fields { run: float });
-    files.extend(figures::write(
-        p,
-        "fixed_float_receptive_fields",
-        (1200, 1280),
-        &Beside { a: &a, b: &b, vertical: true },
-    )?);
+    files.extend(beside(p, "fixed_float_receptive_fields", (1200, 1280), (&a, &b), true)?);
     let (a, b) = (Histogram { run: fixed }, Histogram { run: float });
-    files.extend(figures::write(
-        p,
-        "fixed_float_weights",
-        (1600, 500),
-        &Beside { a: &a, b: &b, vertical: false },
-    )?);
+    files.extend(beside(p, "fixed_float_weights", (1600, 500), (&a, &b), false)?);
     if let (Some(ra), Some(rb)) = (&fixed.recorded, &float.recorded) {
-        let w = window.end.saturating_sub(300).max(window.start)..window.end;
+        let w = last(&window, 300);
         let shown = ra.neurons.len().clamp(1, 4) as u32;
         let (a, b) = (
             Traces { run: fixed, rec: ra, window: w.clone() },
             Traces { run: float, rec: rb, window: w },
         );
-        files.extend(figures::write(
-            p,
-            "fixed_float_traces",
-            (2000, 60 + 220 * shown),
-            &Beside { a: &a, b: &b, vertical: false },
-        )?);
+        files.extend(beside(p, "fixed_float_traces", (2000, 60 + 220 * shown), (&a, &b), false)?);
         let (a, b) =
             (WeightsOverTime { run: fixed, rec: ra }, WeightsOverTime { run: float, rec: rb });
-        files.extend(figures::write(
-            p,
-            "fixed_float_weights_over_time",
-            (1000, 1000),
-            &Beside { a: &a, b: &b, vertical: true },
-        )?);
+        files.extend(beside(p, "fixed_float_weights_over_time", (1000, 1000), (&a, &b), true)?);
     }
     if let (Some(a), Some(b)) = (Window::of(fixed)?, Window::of(float)?) {
-        files.extend(figures::write(
-            p,
-            "fixed_float_window",
-            (1800, 560),
-            &Beside { a: &a, b: &b, vertical: false },
-        )?);
+        files.extend(beside(p, "fixed_float_window", (1800, 560), (&a, &b), false)?);
     }
+    place(files, dir)
+}
+
+/// Move the staged `files` into `dir`, each under its name: no half-drawn figure is ever seen.
+fn place(files: Vec<PathBuf>, dir: &Path) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for f in files {
         let to = dir.join(f.file_name().expect("a file"));
@@ -712,21 +706,22 @@ pub fn run(a: PlotArgs) -> Result<ExitCode> {
                 .into());
             }
         }
-        for f in plot_run(&run, window.clone())? {
+        let plotted = plot_run(&run, window.clone())?;
+        for f in &plotted.files {
             println!("wrote {}", f.display());
         }
-        if let Some(w) = Window::of(&run)? {
-            if let Some(e) = w.worst_relative_error() {
-                println!(
-                    "  STDP window: {} inputs over {} pairings; largest distance from the rule's \
-                     curve {:.1} % of its peak",
-                    w.measured.len(),
-                    w.pairings,
-                    100.0 * e
-                );
-            }
+        if let Some((w, e)) =
+            plotted.window.as_ref().and_then(|w| Some((w, w.worst_relative_error()?)))
+        {
+            println!(
+                "  STDP window: {} inputs over {} pairings; largest distance from the rule's \
+                 curve {:.1} % of its peak",
+                w.measured.len(),
+                w.pairings,
+                100.0 * e
+            );
         }
-        match frequency_of(&run) {
+        match &plotted.frequency {
             Some(Ok(f)) => {
                 let float = f
                     .float_distance()

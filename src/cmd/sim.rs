@@ -98,17 +98,6 @@ pub struct Probes<'a> {
     pub record: Option<&'a [usize]>,
 }
 
-/// An observer that may be absent.
-struct Maybe<O>(Option<O>);
-
-impl<O: Observer> Observer for Maybe<O> {
-    fn after_step(&mut self, t: u32, m: &dyn synforge_sim::model::Model, spikes: &[u32]) {
-        if let Some(o) = &mut self.0 {
-            o.after_step(t, m, spikes);
-        }
-    }
-}
-
 /// Run `kind` on the network over `src` and write every output into the folder `dir` (a stage
 /// the caller commits): `spikes.csv` as the run goes, then `weights.csv`, `summary.json` and
 /// what `probes` asks for (`waves/<model>.vcd`, `record.npz`). `keep_spikes` keeps the spikes in the record too (memory
@@ -156,17 +145,16 @@ pub fn simulate(
         }
         None => None,
     };
-    let mut obs = ((((csv, progress), Maybe(vcd)), Maybe(recorder)), Maybe(saver));
+    let mut obs = ((((csv, progress), vcd), recorder), saver);
     let record = run_source(m.as_mut(), src, &mut obs, keep_spikes);
     let ((((spikes_csv, _), vcd), recorder), saver) = obs;
     csv = spikes_csv;
-    if let Some(v) = vcd.0 {
+    if let Some(v) = vcd {
         v.finish().context("cannot write the VCD")?;
     }
-    if let Some(r) = recorder.0 {
+    if let Some(r) = recorder {
         r.write(dir, m.as_ref())?;
     }
-    let saver = saver.0;
     if let Some(e) = csv.error.take() {
         return Err(anyhow::Error::new(e).context("cannot write spikes.csv"));
     }

@@ -24,21 +24,33 @@ pub struct StimulusArgs {
 
 /// `synforge stimulus`.
 pub fn run(a: StimulusArgs) -> Result<ExitCode> {
-    let mut file = OutFile::new("--out", &a.out, "stimulus.csv")?;
+    let file = OutFile::new("--out", &a.out, "stimulus.csv")?;
     let (_, mut src) = load_source(&a.src)?;
+    let mut t = 0u32;
+    let spikes = std::iter::from_fn(|| {
+        let step = t;
+        let pre = src.next_step()?.iter().map(move |&i| (step, i)).collect::<Vec<_>>();
+        t += 1;
+        Some(pre)
+    })
+    .flatten();
+    let spikes = write_csv(file, spikes)?;
+    println!("wrote {spikes} spikes over {t} steps to {}", a.out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Write `(step, input)` spikes, in order, as a stimulus CSV (`step,input`, one line per spike)
+/// into `file` and put it in place; returns the number of spikes.
+pub fn write_csv(mut file: OutFile, spikes: impl IntoIterator<Item = (u32, u32)>) -> Result<u64> {
     let mut w = BufWriter::new(file.writer());
     writeln!(w, "step,input")?;
-    let (mut t, mut spikes) = (0u32, 0u64);
-    while let Some(pre) = src.next_step() {
-        for i in pre {
-            writeln!(w, "{t},{i}")?;
-        }
-        spikes += pre.len() as u64;
-        t += 1;
+    let mut n = 0u64;
+    for (t, i) in spikes {
+        writeln!(w, "{t},{i}")?;
+        n += 1;
     }
     w.flush()?;
     drop(w);
     file.commit()?;
-    println!("wrote {spikes} spikes over {t} steps to {}", a.out.display());
-    Ok(ExitCode::SUCCESS)
+    Ok(n)
 }
