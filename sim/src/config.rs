@@ -383,6 +383,20 @@ pub struct FormatsSection {
     pub trace_y1: FormatSpec,
     /// Post trace y2 (unsigned).
     pub trace_y2: FormatSpec,
+    /// The global modulator `r` of three-factor rules (signed), when the rule reads it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub modulator: Option<ModulatorSpec>,
+}
+
+/// `[formats.modulator]`: the global modulator's signed fixed-point format. It is set once
+/// per step (rounded to nearest, saturated), so it has no rounding or decay of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModulatorSpec {
+    /// Total bits, sign included.
+    pub width: u32,
+    /// Fraction bits.
+    pub frac: u32,
 }
 
 impl Default for FormatsSection {
@@ -396,6 +410,7 @@ impl Default for FormatsSection {
             trace_x2: trace,
             trace_y1: trace,
             trace_y2: trace,
+            modulator: None,
         }
     }
 }
@@ -469,6 +484,9 @@ pub struct Formats {
     pub y2: Format,
     /// Amplitude constants: unsigned 16 bits, `amp_frac` fraction bits.
     pub amp: Format,
+    /// The global modulator `r` (signed), when the config declares it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub r: Option<Format>,
 }
 
 /// Rounding mode per quantity.
@@ -550,6 +568,8 @@ pub struct Network {
     pub quantization: Vec<Quantized>,
     /// Initial weights set by `plasticity.w_init_file`: `(input, neuron, weight)`.
     pub w_init_overrides: Vec<(u32, u32, f64)>,
+    /// The global modulator of every step, from `stimulus.modulator_file` (0 without one).
+    pub modulator: std::sync::Arc<crate::stimulus::Modulator>,
 }
 
 fn check(cond: bool, field: &str, message: impl FnOnce() -> String) -> Result<()> {
@@ -684,6 +704,32 @@ fn read_weights(
 }
 
 impl Network {
+    /// The modulator value `r` as the bit-accurate model and the hardware take it: rounded to
+    /// nearest (ties away from zero) and saturated into `formats.modulator`; 0 when the
+    /// rule does not read `r` (semantics §4.3).
+    pub fn modulator_raw(&self, r: f64) -> i64 {
+        match self.rule.as_ref().and_then(|rule| rule.r) {
+            Some(f) if r.is_finite() => f.sat((r / f.lsb()).round().clamp(-1e18, 1e18) as i64),
+            _ => 0,
+        }
+    }
+
+    /// The modulator value `r` of step `t` from the network's stimulus (the last value the
+    /// `stimulus.modulator_file` lists at or before `t`; 0 without one), before its format
+    /// rounds and saturates it.
+    pub fn modulator_at(&self, t: u32) -> f64 {
+        self.modulator.at(t)
+    }
+
+    /// The modulator value as the float reference takes it: saturated into the format's
+    /// range, not rounded; 0 when the rule does not read `r`.
+    pub fn modulator_real(&self, r: f64) -> f64 {
+        match self.rule.as_ref().and_then(|rule| rule.r) {
+            Some(f) if r.is_finite() => f.sat_real(r),
+            _ => 0.0,
+        }
+    }
+
     /// Validate a config and derive its formats and constants.
     pub fn new(cfg: Config) -> Result<Self> {
         let n = &cfg.network;
@@ -743,6 +789,24 @@ impl Network {
             )
         })?;
         spec_check(&f.threshold, "threshold", 2, 32)?;
+        let r_format = match f.modulator {
+            None => None,
+            Some(m) => {
+                check((2..=16).contains(&m.width), "formats.modulator.width", || {
+                    format!("the modulator is signed, 2 to 16 bits with its sign, got {}", m.width)
+                })?;
+                check(m.frac < m.width, "formats.modulator.frac", || {
+                    format!(
+                        "the modulator has {} fraction bits but only {} bits besides its sign; \
+                         use frac = 0 to {}",
+                        m.frac,
+                        m.width - 1,
+                        m.width - 1
+                    )
+                })?;
+                Some(Format::signed(m.width, m.frac))
+            }
+        };
         for (s, name) in [
             (&f.trace_x1, "trace_x1"),
             (&f.trace_x2, "trace_x2"),
@@ -880,6 +944,7 @@ impl Network {
                     rounding: f.weight.rounding,
                     traces: [x1, x2, y1, y2],
                     amplitude_frac: pl.amplitude_frac,
+                    r: r_format,
                 };
                 let (rule, report) = PlasticityRule::compile(&src.source(), &env)?;
                 q.report.extend(report);
@@ -928,7 +993,7 @@ impl Network {
             "U0.16 gain per spike".into(),
         );
 
-        let fmt = Formats { v, w, theta, x1, x2, y1, y2, amp };
+        let fmt = Formats { v, w, theta, x1, x2, y1, y2, amp, r: r_format };
         let rnd = Roundings {
             v: f.membrane.rounding,
             w: f.weight.rounding,
@@ -964,7 +1029,31 @@ impl Network {
             Some(path) => read_weights(path, n.inputs, n.neurons, pl.w_min, pl.w_max)?,
             None => Vec::new(),
         };
-        Ok(Network { cfg, fmt, rnd, k, rule, quantization: q.report, w_init_overrides })
+        let modulator = match &cfg.stimulus.modulator_file {
+            None => crate::stimulus::Modulator::none(),
+            Some(path) => {
+                check(
+                    rule.as_ref().is_some_and(|r| r.reads_mod()),
+                    "stimulus.modulator_file",
+                    || {
+                        "the rule does not read the modulator `r`: write `r` into a term of the rule \
+                     (as `a * x1 * r * y0`), or remove modulator_file"
+                        .into()
+                    },
+                )?;
+                crate::stimulus::Modulator::read_csv(path)?
+            }
+        };
+        Ok(Network {
+            cfg,
+            fmt,
+            rnd,
+            k,
+            rule,
+            quantization: q.report,
+            w_init_overrides,
+            modulator: std::sync::Arc::new(modulator),
+        })
     }
 
     /// Number of inputs.

@@ -92,6 +92,11 @@ pub struct StimulusSpec {
     pub pairing: Option<PairingSpec>,
     /// CSV file (kind = "file"), relative to the config file.
     pub file: Option<PathBuf>,
+    /// The global modulator `r` of three-factor rules: a `step,value` CSV file, relative to
+    /// the config file; absolute steps, each value holding until the next listed step (as the
+    /// core's register does), `r = 0` before the first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub modulator_file: Option<PathBuf>,
 }
 
 impl Default for StimulusSpec {
@@ -105,15 +110,16 @@ impl Default for StimulusSpec {
             pattern: None,
             pairing: None,
             file: None,
+            modulator_file: None,
         }
     }
 }
 
 impl StimulusSpec {
     pub(crate) fn resolve_relative(&mut self, dir: &Path) {
-        if let Some(f) = &self.file {
+        for f in [&mut self.file, &mut self.modulator_file].into_iter().flatten() {
             if f.is_relative() {
-                self.file = Some(dir.join(f));
+                *f = dir.join(&*f);
             }
         }
     }
@@ -215,6 +221,13 @@ impl StimulusSpec {
         }
         if self.kind != StimulusKind::File && self.steps == 0 {
             return Err(Error::field("stimulus.steps", "must be at least 1"));
+        }
+        if self.modulator_file.is_some() && cfg.formats.modulator.is_none() {
+            return Err(Error::field(
+                "stimulus.modulator_file",
+                "a modulator needs its format: add [formats.modulator] with width = 8, frac = 6 \
+                 (signed), and a rule that reads `r`",
+            ));
         }
         Ok(())
     }
@@ -641,6 +654,115 @@ impl Stimulus {
     }
 }
 
+/// The global modulator `r`, one value per step (semantics §4.3, §5.1): the steps a
+/// `step,value` file lists, ascending; a value holds until the next listed step (as the
+/// core's register holds what the host last wrote), and `r = 0` before the first.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Modulator {
+    steps: Vec<u32>,
+    values: Vec<f64>,
+}
+
+impl Modulator {
+    /// No modulator: `r = 0` on every step.
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// From `(step, value)` pairs in any order; the last value given for a step wins.
+    pub fn from_pairs(mut pairs: Vec<(u32, f64)>) -> Self {
+        pairs.sort_by_key(|p| p.0);
+        let mut m = Modulator::default();
+        for (t, v) in pairs {
+            if m.steps.last() == Some(&t) {
+                *m.values.last_mut().expect("a step has its value") = v;
+            } else {
+                m.steps.push(t);
+                m.values.push(v);
+            }
+        }
+        m
+    }
+
+    /// `r` at step `t`: the value of the last listed step at or before `t`, else 0.
+    pub fn at(&self, t: u32) -> f64 {
+        match self.steps.partition_point(|&s| s <= t) {
+            0 => 0.0,
+            k => self.values[k - 1],
+        }
+    }
+
+    /// The listed `(step, value)` pairs, ascending.
+    pub fn pairs(&self) -> impl Iterator<Item = (u32, f64)> + '_ {
+        self.steps.iter().copied().zip(self.values.iter().copied())
+    }
+
+    /// Whether it lists no step.
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    /// Parse CSV text of `step,value` lines (an optional `step,value` header, blank lines, `#`
+    /// comments and a leading byte-order mark are allowed). A step may be listed once.
+    pub fn parse_csv(text: &str, origin: &str) -> Result<Self> {
+        let err = |line: usize, message: String| Error::Stimulus {
+            path: origin.to_string(),
+            line,
+            message,
+        };
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut pairs: Vec<(u32, f64)> = Vec::new();
+        let mut seen = std::collections::HashMap::new();
+        for (n, raw) in text.lines().enumerate() {
+            let line = n + 1;
+            let l = raw.trim();
+            if l.is_empty() || l.starts_with('#') {
+                continue;
+            }
+            if l.replace(' ', "").eq_ignore_ascii_case("step,value") {
+                continue;
+            }
+            let fields: Vec<&str> = l.split(',').map(str::trim).collect();
+            if fields.len() != 2 {
+                return Err(err(
+                    line,
+                    format!("expected `step,value` (a step and the modulator's value), got `{l}`"),
+                ));
+            }
+            let step: u32 = fields[0].parse().map_err(|_| {
+                err(line, format!("step `{}` is not a non-negative integer", fields[0]))
+            })?;
+            if step == MAX_STEPS {
+                return Err(err(
+                    line,
+                    format!(
+                        "step {step} is beyond the longest run ({MAX_STEPS} steps, 0..{}); use an earlier step",
+                        MAX_STEPS - 1
+                    ),
+                ));
+            }
+            let value: f64 =
+                fields[1].parse().ok().filter(|v: &f64| v.is_finite()).ok_or_else(|| {
+                    err(line, format!("value `{}` is not a finite number", fields[1]))
+                })?;
+            if let Some(first) = seen.insert(step, line) {
+                return Err(err(
+                    line,
+                    format!("step {step} is already given on line {first}; give each step once"),
+                ));
+            }
+            pairs.push((step, value));
+        }
+        Ok(Self::from_pairs(pairs))
+    }
+
+    /// Read a `step,value` CSV file.
+    pub fn read_csv(path: &Path) -> Result<Self> {
+        let text = crate::error::read_text(path, crate::error::MAX_CSV_BYTES)?;
+        Self::parse_csv(&text, &path.display().to_string())
+    }
+}
+
 /// Steps through a stored stimulus (owned or borrowed) as a [`SpikeSource`].
 pub struct Cursor<S> {
     stim: S,
@@ -698,6 +820,22 @@ mod tests {
         assert_eq!(s.at(2), &[0, 3]);
         let again = Stimulus::parse_csv(&s.to_csv(), "t", 4, 0).unwrap();
         assert_eq!(s, again);
+    }
+
+    #[test]
+    fn modulator_values_hold_until_the_next_listed_step() {
+        let m = Modulator::parse_csv("step,value\n# reward\n5,0.5\n2,-1.25\n7,0\n", "m").unwrap();
+        let r: Vec<f64> = (0..9).map(|t| m.at(t)).collect();
+        assert_eq!(r, [0.0, 0.0, -1.25, -1.25, -1.25, 0.5, 0.5, 0.0, 0.0]);
+        let e = Modulator::parse_csv("1,0.5\n1,2\n", "m.csv").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "m.csv:2: step 1 is already given on line 1; give each step once"
+        );
+        let e = Modulator::parse_csv("1,nan\n", "m.csv").unwrap_err();
+        assert_eq!(e.to_string(), "m.csv:1: value `nan` is not a finite number");
+        let e = Modulator::parse_csv("1;2\n", "m.csv").unwrap_err();
+        assert!(e.to_string().contains("expected `step,value`"), "{e}");
     }
 
     #[test]

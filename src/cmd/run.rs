@@ -153,8 +153,15 @@ fn drive<L: std::io::Read + std::io::Write>(
     let mut steps_csv = String::from("step,cycles\n");
     let (mut mismatches, mut first, mut total_spikes) = (0u64, None, 0usize);
     let t1 = Instant::now();
+    let modulated = net.rule.as_ref().is_some_and(|r| r.reads_mod());
     for t in t_first..stim.steps() {
-        let (cyc, got) = host.step(stim.at(t))?;
+        // A rule that reads the modulator: each step's frame carries it (0x06), and the core
+        // sets its register before the step (semantics 4.3).
+        let (cyc, got) = if modulated {
+            host.step_mod(net.modulator_raw(net.modulator_at(t)) as u16, stim.at(t))?
+        } else {
+            host.step(stim.at(t))?
+        };
         let want: Vec<u32> = model.step(stim.at(t)).to_vec();
         let scaling = h.scaling && (t + 1) % h.scaling_period_steps == 0;
         let c = cycles::step(shape, stim.at(t).len() as u64, &want, scaling).done;

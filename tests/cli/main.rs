@@ -13,6 +13,7 @@ use serde_json::Value;
 
 mod continual;
 mod fuzz;
+mod modulator;
 mod plot;
 
 fn synforge(dir: &Path, args: &[&str]) -> Output {
@@ -395,7 +396,7 @@ fn rule_mistakes_are_refused_with_their_column_and_fix() {
         (
             "dw = \"a_plus * a_pluss * x1 * y0\"\n[plasticity.params]\na_plus = 0.01\n",
             "error: config field `plasticity.dw`: column 10: unknown name `a_pluss` in this term: \
-             the variables are x0, y0, x1, x2, y1, y2, w, w_min, w_max; declare a parameter as \
+             the variables are x0, y0, x1, x2, y1, y2, r, w, w_min, w_max; declare a parameter as \
              `a_pluss = <value>` under [plasticity.params]\n",
             "    a_plus * a_pluss * x1 * y0\n             ^^^^^^^\n",
         ),
@@ -406,10 +407,17 @@ fn rule_mistakes_are_refused_with_their_column_and_fix() {
             "    a * x1\n    ^^^^^^\n",
         ),
         (
-            "dw = \"a * r * x1 * y0\"\n[plasticity.params]\na = 0.01\n",
-            "error: config field `plasticity.dw`: column 5: `r` is reserved for the global \
-             modulator of three-factor rules, which synforge does not build yet\n",
-            "    a * r * x1 * y0\n        ^\n",
+            "dw = \"a * x3 * y0\"\n[plasticity.params]\na = 0.01\n",
+            "error: config field `plasticity.dw`: column 5: `x3` is reserved for a slow pre rate \
+             trace, which synforge does not build yet\n",
+            "    a * x3 * y0\n        ^^\n",
+        ),
+        (
+            "dw = \"a * (1 - r) * x1 * y0\"\n[plasticity.params]\na = 0.01\n",
+            "error: config field `plasticity.dw`: column 10: the modulator `r` is signed and \
+             multiplies a whole term, outside any bracket: write `(a + b * y2) * r` rather than \
+             `(a + b * r)`\n",
+            "    a * (1 - r) * x1 * y0\n             ^\n",
         ),
         (
             "dw = \"a * x1 * y0\"\n[plasticity.params]\na = 0.01\nb = 0.02\n",

@@ -23,7 +23,7 @@ use synforge_sim::state::Quantity;
 
 use crate::core::{NEURON_FIELDS, REGION_INPUTS, REGION_NEURONS, REGION_WEIGHTS};
 use crate::cycles::{self, Shape};
-use crate::layout::{Layout, Word};
+use crate::layout::{Layout, Word, MOD_REG_INDEX};
 use crate::port_state;
 use crate::tools::{build_sim, ToolError, Tools};
 use crate::{generate, Design, GenError};
@@ -335,7 +335,14 @@ impl Harness {
             self.load_state(&mut c, params, model)?;
         }
         let t0 = from.map_or(0, |m| m.time());
+        let modulator = params.rule.as_ref().and_then(|r| r.r);
         for t in t0..stim.steps() {
+            // The modulator of this step, written before it (semantics 4.3); every step, so a
+            // run that goes on from a saved state needs nothing restored.
+            if let Some(f) = modulator {
+                let raw = params.modulator_raw(params.modulator_at(t)) as u64;
+                writeln!(c, "1 {:x} {:x}", MOD_REG_INDEX, raw & crate::verilog::ones(f.width))?;
+            }
             // Reversed, the first one twice: the core must sort and deduplicate.
             let pre = stim.at(t);
             for &i in pre.iter().rev() {

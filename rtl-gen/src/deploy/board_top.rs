@@ -174,7 +174,10 @@ pub fn generate(
     let l = &design.layout;
     // A frame's length is 16 bits (docs/protocol.md): a step naming every input takes 2 bytes
     // an input, a step's response 4 bytes and 2 a neuron.
-    if 2 * l.inputs as u64 > u16::MAX as u64 || 4 + 2 * l.neurons as u64 > u16::MAX as u64 {
+    // A core whose rule reads the modulator takes steps that carry it, 2 bytes more.
+    let modulator = l.regs.iter().any(|r| r.index == crate::layout::MOD_REG_INDEX && r.built);
+    let step_bytes = 2 * l.inputs as u64 + if modulator { 2 } else { 0 };
+    if step_bytes > u16::MAX as u64 || 4 + 2 * l.neurons as u64 > u16::MAX as u64 {
         return Err(TopError::Frames { inputs: l.inputs, neurons: l.neurons });
     }
     let (pll, hz) = spec.clock();
@@ -185,6 +188,7 @@ pub fn generate(
         neuron_index_bits: l.neuron_index_bits,
         inputs: l.inputs,
         neurons: l.neurons,
+        modulator,
     };
     let mut files = bridge::modules(&bspec);
     let nled = spec.leds.len().max(1);

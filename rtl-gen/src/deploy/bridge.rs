@@ -152,12 +152,15 @@ pub struct BridgeSpec {
     pub inputs: u32,
     /// Neurons (a step's response carries at most one index per neuron).
     pub neurons: u32,
+    /// The core's rule reads the modulator: the bridge takes `0x06`, a step that sets it.
+    pub modulator: bool,
 }
 
 impl BridgeSpec {
-    /// Bytes the frame buffer holds: the longest payload, a step with every input.
+    /// Bytes the frame buffer holds: the longest payload, a step with every input (and the
+    /// modulator's two bytes before them).
     pub fn buffer_bytes(&self) -> u32 {
-        (2 * self.inputs).max(8).next_power_of_two()
+        (2 * self.inputs + if self.modulator { 2 } else { 0 }).max(8).next_power_of_two()
     }
 }
 
@@ -317,7 +320,7 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
     v.push_str("            B_CMD: if (rx_valid) begin cmd <= rx_data; crc <= crc8(crc, rx_data); state <= B_LEN0; end\n");
     v.push_str("            B_LEN0: if (rx_valid) begin len[7:0] <= rx_data; crc <= crc8(crc, rx_data); state <= B_LEN1; end\n");
     writeln!(v, "            B_LEN1: if (rx_valid) begin\n                len[15:8] <= rx_data; crc <= crc8(crc, rx_data); k <= 16'd0; bad_index <= 1'b0;\n                if ({{rx_data, len[7:0]}} > 16'd{len_max}) begin status <= 8'he4; state <= B_RESP; end\n                else state <= ({{rx_data, len[7:0]}} == 16'd0) ? B_CRC : B_PAY;\n            end").unwrap();
-    writeln!(v, "            B_PAY: if (rx_valid) begin\n                fb_we <= 1'b1; fb_wa <= k[{}:0]; fb_wd <= rx_data; crc <= crc8(crc, rx_data);\n                k <= k + 16'd1;\n                if (!k[0]) pay_lo <= rx_data;\n                else if ({{rx_data, pay_lo}} >= 16'd{}) bad_index <= 1'b1; // checked for steps\n                if (k[{cm}:0] + {cw}'d1 == len[{cm}:0]) state <= B_CRC; // len <= {bb} from here on\n            end", baw - 1, s.inputs, cm = cw - 1).unwrap();
+    writeln!(v, "            B_PAY: if (rx_valid) begin\n                fb_we <= 1'b1; fb_wa <= k[{}:0]; fb_wd <= rx_data; crc <= crc8(crc, rx_data);\n                k <= k + 16'd1;\n                if (!k[0]) pay_lo <= rx_data;\n                else if ({}{{rx_data, pay_lo}} >= 16'd{}) bad_index <= 1'b1; // checked for steps\n                if (k[{cm}:0] + {cw}'d1 == len[{cm}:0]) state <= B_CRC; // len <= {bb} from here on\n            end", baw - 1, if s.modulator { "!(cmd == 8'h06 && k[15:1] == 15'd0) && " } else { "" }, s.inputs, cm = cw - 1).unwrap();
     v.push_str("            B_CRC: if (rx_valid) begin\n                if (rx_data != crc) begin status <= 8'he1; state <= B_RESP; end\n                else begin k <= 16'd0; word <= 64'd0; state <= B_EXEC; end\n            end\n");
     // EXEC: gather the fixed-size payloads (write 8 bytes, read 4) into `word`, then act.
     writeln!(v, "            B_EXEC: if (!busy) begin // the core may still be in its init")
@@ -326,6 +329,11 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
     v.push_str("                8'h00: begin status <= 8'h80; state <= B_RESP; end\n");
     writeln!(v, "                8'h01, 8'h02: begin\n                    if (len != ((cmd == 8'h01) ? 16'd8 : 16'd4)) begin status <= 8'he4; state <= B_RESP; end\n                    else begin fb_ra <= {}; k <= 16'd0; state <= B_RD; end\n                end", crate::verilog::lit(baw, 0)).unwrap();
     writeln!(v, "                8'h03: begin\n                    if (len[0] || len > 16'd{}) begin status <= 8'he4; state <= B_RESP; end\n                    else if (bad_index) begin status <= 8'he5; state <= B_RESP; end\n                    else begin fb_ra <= {}; k <= 16'd0; k_last <= len == 16'd0; state <= B_EV; end\n                end", 2 * s.inputs, crate::verilog::lit(baw, 0)).unwrap();
+    if s.modulator {
+        // A step with the modulator: its two bytes first (written into register 25 as they
+        // are read, in B_EV_HI), then the indices as for 0x03.
+        writeln!(v, "                8'h06: begin\n                    if (len[0] || len == 16'd0 || len > 16'd{}) begin status <= 8'he4; state <= B_RESP; end\n                    else if (bad_index) begin status <= 8'he5; state <= B_RESP; end\n                    else begin fb_ra <= {}; k <= 16'd0; k_last <= 1'b0; state <= B_EV; end\n                end", 2 * s.inputs + 2, crate::verilog::lit(baw, 0)).unwrap();
+    }
     // Burst read: address (4), count (2), gathered like a read; burst write: address (4), then
     // the words, each written as its four bytes arrive from the buffer.
     writeln!(v, "                8'h04: begin\n                    if (len != 16'd6) begin status <= 8'he4; state <= B_RESP; end\n                    else begin fb_ra <= {}; k <= 16'd0; state <= B_RD; end\n                end", crate::verilog::lit(baw, 0)).unwrap();
@@ -346,7 +354,7 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
     // EV: two bytes per index.
     // `k_last`: every index byte is in (registered when `k` moves, off the path to `step`).
     v.push_str("            B_EV: begin\n                if (k_last) begin step <= 1'b1; cycles <= 32'd0; n_spk <= 16'd0; state <= B_STEP; end\n                else state <= B_EV_HI;\n            end\n");
-    writeln!(v, "            B_EV_HI: begin\n                if (k[0] == 1'b0) lo <= fb_rd;\n                else begin in_valid <= 1'b1; in_index <= {}; end\n                k <= k + 16'd1;\n                k_last <= k[{cm}:0] + {cw}'d1 == len[{cm}:0];\n                fb_ra <= fb_ra + {};\n                state <= B_EV;\n            end", if iw > 8 { format!("{{fb_rd[{}:0], lo}}", iw - 9) } else { format!("lo[{}:0]", iw - 1) }, crate::verilog::lit(baw, 1), cm = cw - 1).unwrap();
+    writeln!(v, "            B_EV_HI: begin\n                if (k[0] == 1'b0) lo <= fb_rd;{}\n                else begin in_valid <= 1'b1; in_index <= {}; end\n                k <= k + 16'd1;\n                k_last <= k[{cm}:0] + {cw}'d1 == len[{cm}:0];\n                fb_ra <= fb_ra + {};\n                state <= B_EV;\n            end", if s.modulator { format!("\n                else if (cmd == 8'h06 && k == 16'd1) begin mm_we <= 1'b1; mm_addr <= 32'd{}; mm_wdata <= {{{{16{{fb_rd[7]}}}}, fb_rd, lo}}; end", crate::layout::MOD_REG_INDEX) } else { String::new() }, if iw > 8 { format!("{{fb_rd[{}:0], lo}}", iw - 9) } else { format!("lo[{}:0]", iw - 1) }, crate::verilog::lit(baw, 1), cm = cw - 1).unwrap();
     // STEP/act.
     v.push_str("            B_STEP: begin\n");
     v.push_str("                if (is_wr) begin mm_we <= 1'b1; mm_addr <= word[31:0]; mm_wdata <= word[63:32]; status <= 8'h81; state <= B_RESP; end\n");

@@ -38,6 +38,15 @@ pub enum Command {
         /// Input indices (any order; duplicates are one spike).
         inputs: Vec<u16>,
     },
+    /// One timestep of a core whose rule reads the modulator: `r` into its register (25),
+    /// then the input spike events and the step strobe, as [`Command::Step`].
+    StepMod {
+        /// The modulator, raw: its format's two's complement in the low bits (sign-extended
+        /// to 16 bits or not: the register keeps its width).
+        r: u16,
+        /// Input indices (any order; duplicates are one spike).
+        inputs: Vec<u16>,
+    },
     /// Memory-mapped reads of `count` consecutive addresses (1 to [`MAX_BURST_READ`]).
     ReadBurst {
         /// First address.
@@ -91,6 +100,7 @@ pub fn max_burst_write(inputs: u32) -> usize {
         neuron_index_bits: 1,
         inputs,
         neurons: 1,
+        modulator: false,
     };
     (spec.buffer_bytes().min(u16::MAX as u32) as usize - 4) / 4
 }
@@ -181,6 +191,11 @@ impl Command {
             Command::Step { inputs } => {
                 let p: Vec<u8> = inputs.iter().flat_map(|i| i.to_le_bytes()).collect();
                 frame(SYNC_HOST, 0x03, &p)
+            }
+            Command::StepMod { r, inputs } => {
+                let p: Vec<u8> =
+                    std::iter::once(r).chain(inputs).flat_map(|i| i.to_le_bytes()).collect();
+                frame(SYNC_HOST, 0x06, &p)
             }
             Command::ReadBurst { addr, count } => {
                 let mut p = addr.to_le_bytes().to_vec();
@@ -403,6 +418,16 @@ impl<L: Read + Write> Host<L> {
     pub fn step(&mut self, inputs: &[u32]) -> Result<(u32, Vec<u16>), ProtocolError> {
         let inputs = inputs.iter().map(|&i| i as u16).collect();
         self.expect(Command::Step { inputs }, |r| match r {
+            Response::Stepped { cycles, spikes } => Some((*cycles, spikes.clone())),
+            _ => None,
+        })
+    }
+
+    /// One timestep with the modulator `r` (raw, two's complement) set first, in one frame;
+    /// returns its cycles and output spikes.
+    pub fn step_mod(&mut self, r: u16, inputs: &[u32]) -> Result<(u32, Vec<u16>), ProtocolError> {
+        let inputs = inputs.iter().map(|&i| i as u16).collect();
+        self.expect(Command::StepMod { r, inputs }, |r| match r {
             Response::Stepped { cycles, spikes } => Some((*cycles, spikes.clone())),
             _ => None,
         })

@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use synforge_sim::config::Network;
 
-use crate::layout::{draws, rule_param_reg, Layout};
+use crate::layout::{draws, rule_param_reg, Layout, MOD_REG};
 use crate::plasticity::rule::{self as rule_dp, slot_port};
 use crate::verilog::{lit, zx};
 use synforge_sim::plasticity::rule::{Rule, Slot};
@@ -503,6 +503,9 @@ fn plasticity(v: &mut String, l: &Layout, rule: &Rule) {
     conn.push(".pre(pl_pre)".into());
     for (k, p) in rule.params.iter().enumerate() {
         conn.push(format!(".{}({})", rule_dp::param_port(&p.name), rule_param_reg(k, &p.name).1));
+    }
+    if rule.reads_mod() {
+        conn.push(format!(".{}({MOD_REG})", rule_dp::MOD_PORT));
     }
     for g in &sh.groups {
         conn.push(format!(".{0}(rule_{0})", g.name));

@@ -318,6 +318,20 @@ impl Layout {
                 h.scaling_period_steps as i64,
             ),
         ];
+        if let Some(fr) = net.rule.as_ref().and_then(|r| r.r) {
+            regs.push(Reg {
+                index: MOD_REG_INDEX,
+                name: MOD_REG.into(),
+                width: fr.width,
+                what: format!(
+                    "global modulator r of the next step, {} two's complement; the host writes it \
+                     before each step (semantics 4.3)",
+                    q(&fr)
+                ),
+                value: 0,
+                built: true,
+            });
+        }
         regs.extend(net.rule.iter().flat_map(|r| &r.params).enumerate().map(|(k, p)| {
             let (index, name) = rule_param_reg(k, &p.name);
             Reg {
@@ -412,6 +426,11 @@ impl Layout {
         ]
     }
 }
+
+/// The register of the global modulator `r` (built when the rule reads it).
+pub const MOD_REG_INDEX: u32 = 25;
+/// Its Verilog name.
+pub const MOD_REG: &str = "param_mod_r";
 
 /// The first register index of the rule parameters that have no register of their own from
 /// before the rule language (the presets' amplitudes keep 14 to 17).

@@ -27,13 +27,13 @@ use synforge_rtl::plasticity::rule as rule_dp;
 use synforge_rtl::tools::build_sim;
 use synforge_rtl::verilog::ones;
 use synforge_rtl::Layout;
-use synforge_sim::config::{Config, FormatSpec, Pairing, Reset, WeightDependence};
+use synforge_sim::config::{Config, FormatSpec, ModulatorSpec, Pairing, Reset, WeightDependence};
 use synforge_sim::format::{decay_raw, round_shift, Decay, Format, Rounding};
 use synforge_sim::lfsr::{Lfsr, LFSR_TAPS};
 use synforge_sim::model::template::Stdp as StdpFixed;
 use synforge_sim::neuron::lif::LifFixed;
 use synforge_sim::plasticity::homeostasis::HomeostasisFixed;
-use synforge_sim::plasticity::random::random_rule;
+use synforge_sim::plasticity::random::random_rule_with;
 use synforge_sim::plasticity::rule::{Rule, RuleFixed, Slot, Vals};
 use synforge_sim::trace::{TraceFixed, TracesFixed};
 use synforge_sim::Network;
@@ -986,17 +986,21 @@ impl RuleShape {
             .collect()
     }
 
-    /// `(rule in integers with this vector's registers, w, pre, post, slot values, r)`.
-    fn parse(&self, v: &[u64]) -> (RuleFixed, u16, bool, bool, Vals, u64) {
+    /// `(rule in integers with this vector's registers, w, pre, post, slot values, r, the
+    /// modulator)`.
+    fn parse(&self, v: &[u64]) -> (RuleFixed, u16, bool, bool, Vals, u64, i64) {
         let mut rule = self.rule.clone();
         let mut vals: Vals = [0; 6];
         let (mut w, mut pre, mut post, mut r, mut lo, mut hi) = (0, false, false, 1, 0, 0);
-        for ((name, _), &x) in self.ports.iter().zip(v) {
+        let mut m = 0i64;
+        for ((name, width), &x) in self.ports.iter().zip(v) {
             match name.as_str() {
                 "post" => post = x == 1,
                 "pre" => pre = x == 1,
                 "w" => w = x as u16,
                 "r" => r = x,
+                // Two's complement, `width` bits.
+                "mod_r" => m = ((x << (64 - width)) as i64) >> (64 - width),
                 "w_min" => lo = x as i64,
                 "w_max" => hi = x as i64,
                 n => {
@@ -1009,19 +1013,19 @@ impl RuleShape {
                 }
             }
         }
-        (RuleFixed::new(&rule, lo, hi), w, pre, post, vals, r)
+        (RuleFixed::new(&rule, lo, hi), w, pre, post, vals, r, m)
     }
 
     /// The reference: `RuleFixed::update`, the contract term by term, `r` drawn from the LFSR.
     fn reference(&self, v: &[u64]) -> i64 {
-        let (f, w, pre, post, vals, r) = self.parse(v);
-        f.update(w, pre, post, &vals, &mut drawing(r)) as i64
+        let (f, w, pre, post, vals, r, m) = self.parse(v);
+        f.update(w, pre, post, &vals, m, &mut drawing(r)) as i64
     }
 
     /// The exact sum the update rounds.
     fn sum(&self, v: &[u64]) -> i64 {
-        let (f, w, pre, post, vals, _) = self.parse(v);
-        f.sum(w, pre, post, &vals)
+        let (f, w, pre, post, vals, _, m) = self.parse(v);
+        f.sum(w, pre, post, &vals, m)
     }
 
     /// A random vector: values often at their edges, the weight inside its bounds.
@@ -1382,10 +1386,13 @@ fn rule_datapath_matches_the_model() {
         halves.push(format!("{rounding:?}/{}: {n}", base.shift));
         cases.push(c);
     }
-    // Random rules: random terms, gates, brackets, weight factors, in random formats.
+    // Random rules: random terms, gates, brackets, weight factors, in random formats; the last
+    // 8 read the modulator `r` in random formats (its port takes every value, the extremes
+    // often).
     let (mut made, mut tries) = (0, 0);
-    while made < 16 {
-        let r = random_rule(&mut rng, 5);
+    while made < 24 {
+        let modulated = made >= 16;
+        let r = random_rule_with(&mut rng, 5, modulated);
         let rounding = ROUNDINGS[rng.random_range(0..3)];
         let ww = rng.random_range(2..=16);
         let wf = rng.random_range(0..=ww);
@@ -1396,7 +1403,10 @@ fn rule_datapath_matches_the_model() {
             })
             .collect();
         let amp_frac = rng.random_range(wf.max(4)..=32);
-        let label = format!("random {made}: {rounding:?} w{ww}/{wf} amp_frac {amp_frac}");
+        let label = format!(
+            "random {made}{}: {rounding:?} w{ww}/{wf} amp_frac {amp_frac}",
+            if modulated { " (modulated)" } else { "" }
+        );
         let mut c = Config::builtin_default();
         c.formats.membrane = spec(32, 20, Rounding::Nearest);
         c.formats.weight = spec(ww, wf, rounding);
@@ -1414,6 +1424,11 @@ fn rule_datapath_matches_the_model() {
         p.params =
             r.params.keys().map(|k| (k.clone(), rng.random_range(0.0..1.0) * scale)).collect();
         p.amplitude_frac = Some(amp_frac);
+        if modulated {
+            let width = rng.random_range(2..=16);
+            c.formats.modulator = Some(ModulatorSpec { width, frac: rng.random_range(0..width) });
+        }
+        let p = &mut c.plasticity;
         let w = Format::unsigned(ww, wf);
         p.w_min = 0.0;
         p.w_max = w.max_real();

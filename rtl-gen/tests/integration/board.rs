@@ -275,3 +275,69 @@ fn frames_on_line(stamps: &std::path::Path) -> Vec<u64> {
     }
     frames
 }
+
+/// A host frame with any payload, its CRC right.
+fn raw_frame(code: u8, payload: &[u8]) -> Vec<u8> {
+    let len = payload.len() as u16;
+    let mut f = vec![0xA5, code, len as u8, (len >> 8) as u8];
+    f.extend_from_slice(payload);
+    f.push(crc::Crc::<u8>::new(&crc::CRC_8_SMBUS).checksum(&f[1..]));
+    f
+}
+
+#[test]
+fn steps_that_carry_the_modulator_set_it_and_run_like_the_model() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let net = Config::load(&root.join("examples/modulated-pairing.toml")).unwrap().build().unwrap();
+    let f = net.rule.as_ref().and_then(|r| r.r).expect("the example reads r");
+    let (_board, mut host) = started(&net, "board-modulated");
+    let w0 = load_weights(&mut host, &net);
+    let m = net.inputs() as u16;
+    let mask = (1u32 << f.width) - 1;
+
+    // Refused: an odd payload, an index past the inputs; r's own bytes are never an index.
+    host.send_raw(&raw_frame(0x06, &[1, 0, 2])).unwrap();
+    assert_eq!(host.receive().unwrap(), Response::Refused(Refusal::BadLength));
+    host.send_raw(&raw_frame(0x06, &[])).unwrap();
+    assert_eq!(host.receive().unwrap(), Response::Refused(Refusal::BadLength));
+    let refused = host.transact(&Command::StepMod { r: 5, inputs: vec![m] }).unwrap();
+    assert_eq!(refused, Response::Refused(Refusal::BadIndex));
+    assert_eq!(host.read(25).unwrap(), 0, "a refused step wrote the modulator");
+
+    // Steps with r from the whole format, the extremes often: spikes, cycles and weights as
+    // the model's, and the register holds what the last step carried.
+    let mut spec = net.cfg.stimulus.clone();
+    spec.steps = 1200;
+    let stim = spec.generate(&net.cfg).unwrap();
+    let mut model = FixedModel::with_weights(&net, &w0);
+    let shape = Shape::of(&net);
+    let (lo, hi) = (f.min_raw(), f.max_raw());
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    let mut spikes = 0;
+    for t in 0..stim.steps() {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let raw = match seed % 5 {
+            0 => lo,
+            1 => hi,
+            2 => 0,
+            _ => lo + (seed >> 8) as i64 % (hi - lo + 1),
+        };
+        model.set_modulator(f.to_real(raw));
+        let (cyc, got) = host.step_mod(raw as u16, stim.at(t)).unwrap();
+        let want: Vec<u16> = model.step(stim.at(t)).iter().map(|&j| j as u16).collect();
+        assert_eq!(got, want, "step {t} (r raw {raw}): output spikes");
+        let c = cycles::step(shape, stim.at(t).len() as u64, &model_spikes(&want), false);
+        assert_eq!(cyc as u64, c.done, "step {t}: cycles");
+        assert_eq!(host.read(25).unwrap(), raw as u32 & mask, "step {t}: the register");
+        spikes += want.len();
+    }
+    assert!(spikes >= 2, "the pairing protocol fires the neuron: {spikes}");
+    let w = model.weights_raw();
+    let changed = w.iter().zip(&w0).filter(|(a, b)| a != b).count();
+    assert!(changed > 50, "the modulated rule moved the weights: {changed}");
+    for (i, &wi) in w.iter().enumerate() {
+        assert_eq!(host.read(REGION_WEIGHTS << 28 | i as u32).unwrap(), wi as u32, "weight {i}");
+    }
+}

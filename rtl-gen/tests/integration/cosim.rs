@@ -43,14 +43,16 @@ fn examples_match() {
 #[test]
 fn random_configs_match() {
     const BUILDS: u64 = 14;
+    const MODULATED: u64 = 3;
     const RUNS: u64 = 15;
     const STEPS: u32 = 300;
     let start = Instant::now();
     let (mut runs, mut steps, mut spikes, mut updates) = (0, 0u64, 0u64, 0u64);
     let mut resumed = 0;
     let mut rules = Vec::new();
-    for b in 1..=BUILDS {
-        let base = random::structure(b);
+    // Builds past BUILDS: rules that read the modulator `r`, set before every step.
+    for b in 1..=BUILDS + MODULATED {
+        let base = if b <= BUILDS { random::structure(b) } else { random::modulated_structure(b) };
         let net0 = base.build().unwrap();
         rules.push(net0.rule.as_ref().map_or("off".to_string(), |r| match r.name.as_str() {
             "custom" => format!("custom `{}`", r.text),
@@ -110,12 +112,14 @@ fn random_configs_match() {
     eprintln!("random builds' rules: {}", rules.join("; "));
     eprintln!("{resumed} runs continued on the core from a state saved mid-run: zero mismatches");
     eprintln!(
-        "{runs} random configs ({BUILDS} builds), {steps} steps, {spikes} output spikes, \
+        "{runs} random configs ({BUILDS} builds, {MODULATED} more modulated), {steps} steps, {spikes} output spikes, \
          {updates} synaptic updates: zero mismatches in {:.1} s",
         start.elapsed().as_secs_f64()
     );
     assert!(runs >= 200);
     assert!(rules.iter().filter(|r| r.starts_with("custom")).count() >= 3, "random rules too");
+    let modulated = rules.iter().filter(|r| r.contains(" r ") || r.contains("* r")).count();
+    assert!(modulated >= MODULATED as usize, "modulated rules: {rules:?}");
     assert!(spikes > 1000 && updates > 10_000, "the random configs must exercise the core");
 }
 

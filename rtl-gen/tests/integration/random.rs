@@ -3,10 +3,12 @@
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use synforge_sim::config::{Config, FormatSpec, Pairing, Reset, WeightDependence, WeightMemory};
+use synforge_sim::config::{
+    Config, FormatSpec, ModulatorSpec, Pairing, Reset, WeightDependence, WeightMemory,
+};
 use synforge_sim::format::{Decay, Rounding};
-use synforge_sim::plasticity::random::random_rule;
-use synforge_sim::stimulus::StimulusKind;
+use synforge_sim::plasticity::random::random_rule_with;
+use synforge_sim::stimulus::{Modulator, StimulusKind};
 use synforge_sim::Network;
 
 fn rounding(rng: &mut ChaCha8Rng) -> Rounding {
@@ -26,6 +28,16 @@ fn trace(rng: &mut ChaCha8Rng) -> FormatSpec {
 
 /// A random structure: its config (a valid network) with fixed formats and amplitude format.
 pub fn structure(seed: u64) -> Config {
+    structure_with(seed, false)
+}
+
+/// A random structure whose rule is a custom one that reads the modulator `r`, in a random
+/// modulator format.
+pub fn modulated_structure(seed: u64) -> Config {
+    structure_with(seed, true)
+}
+
+fn structure_with(seed: u64, modulated: bool) -> Config {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     loop {
         let mut c = Config::default();
@@ -34,15 +46,19 @@ pub fn structure(seed: u64) -> Config {
         c.neuron.reset = if rng.random() { Reset::Zero } else { Reset::Subtract };
         c.traces.pairing = if rng.random() { Pairing::AllToAll } else { Pairing::Nearest };
         let p = &mut c.plasticity;
-        p.rule = ["off", "pair", "triplet", "pair", "triplet", "custom", "custom", "custom"]
-            [rng.random_range(0..8)]
-        .into();
+        let pick = ["off", "pair", "triplet", "pair", "triplet", "custom", "custom", "custom"]
+            [rng.random_range(0..8)];
+        p.rule = if modulated { "custom" } else { pick }.into();
         if p.rule.as_str() == "custom" {
             // A random rule: random terms, gates, brackets and weight factors; its parameter
             // values are drawn with the others below.
-            let r = random_rule(&mut rng, 4);
+            let r = random_rule_with(&mut rng, 4, modulated);
             p.dw = Some(r.text);
             p.params = r.params;
+        }
+        if modulated {
+            let width = rng.random_range(2..=16);
+            c.formats.modulator = Some(ModulatorSpec { width, frac: rng.random_range(0..width) });
         }
         p.weight_dependence = if rng.random() {
             WeightDependence::Additive
@@ -88,8 +104,27 @@ pub fn parameters_of(base: &Config, seed: u64) -> Network {
     for _ in 0..1000 {
         let mut c = base.clone();
         parameters(&mut c, &mut rng);
-        if let Ok(net) = c.build() {
+        if let Ok(mut net) = c.build() {
             if synforge_rtl::cosim::structure_key(&net) == key {
+                if let Some(f) = net.rule.as_ref().and_then(|r| r.r) {
+                    // A modulator that changes on about a third of the steps, from its own
+                    // stream: zero, both extremes and past them (saturating), anything between.
+                    let mut m = ChaCha8Rng::seed_from_u64(seed ^ 0x4d4f_4455_4c41_544f);
+                    let top = f.max_real() * 1.25;
+                    let mut pairs = Vec::new();
+                    for t in 0..2000u32 {
+                        if m.random_bool(0.3) {
+                            let v = match m.random_range(0..6) {
+                                0 => 0.0,
+                                1 => -top,
+                                2 => top,
+                                _ => m.random_range(-top..=top),
+                            };
+                            pairs.push((t, v));
+                        }
+                    }
+                    net.modulator = std::sync::Arc::new(Modulator::from_pairs(pairs));
+                }
                 return net;
             }
         }

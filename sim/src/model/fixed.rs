@@ -124,6 +124,8 @@ struct Shared<'a> {
     /// Last step's vector for `post_rows`, reused.
     spare: &'a Mutex<Vec<RowPart>>,
     prev_total: u32,
+    /// This step's modulator `r`, raw (0 when the rule does not read it).
+    r: i64,
 }
 
 /// A scratch vector kept between steps; a clone starts empty.
@@ -216,6 +218,7 @@ impl Tile {
         // §4.3 Plasticity, reading the traces as the contract says.
         match (&b.stdp, &b.rule) {
             (Some(stdp), _) => self.stdp_plasticity(stdp, s),
+            (None, Some((rule, _))) if rule.reads_mod => self.plasticity_general(rule, s),
             (None, Some((rule, plans))) => self.plasticity(rule, plans, s),
             (None, None) => {}
         }
@@ -318,6 +321,33 @@ impl Tile {
                 if !spiked {
                     *w = updated;
                     *lfsr = next;
+                }
+            }
+        }
+    }
+
+    /// §4.3 as the contract states it, synapse by synapse ([`RuleFixed::update`]): for rules
+    /// that read the modulator, whose terms change sign with it. Each neuron updates, in
+    /// ascending input, every synapse when it spiked, else those of this step's input spikes.
+    fn plasticity_general(&mut self, rule: &RuleFixed, s: &Shared) {
+        let n = self.n;
+        for jj in 0..self.n {
+            let post = self.spiked[jj];
+            let lfsr = &mut self.lfsr[jj];
+            let (y1, y2) = (self.y1[jj] as i64, self.y2[jj] as i64);
+            let mut one = |i: usize, w: &mut u16| {
+                let [x1, x2, x1p, x2p] = s.x(i);
+                let v = [x1, x2, x1p, x2p, y1, y2];
+                *w = rule.update(*w, s.pre_mask[i], post, &v, s.r, lfsr);
+            };
+            if post {
+                for i in 0..s.inputs {
+                    one(i, &mut self.w[i * n + jj]);
+                }
+            } else {
+                for &i in s.pre {
+                    let i = i as usize;
+                    one(i, &mut self.w[i * n + jj]);
                 }
             }
         }
@@ -606,6 +636,8 @@ pub struct FixedModel {
     pre_mask: Vec<bool>,
     prev_total: u32,
     out: Vec<u32>,
+    /// [`Model::set_modulator`]'s value for the next step.
+    r_next: Option<f64>,
 }
 
 impl FixedModel {
@@ -667,6 +699,7 @@ impl FixedModel {
             pre_mask: vec![false; ni],
             prev_total: 0,
             out: Vec::new(),
+            r_next: None,
         }
     }
 
@@ -753,7 +786,9 @@ impl Model for FixedModel {
                 }
             }
         }
+        let r = self.r_next.take().unwrap_or_else(|| self.net.modulator_at(self.t));
         let shared = Shared {
+            r: self.net.modulator_raw(r),
             b,
             t: self.t,
             inputs: self.x1.len(),
@@ -791,6 +826,10 @@ impl Model for FixedModel {
         self.prev_total = self.out.len() as u32;
         self.t += 1;
         &self.out
+    }
+
+    fn set_modulator(&mut self, r: f64) {
+        self.r_next = Some(r);
     }
 
     fn time(&self) -> u32 {
@@ -997,7 +1036,7 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
 
     use super::*;
-    use crate::config::{Config, FormatSpec, Pairing, Reset, WeightDependence};
+    use crate::config::{Config, FormatSpec, ModulatorSpec, Pairing, Reset, WeightDependence};
     use crate::format::Decay;
 
     struct Naive {
@@ -1019,6 +1058,8 @@ mod tests {
         x2: Vec<u16>,
         in_lfsr: Lfsr,
         prev_total: u32,
+        /// This step's modulator, raw.
+        r: i64,
     }
 
     impl Naive {
@@ -1044,6 +1085,7 @@ mod tests {
                 x2: vec![0; ni],
                 in_lfsr: Lfsr::for_inputs(seed),
                 prev_total: 0,
+                r: 0,
             }
         }
 
@@ -1098,7 +1140,7 @@ mod tests {
                             self.y2[j] as i64,
                         ];
                         let w = &mut self.w[i * nn + j];
-                        *w = rule.update(*w, pre, post, &v, lfsr);
+                        *w = rule.update(*w, pre, post, &v, self.r, lfsr);
                     }
                 }
             }
@@ -1137,7 +1179,7 @@ mod tests {
     /// A random valid network: sizes that cross tile boundaries, every rule, dependence,
     /// rounding, decay mode, pairing and reset, scaling with short periods. Every field that
     /// shapes the run is set here, so a change of the built-in defaults cannot make it invalid.
-    fn random_config(rng: &mut ChaCha8Rng) -> Config {
+    fn random_config(rng: &mut ChaCha8Rng, modulated: bool) -> Config {
         let mut c = Config::default();
         let n = &mut c.network;
         n.inputs = rng.random_range(1..=70);
@@ -1158,7 +1200,8 @@ mod tests {
         tr.tau_y_ms = rng.random_range(20.0..150.0);
         tr.increment = rng.random_range(0.3..1.0);
         let p = &mut c.plasticity;
-        p.rule = ["off", "pair", "triplet", "custom", "custom"][rng.random_range(0..5)].into();
+        let pick = ["off", "pair", "triplet", "custom", "custom"][rng.random_range(0..5)];
+        p.rule = if modulated { "custom" } else { pick }.into();
         p.weight_dependence = if rng.random() {
             WeightDependence::Additive
         } else {
@@ -1172,7 +1215,7 @@ mod tests {
         if p.rule.is_custom() {
             let d = crate::config::PlasticitySection::default();
             (p.a_plus, p.a_minus, p.a3_plus, p.a3_minus) = (d.a_plus, d.a_minus, 0.0, 0.0);
-            let r = crate::plasticity::random::random_rule(rng, 4);
+            let r = crate::plasticity::random::random_rule_with(rng, 4, modulated);
             p.dw = Some(r.text);
             p.params = r.params;
         }
@@ -1197,6 +1240,10 @@ mod tests {
         f.trace_x2 = spec(8, 6, rng);
         f.trace_y1 = spec(8, 6, rng);
         f.trace_y2 = spec(8, 6, rng);
+        if modulated {
+            let width = rng.random_range(2..=12);
+            f.modulator = Some(ModulatorSpec { width, frac: rng.random_range(0..width) });
+        }
         c
     }
 
@@ -1209,12 +1256,14 @@ mod tests {
 
     #[test]
     fn optimised_model_equals_the_naive_one_on_random_networks() {
-        for case in 0..64u64 {
+        // Cases 64 on: custom rules that read the modulator, which changes every step.
+        for case in 0..96u64 {
             let seed = 0x5EED_0000 + case;
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let modulated = case >= 64;
             let net = loop {
                 // A random rule may need intermediates too wide for the random formats: draw again.
-                match random_config(&mut rng).build() {
+                match random_config(&mut rng, modulated).build() {
                     Ok(net) => break net,
                     Err(e) if e.to_string().contains("bits the datapath holds") => continue,
                     Err(e) => panic!("seed {seed:#x}: {e}"),
@@ -1224,9 +1273,22 @@ mod tests {
             let mut general = FixedModel::general(&net);
             let mut naive = Naive::new(&fast);
             let rate = rng.random_range(0.02..0.3);
+            let r_max = net.fmt.r.map_or(0.0, |f| f.max_real() * 1.5);
             for t in 0..250 {
                 let pre: Vec<u32> =
                     (0..net.inputs() as u32).filter(|_| rng.random::<f64>() < rate).collect();
+                if modulated {
+                    // Zero, the extremes (saturating), and anything between.
+                    let r = match rng.random_range(0..6) {
+                        0 => 0.0,
+                        1 => -r_max,
+                        2 => r_max,
+                        _ => rng.random_range(-r_max..=r_max),
+                    };
+                    fast.set_modulator(r);
+                    general.set_modulator(r);
+                    naive.r = net.modulator_raw(r);
+                }
                 let want = naive.step(&pre);
                 assert_eq!(fast.step(&pre), &want[..], "seed {seed:#x}: spikes of step {t}");
                 assert_eq!(

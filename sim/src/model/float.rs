@@ -44,6 +44,11 @@ pub struct FloatModel {
     prev_total: u32,
     acc: Vec<f64>,
     out: Vec<u32>,
+    /// The network's modulator of every step, and its format when the rule reads `r`.
+    modulator: std::sync::Arc<crate::stimulus::Modulator>,
+    r_format: Option<crate::format::Format>,
+    /// [`Model::set_modulator`]'s value for the next step.
+    r_next: Option<f64>,
 }
 
 impl FloatModel {
@@ -87,6 +92,9 @@ impl FloatModel {
             prev_total: 0,
             acc: vec![0.0; nn],
             out: Vec::new(),
+            modulator: net.modulator.clone(),
+            r_format: net.rule.as_ref().and_then(|r| r.r),
+            r_next: None,
         }
     }
 }
@@ -130,7 +138,10 @@ impl Model for FloatModel {
             }
             self.spiked[j] = spike;
         }
-        // §4.3 Plasticity: every synapse whose input or neuron spiked, once.
+        // §4.3 Plasticity: every synapse whose input or neuron spiked, once. The modulator
+        // saturates into its format's range and is not rounded.
+        let r = self.r_next.take().unwrap_or_else(|| self.modulator.at(self.t));
+        let r = self.r_format.map_or(0.0, |f| if r.is_finite() { f.sat_real(r) } else { 0.0 });
         if let Some(rule) = &self.rule {
             for i in 0..ni {
                 let pre = self.pre_mask[i];
@@ -142,7 +153,7 @@ impl Model for FloatModel {
                     if pre || post {
                         let v = [x1, x2, x1p, x2p, self.y1[j], self.y2[j]];
                         let w = &mut self.w[i * nn + j];
-                        *w = rule.update(*w, pre, post, &v);
+                        *w = rule.update(*w, pre, post, &v, r);
                     }
                 }
             }
@@ -181,6 +192,10 @@ impl Model for FloatModel {
         self.prev_total = self.out.len() as u32;
         self.t += 1;
         &self.out
+    }
+
+    fn set_modulator(&mut self, r: f64) {
+        self.r_next = Some(r);
     }
 
     fn time(&self) -> u32 {

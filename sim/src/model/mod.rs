@@ -64,6 +64,10 @@ pub trait Model: Send {
     /// Continue from a saved state: the step count and every quantity [`Model::state`] gives.
     /// Everything is checked before anything is set, so a refused state changes nothing.
     fn set_state(&mut self, step: u32, q: &[crate::state::Quantity]) -> Result<(), String>;
+    /// The global modulator `r` of the next step only, in place of the network's stimulus
+    /// (`stimulus.modulator_file`, 0 without one): for a host that computes `r` from the
+    /// spikes as it goes (closed-loop reward).
+    fn set_modulator(&mut self, r: f64);
 }
 
 /// Build a model of the given kind.

@@ -67,6 +67,9 @@ fn amplitude(r: &Rule, f: &FactorIr, slot: Slot) -> Option<(i64, i64)> {
 impl Stdp {
     /// The shape's constants if `r` has it, with weight bounds `w_min`, `w_max` (raw).
     pub fn of(r: &Rule, w_min: i64, w_max: i64) -> Option<Stdp> {
+        if r.reads_mod() {
+            return None;
+        }
         let [p, d] = match &r.terms[..] {
             [a, b] if a.gate == Gate::Post => [a, b],
             [a, b] => [b, a],

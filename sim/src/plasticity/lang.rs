@@ -102,6 +102,23 @@ impl Gate {
     }
 }
 
+/// A variable of the rule that is neither a trace nor the weight, evaluated after the traces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Var {
+    /// `r`: the global modulator of this step (signed; a term takes its magnitude, and its
+    /// sign flips the term's, semantics §4.3).
+    Mod,
+}
+
+impl Var {
+    /// Its name in the rule text.
+    pub fn name(self) -> &'static str {
+        match self {
+            Var::Mod => "r",
+        }
+    }
+}
+
 /// A weight factor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum WeightFactor {
@@ -197,6 +214,8 @@ pub struct Term {
     pub amps: Vec<Amp>,
     /// Traces, in written order.
     pub traces: Vec<Trace>,
+    /// Variables (`r`), each at most once.
+    pub vars: Vec<Var>,
     /// At most one weight factor.
     pub weight: Option<WeightFactor>,
     /// Where it is in the text.
@@ -204,10 +223,12 @@ pub struct Term {
 }
 
 impl Term {
-    /// The term in canonical order, without its sign: amplitudes, traces, weight, events.
+    /// The term in canonical order, without its sign: amplitudes, traces, variables, weight,
+    /// events.
     pub fn body(&self) -> String {
         let mut parts: Vec<String> = self.amps.iter().map(|a| a.to_string()).collect();
         parts.extend(self.traces.iter().map(|t| t.name().to_string()));
+        parts.extend(self.vars.iter().map(|v| v.name().to_string()));
         if let Some(wf) = self.weight {
             parts.push(wf.text().to_string());
         }
@@ -246,6 +267,11 @@ impl RuleText {
             term.traces.contains(&t)
                 || term.amps.iter().any(|a| matches!(a, Amp::Bracket(b) if b.traces.contains(&t)))
         })
+    }
+
+    /// Whether some term reads the global modulator `r`.
+    pub fn reads_mod(&self) -> bool {
+        self.terms.iter().any(|t| t.vars.contains(&Var::Mod))
     }
 
     /// The parameter names in order of first appearance.
@@ -311,7 +337,6 @@ pub const MAX_FACTORS: usize = 8;
 
 /// Names the language keeps for later rules, with what they will be.
 const RESERVED: &[(&str, &str)] = &[
-    ("r", "the global modulator of three-factor rules"),
     ("x3", "a slow pre rate trace"),
     ("y3", "a slow post rate trace (BCM)"),
     ("u", "unconditional terms"),
@@ -327,6 +352,7 @@ pub fn builtin_name(name: &str) -> Option<&'static str> {
         "y1" | "y2" => Some("a post trace"),
         "w" => Some("the weight"),
         "w_min" | "w_max" => Some("a weight bound"),
+        "r" => Some("the global modulator"),
         _ => RESERVED.iter().find(|(n, _)| *n == name).map(|(_, w)| *w).or_else(|| {
             let b = name.as_bytes();
             (b.len() == 2 && b[0] == b'u' && b[1].is_ascii_digit()).then_some("unconditional terms")
@@ -634,6 +660,7 @@ fn term(
     let (mut x0, mut y0) = (None::<Span>, None::<Span>);
     let mut amps = Vec::new();
     let mut traces = Vec::new();
+    let mut vars: Vec<(Var, Span)> = Vec::new();
     let mut weight: Option<(WeightFactor, Span)> = None;
     let mut set_weight = |wf: WeightFactor, s: Span| -> Result<(), LangError> {
         if let Some((_, first)) = weight {
@@ -664,6 +691,19 @@ fn term(
                     *slot = Some(s);
                 }
                 "w" => set_weight(WeightFactor::W, s)?,
+                "r" => {
+                    if let Some((_, first)) = vars.iter().find(|(v, _)| *v == Var::Mod) {
+                        return Err(LangError::at(
+                            s,
+                            format!(
+                                "`r` is already in this term at column {}; a term reads the \
+                                 modulator once",
+                                first.start + 1
+                            ),
+                        ));
+                    }
+                    vars.push((Var::Mod, s));
+                }
                 _ => match trace_or_const(&n, s, is_param, "term")? {
                     Ok(t) => traces.push(t),
                     Err(c) => amps.push(Amp::Const(c)),
@@ -687,7 +727,15 @@ fn term(
             ))
         }
     };
-    Ok(Term { negative, gate, amps, traces, weight: weight.map(|(w, _)| w), span })
+    Ok(Term {
+        negative,
+        gate,
+        amps,
+        traces,
+        vars: vars.into_iter().map(|(v, _)| v).collect(),
+        weight: weight.map(|(w, _)| w),
+        span,
+    })
 }
 
 fn number(v: f64, text: String, s: Span) -> Result<Const, LangError> {
@@ -727,6 +775,13 @@ fn trace_or_const(
                 format!("`{n}` is a weight bound: use it in `(w_max - w)` or `(w - w_min)`"),
             ))
         }
+        "r" => {
+            return Err(LangError::at(
+                s,
+                "the modulator `r` is signed and multiplies a whole term, outside any bracket: \
+                 write `(a + b * y2) * r` rather than `(a + b * r)`",
+            ))
+        }
         _ => {
             if let Some(what) = builtin_name(n) {
                 return Err(LangError::at(
@@ -739,7 +794,7 @@ fn trace_or_const(
                     s,
                     format!(
                         "unknown name `{n}` in this {place}: the variables are x0, y0, x1, x2, y1, \
-                         y2, w, w_min, w_max; declare a parameter as `{n} = <value>` under \
+                         y2, r, w, w_min, w_max; declare a parameter as `{n} = <value>` under \
                          [plasticity.params]"
                     ),
                 ));
@@ -831,6 +886,16 @@ mod tests {
     }
 
     #[test]
+    fn the_modulator_is_a_variable_after_the_traces() {
+        let r = p("r * a * y0 * x1 - y1 * x0 * b").unwrap();
+        assert_eq!(r.terms[0].vars, vec![Var::Mod]);
+        assert!(r.terms[1].vars.is_empty());
+        assert!(r.reads_mod());
+        assert_eq!(r.to_string(), "a * x1 * r * y0 - b * y1 * x0");
+        assert!(!p("a * x1 * y0").unwrap().reads_mod());
+    }
+
+    #[test]
     fn powers_of_two_are_numbers() {
         let r = p("2^-2 * x1 * y0").unwrap();
         assert_eq!(r.terms[0].amps[0], Amp::Const(Const::Number(0.25, "2^-2".into())));
@@ -855,6 +920,8 @@ mod tests {
             ("", 1, "empty"),
             ("a * (b + c * y2 * y0", 5, "bracket opened at column 5"),
             ("a * (b + x0) * y0", 10, "event"),
+            ("a * (b + r) * y0", 10, "outside any bracket"),
+            ("a * r * r * y0", 9, "already in this term"),
         ];
         for &(text, col, what) in cases {
             let e = p(text).expect_err(text);

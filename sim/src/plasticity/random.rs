@@ -19,6 +19,12 @@ pub struct RandomRule {
 
 /// A random rule of 1 to `max_terms` terms.
 pub fn random_rule(rng: &mut impl Rng, max_terms: usize) -> RandomRule {
+    random_rule_with(rng, max_terms, false)
+}
+
+/// A random rule of 1 to `max_terms` terms; when `modulated`, its first term and about half
+/// of the others read the modulator `r`. Without it, the draws are [`random_rule`]'s.
+pub fn random_rule_with(rng: &mut impl Rng, max_terms: usize, modulated: bool) -> RandomRule {
     let mut params = BTreeMap::new();
     let mut terms = Vec::new();
     let n = rng.random_range(1..=max_terms.max(1));
@@ -57,6 +63,9 @@ pub fn random_rule(rng: &mut impl Rng, max_terms: usize) -> RandomRule {
         }
         if weighted {
             f.push(["w", "(w_max - w)", "(w - w_min)"][rng.random_range(0..3)].to_string());
+        }
+        if modulated && (k == 0 || rng.random_bool(0.5)) {
+            f.push("r".into());
         }
         match rng.random_range(0..5) {
             0 => f.push("x0 * y0".into()),

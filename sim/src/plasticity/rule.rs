@@ -15,7 +15,7 @@ use crate::config::Quantized;
 use crate::error::{Error, Result};
 use crate::format::{clamp_branchless, round_shift, Format, Rounding};
 use crate::lfsr::Lfsr;
-use crate::plasticity::lang::{self, Amp, Const, Gate, RuleText, Trace, WeightFactor};
+use crate::plasticity::lang::{self, Amp, Const, Gate, RuleText, Trace, Var, WeightFactor};
 
 /// The widest intermediate (bits of an unsigned magnitude) a rule may need: the hardware's
 /// products and the model's 64-bit integers both hold it with room for the sum's sign.
@@ -115,6 +115,8 @@ pub enum FactorIr {
     },
     /// A trace value.
     Trace(Slot),
+    /// The global modulator's magnitude `|r|` (its sign flips the term's, semantics §4.3).
+    Mod,
 }
 
 /// A compiled term.
@@ -136,6 +138,13 @@ pub struct TermIr {
     pub product_max: Vec<u128>,
     /// Largest magnitude of the term's contribution to the sum, raw at the sum's fraction.
     pub term_max: u128,
+}
+
+impl TermIr {
+    /// Whether its product reads the modulator: its sign is then decided each step, by `r`'s.
+    pub fn modulated(&self) -> bool {
+        self.product.contains(&FactorIr::Mod)
+    }
 }
 
 fn gate_text<S: serde::Serializer>(g: &Gate, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -181,6 +190,9 @@ pub struct Rule {
     pub sum_max: u128,
     /// Which trace values some term reads.
     pub reads: [bool; 6],
+    /// The modulator's format, when some term reads `r`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub r: Option<Format>,
 }
 
 /// Bits to hold `0..=max`.
@@ -213,6 +225,8 @@ pub struct Env {
     pub traces: [Format; 4],
     /// `plasticity.amplitude_frac`.
     pub amplitude_frac: Option<u32>,
+    /// The modulator's format (`formats.modulator`), if the config declares one.
+    pub r: Option<Format>,
 }
 
 fn trace_index(t: Trace) -> usize {
@@ -230,6 +244,21 @@ impl Rule {
         let text_err = |e: lang::LangError| Error::field(src.field, e.render(src.text));
         let declared = |n: &str| src.params.iter().any(|(p, _, _)| p == n);
         let parsed: RuleText = lang::parse(src.text, &declared).map_err(text_err)?;
+        let r_format = match (parsed.reads_mod(), env.r) {
+            (false, _) => None,
+            (true, Some(f)) => Some(f),
+            (true, None) => {
+                return Err(Error::field(
+                    "formats.modulator",
+                    format!(
+                        "{} reads the modulator `r`, which has no format: add [formats.modulator] \
+                         with width = 8, frac = 6 (signed, -2 to 2 - 2^-6), or another signed \
+                         format of 2 to 16 bits",
+                        src.field
+                    ),
+                ))
+            }
+        };
         let used = parsed.params();
         for (name, value, field) in &src.params {
             if !used.contains(name) {
@@ -376,6 +405,9 @@ impl Rule {
                 });
             }
             product.extend(t.traces.iter().map(|&tr| FactorIr::Trace(Slot::of(tr, t.gate))));
+            product.extend(t.vars.iter().map(|v| match v {
+                Var::Mod => FactorIr::Mod,
+            }));
             terms.push(TermIr {
                 negative: t.negative,
                 gate: t.gate,
@@ -400,7 +432,7 @@ impl Rule {
                             }
                         }
                     }
-                    FactorIr::Const(_) => {}
+                    FactorIr::Const(_) | FactorIr::Mod => {}
                 }
             }
         }
@@ -417,6 +449,7 @@ impl Rule {
             rounding: env.rounding,
             sum_max: 0,
             reads,
+            r: r_format,
         };
         rule.analyse(src)?;
         Ok((rule, report))
@@ -484,7 +517,16 @@ impl Rule {
                 let fmt = self.trace_format(*s);
                 (fmt.max_raw() as u128, fmt.frac)
             }
+            FactorIr::Mod => {
+                let fmt = self.r.expect("a rule that reads r has its format");
+                (1u128 << (fmt.width - 1), fmt.frac)
+            }
         }
+    }
+
+    /// Whether some term reads the modulator `r`.
+    pub fn reads_mod(&self) -> bool {
+        self.r.is_some()
     }
 
     fn const_max(&self, c: &ConstRef) -> u128 {
@@ -537,6 +579,15 @@ impl Rule {
             self.amp.q_name()
         )
         .unwrap();
+        if let Some(f) = self.r {
+            writeln!(
+                s,
+                "modulator r {} (set before each step); a term takes |r|, floored like a trace, \
+                 and r's sign flips the term's",
+                f.q_name()
+            )
+            .unwrap();
+        }
         for (k, t) in self.terms.iter().enumerate() {
             let widths: Vec<String> = t.product_max.iter().map(|&m| bits(m).to_string()).collect();
             writeln!(
@@ -615,6 +666,33 @@ pub type Vals = [i64; 6];
 pub trait Values {
     /// The raw value of slot `s` (`Slot as usize`).
     fn get(&self, s: usize) -> i64;
+
+    /// The modulator's magnitude `|r|`, raw (zero where no rule reads it).
+    #[inline(always)]
+    fn modulator(&self) -> i64 {
+        0
+    }
+}
+
+/// The trace values of a synapse and this step's `|r|`.
+#[derive(Clone, Copy)]
+pub struct Modulated<'a> {
+    /// The trace values, indexed by [`Slot`].
+    pub v: &'a Vals,
+    /// `|r|`, raw.
+    pub mag: i64,
+}
+
+impl Values for Modulated<'_> {
+    #[inline(always)]
+    fn get(&self, s: usize) -> i64 {
+        self.v[s]
+    }
+
+    #[inline(always)]
+    fn modulator(&self) -> i64 {
+        self.mag
+    }
 }
 
 impl Values for Vals {
@@ -663,6 +741,8 @@ pub enum FactorFixed {
     },
     /// A trace value with its fraction bits.
     Trace(Slot, u32),
+    /// `|r|` with the modulator's fraction bits.
+    Mod(u32),
 }
 
 impl FactorFixed {
@@ -677,6 +757,7 @@ impl FactorFixed {
                 (b, fa)
             }
             FactorFixed::Trace(s, frac) => (v.get(*s as usize), *frac),
+            FactorFixed::Mod(frac) => (v.modulator(), *frac),
         }
     }
 }
@@ -809,6 +890,8 @@ pub struct RuleFixed {
     /// The terms gated by `y0` alone read no post trace: their `(A, B)` is the same for every
     /// neuron of a row (the pair rule's potentiation).
     pub post_row_only: bool,
+    /// Some term reads the modulator `r`: only [`RuleFixed::update`] evaluates the rule.
+    pub reads_mod: bool,
 }
 
 fn fixed_factor(r: &Rule, f: &FactorIr) -> FactorFixed {
@@ -820,6 +903,7 @@ fn fixed_factor(r: &Rule, f: &FactorIr) -> FactorFixed {
             product: product.iter().map(|f| fixed_factor(r, f)).collect(),
         },
         FactorIr::Trace(s) => FactorFixed::Trace(*s, r.trace_format(*s).frac),
+        FactorIr::Mod => FactorFixed::Mod(r.r.expect("a rule that reads r has its format").frac),
     }
 }
 
@@ -828,7 +912,7 @@ fn slots_read(product: &[FactorIr], into: &mut [bool; 6]) {
         match f {
             FactorIr::Trace(s) => into[*s as usize] = true,
             FactorIr::Bracket { product, .. } => slots_read(product, into),
-            FactorIr::Const(_) => {}
+            FactorIr::Const(_) | FactorIr::Mod => {}
         }
     }
 }
@@ -876,6 +960,7 @@ impl RuleFixed {
                     gate: t.gate,
                     factors: t.product.iter().map(|f| fixed_factor(r, f)).collect(),
                     weight: t.weight,
+                    modulated: t.modulated(),
                 })
                 .collect(),
             align,
@@ -888,6 +973,7 @@ impl RuleFixed {
             pre_reads,
             post_row_only: !post_only_reads[Slot::Y1 as usize]
                 && !post_only_reads[Slot::Y2 as usize],
+            reads_mod: r.reads_mod(),
         }
     }
 
@@ -932,14 +1018,19 @@ impl RuleFixed {
 
     /// The whole update of synapse `(i, j)` as the contract states it, term by term and
     /// factor by factor, with none of the shortcuts above: `pre` and `post` say which spikes
-    /// happened. The reference the model's kernels are held to.
-    pub fn update(&self, w: u16, pre: bool, post: bool, v: &Vals, lfsr: &mut Lfsr) -> u16 {
-        let dw = round_shift(self.sum(w, pre, post, v), self.shift, self.rounding, lfsr);
+    /// happened, `r` is this step's modulator (raw, signed; zero when no term reads it). The
+    /// reference the model's kernels are held to, and the model's kernel for rules that read `r`.
+    #[inline]
+    pub fn update(&self, w: u16, pre: bool, post: bool, v: &Vals, r: i64, lfsr: &mut Lfsr) -> u16 {
+        let dw = round_shift(self.sum(w, pre, post, v, r), self.shift, self.rounding, lfsr);
         (w as i64 + dw).clamp(self.w_min, self.w_max) as u16
     }
 
-    /// The exact sum `S` that [`RuleFixed::update`] rounds (semantics §4.3), term by term.
-    pub fn sum(&self, w: u16, pre: bool, post: bool, v: &Vals) -> i64 {
+    /// The exact sum `S` that [`RuleFixed::update`] rounds (semantics §4.3), term by term: a
+    /// term that reads `r` multiplies by `|r|` and takes `r`'s sign.
+    #[inline]
+    pub fn sum(&self, w: u16, pre: bool, post: bool, v: &Vals, r: i64) -> i64 {
+        let v = Modulated { v, mag: r.abs() };
         let w = w as i64;
         let mut sum = 0i64;
         for t in &self.reference {
@@ -951,14 +1042,14 @@ impl RuleFixed {
             if !holds {
                 continue;
             }
-            let e = product_fixed(&t.factors, v, self.amp_frac);
+            let e = product_fixed(&t.factors, &v, self.amp_frac);
             let c = match t.weight {
                 None => e << self.align,
                 Some(WeightFactor::W) => e * w,
                 Some(WeightFactor::ToMax) => e * (self.w_max - w),
                 Some(WeightFactor::FromMin) => e * (w - self.w_min),
             };
-            sum += if t.negative { -c } else { c };
+            sum += if t.negative != (t.modulated && r < 0) { -c } else { c };
         }
         sum
     }
@@ -975,6 +1066,8 @@ pub struct TermRef {
     pub factors: Box<[FactorFixed]>,
     /// Its weight factor.
     pub weight: Option<WeightFactor>,
+    /// Its product reads `r`.
+    pub modulated: bool,
 }
 
 /// The rule in f64: the float reference's form. Constants are the config's values, brackets
@@ -994,6 +1087,7 @@ enum FactorFloat {
     Const(f64),
     Bracket(f64, bool, Vec<FactorFloat>),
     Trace(Slot),
+    Mod,
 }
 
 fn float_factor(r: &Rule, f: &FactorIr) -> FactorFloat {
@@ -1005,15 +1099,16 @@ fn float_factor(r: &Rule, f: &FactorIr) -> FactorFloat {
             product.iter().map(|f| float_factor(r, f)).collect(),
         ),
         FactorIr::Trace(s) => FactorFloat::Trace(*s),
+        FactorIr::Mod => FactorFloat::Mod,
     }
 }
 
-fn product_float(fs: &[FactorFloat], v: &[f64; 6], amp_max: f64) -> f64 {
+fn product_float(fs: &[FactorFloat], v: &[f64; 6], r: f64, amp_max: f64) -> f64 {
     fs.iter()
         .map(|f| match f {
             FactorFloat::Const(c) => *c,
             FactorFloat::Bracket(c0, minus, p) => {
-                let p = product_float(p, v, amp_max);
+                let p = product_float(p, v, r, amp_max);
                 if *minus {
                     (c0 - p).max(0.0)
                 } else {
@@ -1021,6 +1116,7 @@ fn product_float(fs: &[FactorFloat], v: &[f64; 6], amp_max: f64) -> f64 {
                 }
             }
             FactorFloat::Trace(s) => v[*s as usize],
+            FactorFloat::Mod => r,
         })
         .product()
 }
@@ -1048,8 +1144,8 @@ impl RuleFloat {
     }
 
     /// The new weight of a synapse whose input spiked (`pre`) and/or whose neuron spiked
-    /// (`post`), with the trace values `v` indexed by [`Slot`].
-    pub fn update(&self, w: f64, pre: bool, post: bool, v: &[f64; 6]) -> f64 {
+    /// (`post`), with the trace values `v` indexed by [`Slot`] and this step's modulator `r`.
+    pub fn update(&self, w: f64, pre: bool, post: bool, v: &[f64; 6], r: f64) -> f64 {
         let mut dw = 0.0;
         for (negative, gate, product, weight) in &self.terms {
             let holds = match gate {
@@ -1060,7 +1156,7 @@ impl RuleFloat {
             if !holds {
                 continue;
             }
-            let e = product_float(product, v, self.amp_max);
+            let e = product_float(product, v, r, self.amp_max);
             let e = match weight {
                 None => e,
                 Some(WeightFactor::W) => e * w,

@@ -146,6 +146,7 @@ fn pinned_default() -> Config {
             trace_x2: trace,
             trace_y1: trace,
             trace_y2: trace,
+            modulator: None,
         },
         stimulus: StimulusSpec {
             kind: StimulusKind::Poisson,
@@ -156,6 +157,7 @@ fn pinned_default() -> Config {
             pattern: Some(PatternSpec { fraction: 0.5, length_ms: 50.0, period_ms: 200.0 }),
             pairing: None,
             file: None,
+            modulator_file: None,
         },
         hardware: Default::default(),
     }

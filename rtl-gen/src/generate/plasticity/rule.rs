@@ -101,8 +101,13 @@ pub fn shape(r: &Rule, ww: u32) -> Shape {
     let mut groups = Vec::new();
     for class in CLASSES {
         for negative in [false, true] {
+            // A term that reads the modulator joins both signs' groups of its class: `r`'s sign
+            // picks one each step.
             let terms: Vec<usize> = (0..r.terms.len())
-                .filter(|&k| r.terms[k].weight == class && r.terms[k].negative == negative)
+                .filter(|&k| {
+                    let t = &r.terms[k];
+                    t.weight == class && (t.negative == negative || t.modulated())
+                })
                 .collect();
             if terms.is_empty() {
                 continue;
@@ -136,8 +141,13 @@ pub fn slots(r: &Rule) -> Vec<Slot> {
     Slot::ALL.iter().copied().filter(|&s| r.reads[s as usize]).collect()
 }
 
+/// The port of the global modulator (two's complement, the modulator format): not `r`, which
+/// is the LFSR draw.
+pub const MOD_PORT: &str = "mod_r";
+
 /// The input ports of the whole update ([`module`]), `(name, width)` in declaration order:
-/// the trace slots the rule reads, `post`, `pre`, `w`, `r`, the parameters, `w_min`, `w_max`.
+/// the trace slots the rule reads, `post`, `pre`, `w`, `r` (the draw), the parameters,
+/// `mod_r` (when the rule reads the modulator), `w_min`, `w_max`.
 pub fn ports(r: &Rule, ww: u32) -> Vec<(String, u32)> {
     let mut p: Vec<(String, u32)> =
         slots(r).into_iter().map(|s| (slot_port(s).to_string(), r.trace_format(s).width)).collect();
@@ -146,6 +156,9 @@ pub fn ports(r: &Rule, ww: u32) -> Vec<(String, u32)> {
     p.push(("w".into(), ww));
     p.push(("r".into(), 32));
     p.extend(r.params.iter().map(|q| (param_port(&q.name), AMP_BITS)));
+    if let Some(f) = r.r {
+        p.push((MOD_PORT.into(), f.width));
+    }
     p.push(("w_min".into(), ww));
     p.push(("w_max".into(), ww));
     p
@@ -179,6 +192,11 @@ impl Products<'_> {
                 let p = slot_port(*s).to_string();
                 self.used.push(p.clone());
                 (p, self.r.trace_format(*s).width, self.r.trace_format(*s).frac)
+            }
+            FactorIr::Mod => {
+                let f = self.r.r.expect("a rule that reads r has its format");
+                self.used.push(MOD_PORT.into());
+                ("mod_r_mag".into(), f.width, f.frac)
             }
             FactorIr::Bracket { c0, minus, product } => {
                 let maxima = self.r.product_maxima(product);
@@ -348,6 +366,16 @@ fn prod_body(v: &mut String, r: &Rule, sh: &Shape) -> Vec<String> {
         let (e, ew) = p.chain(&t.product, &t.product_max, &format!("t{k}"));
         terms.push((e, ew));
     }
+    if let Some(f) = r.r {
+        // Sign and magnitude (semantics 4.3): |-2^(W-1)| = 2^(W-1) still fits W unsigned bits.
+        writeln!(v, "    wire mod_r_neg = {MOD_PORT}[{}];", f.width - 1).unwrap();
+        writeln!(
+            v,
+            "    wire [{0}:0] mod_r_mag = mod_r_neg ? -{MOD_PORT} : {MOD_PORT};",
+            f.width - 1
+        )
+        .unwrap();
+    }
     v.push_str(
         "    /* verilator lint_off UNUSEDSIGNAL */ // bits below the fractions a product drops\n",
     );
@@ -367,7 +395,13 @@ fn prod_body(v: &mut String, r: &Rule, sh: &Shape) -> Vec<String> {
                 if gate != Gate::Pre {
                     used.push("post".into());
                 }
-                format!("({} ? {} : {})", gate_expr(gate), zx(e, *ew, g.width), lit(g.width, 0))
+                // A modulated term is in this group when `r`'s sign turns the term's into it.
+                let cond = match (r.terms[k].modulated(), r.terms[k].negative != g.negative) {
+                    (false, _) => gate_expr(gate).to_string(),
+                    (true, true) => format!("({} & mod_r_neg)", gate_expr(gate)),
+                    (true, false) => format!("({} & ~mod_r_neg)", gate_expr(gate)),
+                };
+                format!("({cond} ? {} : {})", zx(e, *ew, g.width), lit(g.width, 0))
             })
             .collect();
         writeln!(v, "    assign {} = {};", g.name, parts.join(" + ")).unwrap();
@@ -508,6 +542,9 @@ fn input_decls(v: &mut String, r: &Rule, ww: u32, with_w_r: bool) {
     }
     for q in &r.params {
         writeln!(v, "    input  wire [15:0] {},", param_port(&q.name)).unwrap();
+    }
+    if let Some(f) = r.r {
+        writeln!(v, "    input  wire [{}:0] {MOD_PORT},", f.width - 1).unwrap();
     }
 }
 
