@@ -1041,7 +1041,8 @@ impl Network {
                         .into()
                     },
                 )?;
-                crate::stimulus::Modulator::read_csv(path)?
+                crate::stimulus::Modulator::read_csv(path)
+                    .map_err(|e| Error::field("stimulus.modulator_file", e.to_string()))?
             }
         };
         Ok(Network {

@@ -98,6 +98,17 @@ fn modulator_mistakes_are_refused_naming_the_field_and_the_fix() {
     refused(
         d,
         &["sim", "-c", "bad.toml"],
-        "error: bad.csv:3: value `high` is not a finite number\n",
+        "error: config field `stimulus.modulator_file`: bad.csv:3: value `high` is not a finite number\n",
+    );
+    write(
+        d,
+        "missing.toml",
+        &format!("{rule}[formats.modulator]\nwidth = 8\nfrac = 6\n[stimulus]\nmodulator_file = \"nope.csv\"\n"),
+    );
+    refused(
+        d,
+        &["sim", "-c", "missing.toml"],
+        "error: config field `stimulus.modulator_file`: cannot read nope.csv: No such file or \
+         directory (os error 2)\n",
     );
 }

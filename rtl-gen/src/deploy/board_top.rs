@@ -17,12 +17,14 @@ pub enum TopError {
     /// A step or its response does not fit a frame.
     #[error(
         "network.inputs: {inputs} inputs x {neurons} neurons do not fit the UART bridge's frames \
-         (16-bit lengths: at most 32767 inputs and 32765 neurons); use fewer, or drive the core \
-         through its own ports (synforge gen)"
+         (16-bit lengths: at most {max_inputs} inputs and 32765 neurons); use fewer, or drive the \
+         core through its own ports (synforge gen)"
     )]
     Frames {
         /// Inputs of the core.
         inputs: u32,
+        /// The most inputs a step frame holds: 32767, or 32766 when it carries the modulator.
+        max_inputs: u32,
         /// Neurons of the core.
         neurons: u32,
     },
@@ -178,7 +180,8 @@ pub fn generate(
     let modulator = l.regs.iter().any(|r| r.index == crate::layout::MOD_REG_INDEX && r.built);
     let step_bytes = 2 * l.inputs as u64 + if modulator { 2 } else { 0 };
     if step_bytes > u16::MAX as u64 || 4 + 2 * l.neurons as u64 > u16::MAX as u64 {
-        return Err(TopError::Frames { inputs: l.inputs, neurons: l.neurons });
+        let max_inputs = if modulator { 32766 } else { 32767 };
+        return Err(TopError::Frames { inputs: l.inputs, max_inputs, neurons: l.neurons });
     }
     let (pll, hz) = spec.clock();
     let divisor = bridge::uart_divisor(hz, spec.baud)?;

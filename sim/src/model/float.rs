@@ -301,6 +301,8 @@ impl Model for FloatModel {
         }
         self.prev_total = spiked.iter().filter(|&&s| s).count() as u32;
         self.t = step;
+        // A value set for "the next step" belonged to the run before the load.
+        self.r_next = None;
         Ok(())
     }
 }
