@@ -575,24 +575,12 @@ impl Stimulus {
             line,
             message,
         };
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut events = Vec::new();
-        for (n, raw) in text.lines().enumerate() {
-            let line = n + 1;
-            let l = raw.trim();
-            if l.is_empty() || l.starts_with('#') {
-                continue;
-            }
-            if l.replace(' ', "").eq_ignore_ascii_case("step,input") {
-                continue;
-            }
-            let fields: Vec<&str> = l.split(',').map(str::trim).collect();
+        for (line, l, fields) in csv_rows(text, "step,input") {
             if fields.len() != 2 {
                 return Err(err(line, format!("expected `step,input` (two integers), got `{l}`")));
             }
-            let step: u32 = fields[0].parse().map_err(|_| {
-                err(line, format!("step `{}` is not a non-negative integer", fields[0]))
-            })?;
+            let step = step_field(fields[0], line, &err)?;
             let input: u32 = fields[1].parse().map_err(|_| {
                 err(line, format!("input `{}` is not a non-negative integer", fields[1]))
             })?;
@@ -605,15 +593,7 @@ impl Stimulus {
                     ),
                 ));
             }
-            if step == MAX_STEPS {
-                return Err(err(
-                    line,
-                    format!(
-                        "step {step} is beyond the longest run ({MAX_STEPS} steps, 0..{}); use an earlier step",
-                        MAX_STEPS - 1
-                    ),
-                ));
-            }
+            within_longest_run(step, line, &err)?;
             if steps > 0 && step >= steps {
                 return Err(err(
                     line,
@@ -710,37 +690,17 @@ impl Modulator {
             line,
             message,
         };
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut pairs: Vec<(u32, f64)> = Vec::new();
         let mut seen = std::collections::HashMap::new();
-        for (n, raw) in text.lines().enumerate() {
-            let line = n + 1;
-            let l = raw.trim();
-            if l.is_empty() || l.starts_with('#') {
-                continue;
-            }
-            if l.replace(' ', "").eq_ignore_ascii_case("step,value") {
-                continue;
-            }
-            let fields: Vec<&str> = l.split(',').map(str::trim).collect();
+        for (line, l, fields) in csv_rows(text, "step,value") {
             if fields.len() != 2 {
                 return Err(err(
                     line,
                     format!("expected `step,value` (a step and the modulator's value), got `{l}`"),
                 ));
             }
-            let step: u32 = fields[0].parse().map_err(|_| {
-                err(line, format!("step `{}` is not a non-negative integer", fields[0]))
-            })?;
-            if step == MAX_STEPS {
-                return Err(err(
-                    line,
-                    format!(
-                        "step {step} is beyond the longest run ({MAX_STEPS} steps, 0..{}); use an earlier step",
-                        MAX_STEPS - 1
-                    ),
-                ));
-            }
+            let step = step_field(fields[0], line, &err)?;
+            within_longest_run(step, line, &err)?;
             let value: f64 =
                 fields[1].parse().ok().filter(|v: &f64| v.is_finite()).ok_or_else(|| {
                     err(line, format!("value `{}` is not a finite number", fields[1]))
@@ -761,6 +721,40 @@ impl Modulator {
         let text = crate::error::read_text(path, crate::error::MAX_CSV_BYTES)?;
         Self::parse_csv(&text, &path.display().to_string())
     }
+}
+
+/// The data lines of a CSV file of two columns: `(line number, the line, its fields)`,
+/// without a leading byte-order mark, blank lines, `#` comments and the header `header`.
+fn csv_rows<'a>(
+    text: &'a str,
+    header: &'a str,
+) -> impl Iterator<Item = (usize, &'a str, Vec<&'a str>)> + 'a {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    text.lines().enumerate().filter_map(move |(n, raw)| {
+        let l = raw.trim();
+        let skip =
+            l.is_empty() || l.starts_with('#') || l.replace(' ', "").eq_ignore_ascii_case(header);
+        (!skip).then(|| (n + 1, l, l.split(',').map(str::trim).collect()))
+    })
+}
+
+/// A CSV file's step field.
+fn step_field(field: &str, line: usize, err: &impl Fn(usize, String) -> Error) -> Result<u32> {
+    field.parse().map_err(|_| err(line, format!("step `{field}` is not a non-negative integer")))
+}
+
+/// A listed step must lie inside the longest run (the step counter is 32 bits).
+fn within_longest_run(step: u32, line: usize, err: &impl Fn(usize, String) -> Error) -> Result<()> {
+    if step == MAX_STEPS {
+        return Err(err(
+            line,
+            format!(
+                "step {step} is beyond the longest run ({MAX_STEPS} steps, 0..{}); use an earlier step",
+                MAX_STEPS - 1
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Steps through a stored stimulus (owned or borrowed) as a [`SpikeSource`].
