@@ -286,6 +286,50 @@ pub struct PlasticitySection {
     /// CSV of `input,neuron,weight` lines (the format `synforge sim` writes) setting chosen
     /// initial weights; the others keep their random draw. Relative to the config file.
     pub w_init_file: Option<PathBuf>,
+    /// Per-synapse variables beside the weight (at most 2), by name: each a field of the
+    /// synapse word, with its format and its own update expression.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub synapse: std::collections::BTreeMap<String, SynapseVarSpec>,
+}
+
+/// `[plasticity.synapse.<name>]`: a per-synapse variable (an eligibility tag, a consolidation
+/// level), a variable of the rule language and the target of its own update.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SynapseVarSpec {
+    /// Total bits (the sign included when signed).
+    pub width: u32,
+    /// Fraction bits.
+    pub frac: u32,
+    /// Two's complement.
+    #[serde(default)]
+    pub signed: bool,
+    /// Rounding of its update (floor or nearest).
+    #[serde(default = "nearest")]
+    pub rounding: Rounding,
+    /// Its value at the start, the same for every synapse.
+    #[serde(default)]
+    pub init: f64,
+    /// Its update `d<name>`, in the rule language (it may read the weight, the other
+    /// variables and `r`): `v' = clamp(v + round(S), v_min, v_max)`.
+    pub update: String,
+}
+
+fn nearest() -> Rounding {
+    Rounding::Nearest
+}
+
+/// A per-synapse variable as built: its name, format, initial raw value and update.
+#[derive(Clone, Debug)]
+pub struct SynVar {
+    /// Its name in the rule language.
+    pub name: String,
+    /// Its format.
+    pub fmt: Format,
+    /// Its initial value, raw.
+    pub init: i64,
+    /// Its update, compiled with the variable as its target.
+    pub update: PlasticityRule,
 }
 
 impl Default for PlasticitySection {
@@ -305,6 +349,7 @@ impl Default for PlasticitySection {
             w_init_spread: 0.025,
             amplitude_frac: None,
             w_init_file: None,
+            synapse: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -570,6 +615,8 @@ pub struct Network {
     pub w_init_overrides: Vec<(u32, u32, f64)>,
     /// The global modulator of every step, from `stimulus.modulator_file` (0 without one).
     pub modulator: std::sync::Arc<crate::stimulus::Modulator>,
+    /// The per-synapse variables, in name order (`plasticity.synapse`).
+    pub syn: Vec<SynVar>,
 }
 
 fn check(cond: bool, field: &str, message: impl FnOnce() -> String) -> Result<()> {
@@ -936,22 +983,123 @@ impl Network {
             },
         )?;
 
+        // Per-synapse variables: their formats, then each one's update with its own
+        // parameters (a parameter belongs to the one expression that reads it).
+        check(pl.synapse.len() <= 2, "plasticity.synapse", || {
+            format!(
+                "a synapse holds at most 2 variables besides its weight, got {}",
+                pl.synapse.len()
+            )
+        })?;
+        check(pl.synapse.is_empty() || pl.rule.is_custom(), "plasticity.synapse", || {
+            "per-synapse variables need rule = \"custom\" (the presets read none)".into()
+        })?;
+        let mut syn_formats = Vec::new();
+        for (name, v) in &pl.synapse {
+            let field = format!("plasticity.synapse.{name}");
+            check(
+                !name.is_empty()
+                    && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && crate::plasticity::lang::builtin_name(name).is_none()
+                    && !pl.params.contains_key(name),
+                &field,
+                || {
+                    format!("`{name}` cannot name a variable: use a letter, then letters, digits or _, not a built-in name or a parameter")
+                },
+            )?;
+            let min_w = if v.signed { 2 } else { 1 };
+            check((min_w..=16).contains(&v.width), &format!("{field}.width"), || {
+                format!("must be {min_w} to 16 bits, got {}", v.width)
+            })?;
+            check(v.frac <= v.width - v.signed as u32, &format!("{field}.frac"), || {
+                format!("at most {} fraction bits, got {}", v.width - v.signed as u32, v.frac)
+            })?;
+            check(v.rounding != Rounding::Stochastic, &format!("{field}.rounding"), || {
+                "stochastic rounding of a per-synapse variable is not built yet (it needs a \
+                 second draw per synapse and clock); use \"nearest\" or \"floor\""
+                    .into()
+            })?;
+            let fmt = if v.signed {
+                Format::signed(v.width, v.frac)
+            } else {
+                Format::unsigned(v.width, v.frac)
+            };
+            syn_formats.push((name.clone(), fmt));
+        }
+        let env_of = |target: Option<usize>, rounding| RuleEnv {
+            w,
+            rounding,
+            traces: [x1, x2, y1, y2],
+            amplitude_frac: pl.amplitude_frac,
+            r: r_format,
+            syn: syn_formats.clone(),
+            target,
+        };
+        // Which expression reads each parameter.
+        let syn_names: Vec<String> = syn_formats.iter().map(|v| v.0.clone()).collect();
+        let reads = |text: &str| -> Vec<String> {
+            crate::plasticity::lang::parse_with(
+                text,
+                &crate::plasticity::lang::Declared { is_param: &|_| true, synapse: &syn_names },
+            )
+            .map(|r| r.params())
+            .unwrap_or_default()
+        };
+        let var_params: Vec<Vec<String>> = pl.synapse.values().map(|v| reads(&v.update)).collect();
         let (rule, amp) = match &rule_source {
             None => (None, Format::unsigned(16, w.frac)),
             Some(src) => {
-                let env = RuleEnv {
-                    w,
-                    rounding: f.weight.rounding,
-                    traces: [x1, x2, y1, y2],
-                    amplitude_frac: pl.amplitude_frac,
-                    r: r_format,
-                };
-                let (rule, report) = PlasticityRule::compile(&src.source(), &env)?;
+                let mut source = src.source();
+                if !pl.synapse.is_empty() {
+                    let dw_reads = reads(source.text);
+                    for ps in &var_params {
+                        for p in ps {
+                            check(
+                                !dw_reads.contains(p),
+                                &format!("plasticity.params.{p}"),
+                                || {
+                                    format!("is read by dw and by a variable's update; each expression has its own amplitude format, so give each its own parameter (e.g. {p}_e)")
+                                },
+                            )?;
+                        }
+                    }
+                    source.params.retain(|(n, _, _)| !var_params.iter().flatten().any(|p| p == n));
+                }
+                let (rule, report) =
+                    PlasticityRule::compile(&source, &env_of(None, f.weight.rounding))?;
                 q.report.extend(report);
                 let amp = rule.amp;
                 (Some(rule), amp)
             }
         };
+        let mut syn = Vec::new();
+        for (k, (name, v)) in pl.synapse.iter().enumerate() {
+            let field = format!("plasticity.synapse.{name}.update");
+            let params = pl
+                .params
+                .iter()
+                .filter(|(n, _)| var_params[k].contains(n))
+                .map(|(n, val)| (n.clone(), *val, format!("plasticity.params.{n}")))
+                .collect();
+            let src = crate::plasticity::rule::Source {
+                name,
+                text: &v.update,
+                field: &field,
+                params,
+                amplitudes: false,
+            };
+            let (update, report) = PlasticityRule::compile(&src, &env_of(Some(k), v.rounding))?;
+            q.report.extend(report);
+            let fmt = syn_formats[k].1;
+            let init = fmt.quantize(v.init).ok_or_else(|| {
+                Error::field(
+                    format!("plasticity.synapse.{name}.init"),
+                    format!("{} does not fit {fmt}", v.init),
+                )
+            })?;
+            syn.push(SynVar { name: name.clone(), fmt, init, update });
+        }
 
         let inc_x1 = q.value("traces.increment", tr.increment, x1, "trace_x1")?;
         let inc_x2 = q.value("traces.increment", tr.increment, x2, "trace_x2")?;
@@ -1054,6 +1202,7 @@ impl Network {
             quantization: q.report,
             w_init_overrides,
             modulator: std::sync::Arc::new(modulator),
+            syn,
         })
     }
 

@@ -192,6 +192,15 @@ fn unrealisable(field: &str, message: String) -> GenError {
 impl Layout {
     /// Derive the layout, refusing what no supported device can hold.
     pub fn new(net: &Network) -> Result<Self, GenError> {
+        if let Some(v) = net.syn.first() {
+            return Err(unrealisable(
+                &format!("plasticity.synapse.{}", v.name),
+                "per-synapse variables run in the models (sim, compare) but are not built into \
+                 the core yet; remove [plasticity.synapse.*] to generate, co-simulate or \
+                 synthesize this network"
+                    .to_string(),
+            ));
+        }
         let (m, n) = (net.cfg.network.inputs, net.cfg.network.neurons);
         let sw = net.cfg.hardware.synapse_bits;
         let blocks = dp16kd_blocks(m as u64 * n as u64, sw);

@@ -23,7 +23,7 @@ use crate::lfsr::Lfsr;
 use crate::neuron::lif::LifFixed;
 use crate::plasticity::homeostasis::HomeostasisFixed;
 use crate::plasticity::lang::Trace;
-use crate::plasticity::rule::{RuleFixed, Slot};
+use crate::plasticity::rule::{RuleFixed, Slot, VarVals};
 use crate::state::{self, Per, Quantity, Values};
 
 use super::plan::{shape, ColPart, Plans, RowPart, BOTH, POST, PRE};
@@ -55,6 +55,8 @@ struct Blocks {
     lif: LifFixed,
     tr: TracesFixed,
     rule: Option<(RuleFixed, Plans)>,
+    /// The per-synapse variables' updates, in name order.
+    syn_rules: Vec<RuleFixed>,
     /// The rule's constants when it has the pair and triplet rules' shape (`template.rs`).
     stdp: Option<Stdp>,
     homeo: HomeostasisFixed,
@@ -78,6 +80,8 @@ struct Tile {
     j0: usize,
     n: usize,
     w: Vec<u16>,
+    /// The per-synapse variables, raw, input-major like `w` (empty when undeclared).
+    syn: [Vec<i32>; 2],
     v: Vec<i32>,
     theta_a: Vec<u32>,
     theta: Vec<i64>,
@@ -164,10 +168,13 @@ impl Tile {
         for i in 0..ni {
             w[i * n..(i + 1) * n].copy_from_slice(&w0[i * nn + j0..i * nn + j0 + n]);
         }
+        let syn =
+            [0, 1].map(|k| net.syn.get(k).map_or(Vec::new(), |v| vec![v.init as i32; ni * n]));
         Tile {
             j0,
             n,
             w,
+            syn,
             v: vec![0; n],
             theta_a: vec![0; n],
             theta: vec![net.k.theta0; n],
@@ -335,19 +342,30 @@ impl Tile {
             let post = self.spiked[jj];
             let lfsr = &mut self.lfsr[jj];
             let (y1, y2) = (self.y1[jj] as i64, self.y2[jj] as i64);
-            let mut one = |i: usize, w: &mut u16| {
+            let (w, syn) = (&mut self.w, &mut self.syn);
+            let syn_rules = &s.b.syn_rules;
+            // Every target from the synapse's values before this update; draws in the order
+            // weight, then the variables by name.
+            let mut one = |i: usize| {
+                let a = i * n + jj;
                 let [x1, x2, x1p, x2p] = s.x(i);
                 let v = [x1, x2, x1p, x2p, y1, y2];
-                *w = rule.update(*w, s.pre_mask[i], post, &v, s.r, lfsr);
+                let old = [0, 1].map(|k| syn[k].get(a).map_or(0, |&x| x as i64));
+                let vars = VarVals { r: s.r, syn: old };
+                let w0 = w[a];
+                let pre = s.pre_mask[i];
+                w[a] = rule.update_target(w0 as i64, w0, pre, post, &v, &vars, lfsr) as u16;
+                for (k, sr) in syn_rules.iter().enumerate() {
+                    syn[k][a] = sr.update_target(old[k], w0, pre, post, &v, &vars, lfsr) as i32;
+                }
             };
             if post {
                 for i in 0..s.inputs {
-                    one(i, &mut self.w[i * n + jj]);
+                    one(i);
                 }
             } else {
                 for &i in s.pre {
-                    let i = i as usize;
-                    one(i, &mut self.w[i * n + jj]);
+                    one(i as usize);
                 }
             }
         }
@@ -681,7 +699,16 @@ impl FixedModel {
                     let plans = Plans::new(&rule);
                     (rule, plans)
                 }),
-                stdp: net.rule.as_ref().and_then(|r| Stdp::of(r, net.k.w_min, net.k.w_max)),
+                syn_rules: net
+                    .syn
+                    .iter()
+                    .map(|v| RuleFixed::new(&v.update, net.k.w_min, net.k.w_max))
+                    .collect(),
+                stdp: net
+                    .rule
+                    .as_ref()
+                    .filter(|_| net.syn.is_empty())
+                    .and_then(|r| Stdp::of(r, net.k.w_min, net.k.w_max)),
                 homeo: HomeostasisFixed::new(net),
                 x2: net.has_trace(Trace::X2),
                 y2: net.has_trace(Trace::Y2),
@@ -707,6 +734,22 @@ impl FixedModel {
     fn tile_of(&self, j: usize) -> (&Tile, usize) {
         let tile = &self.tiles[j / self.width];
         (tile, j - tile.j0)
+    }
+
+    /// Per-synapse variable `k` of every synapse, raw, input-major (`v[i * neurons + j]`).
+    pub fn syn_raw(&self, k: usize) -> Vec<i64> {
+        let (ni, nn) = (self.net.inputs(), self.net.neurons());
+        let mut out = vec![0i64; ni * nn];
+        for tile in &self.tiles {
+            if let Some(v) = tile.syn.get(k).filter(|v| !v.is_empty()) {
+                for i in 0..ni {
+                    for jj in 0..tile.n {
+                        out[i * nn + tile.j0 + jj] = v[i * tile.n + jj] as i64;
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// Raw weight of synapse (input `i`, neuron `j`).
@@ -826,6 +869,11 @@ impl Model for FixedModel {
         self.prev_total = self.out.len() as u32;
         self.t += 1;
         &self.out
+    }
+
+    fn syn(&self, k: usize) -> Option<Vec<f64>> {
+        let f = self.net.syn.get(k)?.fmt;
+        Some(self.syn_raw(k).into_iter().map(|x| f.to_real(x)).collect())
     }
 
     fn set_modulator(&mut self, r: f64) {

@@ -49,6 +49,9 @@ pub struct FloatModel {
     r_format: Option<crate::format::Format>,
     /// [`Model::set_modulator`]'s value for the next step.
     r_next: Option<f64>,
+    /// The per-synapse variables, input-major like `w`, and their updates.
+    syn: Vec<Vec<f64>>,
+    syn_rules: Vec<RuleFloat>,
 }
 
 impl FloatModel {
@@ -95,6 +98,18 @@ impl FloatModel {
             modulator: net.modulator.clone(),
             r_format: net.rule.as_ref().and_then(|r| r.r),
             r_next: None,
+            syn: net
+                .syn
+                .iter()
+                .map(|v| vec![net.cfg.plasticity.synapse[&v.name].init; ni * nn])
+                .collect(),
+            syn_rules: net
+                .syn
+                .iter()
+                .map(|v| {
+                    RuleFloat::new(&v.update, net.cfg.plasticity.w_min, net.cfg.plasticity.w_max)
+                })
+                .collect(),
         }
     }
 }
@@ -152,8 +167,13 @@ impl Model for FloatModel {
                     let post = self.spiked[j];
                     if pre || post {
                         let v = [x1, x2, x1p, x2p, self.y1[j], self.y2[j]];
-                        let w = &mut self.w[i * nn + j];
-                        *w = rule.update(*w, pre, post, &v, r);
+                        let a = i * nn + j;
+                        let w0 = self.w[a];
+                        let old = [0, 1].map(|k| self.syn.get(k).map_or(0.0, |s| s[a]));
+                        self.w[a] = rule.update_target(w0, w0, pre, post, &v, r, &old);
+                        for (k, sr) in self.syn_rules.iter().enumerate() {
+                            self.syn[k][a] = sr.update_target(old[k], w0, pre, post, &v, r, &old);
+                        }
                     }
                 }
             }
@@ -192,6 +212,10 @@ impl Model for FloatModel {
         self.prev_total = self.out.len() as u32;
         self.t += 1;
         &self.out
+    }
+
+    fn syn(&self, k: usize) -> Option<Vec<f64>> {
+        self.syn.get(k).cloned()
     }
 
     fn set_modulator(&mut self, r: f64) {

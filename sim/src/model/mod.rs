@@ -68,6 +68,9 @@ pub trait Model: Send {
     /// (`stimulus.modulator_file`, 0 without one): for a host that computes `r` from the
     /// spikes as it goes (closed-loop reward).
     fn set_modulator(&mut self, r: f64);
+    /// Per-synapse variable `k` of every synapse as a real number, input-major; `None` when
+    /// the network has no such variable.
+    fn syn(&self, k: usize) -> Option<Vec<f64>>;
 }
 
 /// Build a model of the given kind.

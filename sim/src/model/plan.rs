@@ -156,7 +156,7 @@ fn reads(fs: &[FactorFixed], pre: &mut bool, post: &mut bool) {
                 }
             }
             FactorFixed::Bracket { product, .. } => reads(product, pre, post),
-            FactorFixed::Const(_) | FactorFixed::Mod(_) => {}
+            FactorFixed::Const(_) | FactorFixed::Mod(_) | FactorFixed::Syn(..) => {}
         }
     }
 }

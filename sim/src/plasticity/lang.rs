@@ -103,20 +103,31 @@ impl Gate {
 }
 
 /// A variable of the rule that is neither a trace nor the weight, evaluated after the traces.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Var {
     /// `r`: the global modulator of this step (signed; a term takes its magnitude, and its
     /// sign flips the term's, semantics §4.3).
     Mod,
+    /// A declared per-synapse variable: its number (in name order) and its name.
+    Syn(usize, String),
 }
 
 impl Var {
     /// Its name in the rule text.
-    pub fn name(self) -> &'static str {
+    pub fn name(&self) -> &str {
         match self {
             Var::Mod => "r",
+            Var::Syn(_, n) => n,
         }
     }
+}
+
+/// The names a rule may use besides the built-in ones.
+pub struct Declared<'a> {
+    /// Whether a name is a declared parameter.
+    pub is_param: &'a dyn Fn(&str) -> bool,
+    /// The per-synapse variables, in name order.
+    pub synapse: &'a [String],
 }
 
 /// A weight factor.
@@ -214,7 +225,7 @@ pub struct Term {
     pub amps: Vec<Amp>,
     /// Traces, in written order.
     pub traces: Vec<Trace>,
-    /// Variables (`r`), each at most once.
+    /// Variables (`r`, then per-synapse ones in name order), each at most once.
     pub vars: Vec<Var>,
     /// At most one weight factor.
     pub weight: Option<WeightFactor>,
@@ -586,6 +597,11 @@ impl Parser<'_> {
 
 /// Parse and check a rule. `is_param(name)` says whether a name is a declared parameter.
 pub fn parse(text: &str, is_param: &dyn Fn(&str) -> bool) -> Result<RuleText, LangError> {
+    parse_with(text, &Declared { is_param, synapse: &[] })
+}
+
+/// Parse and check a rule that may read declared per-synapse variables.
+pub fn parse_with(text: &str, names: &Declared) -> Result<RuleText, LangError> {
     let len = text.chars().count();
     if len > MAX_TEXT {
         return Err(LangError::at(
@@ -624,7 +640,7 @@ pub fn parse(text: &str, is_param: &dyn Fn(&str) -> bool) -> Result<RuleText, La
                 format!("expected `+`, `-` or `*` between factors, found {}", p.describe()),
             ));
         }
-        terms.push(term(negative, factors, start.join(end), is_param)?);
+        terms.push(term(negative, factors, start.join(end), names)?);
         if terms.len() > MAX_TERMS {
             return Err(LangError::at(
                 start.join(end),
@@ -652,7 +668,7 @@ fn term(
     negative: bool,
     factors: Vec<Factor>,
     span: Span,
-    is_param: &dyn Fn(&str) -> bool,
+    names: &Declared,
 ) -> Result<Term, LangError> {
     if factors.len() > MAX_FACTORS {
         return Err(LangError::at(span, format!("a term has at most {MAX_FACTORS} factors")));
@@ -691,25 +707,29 @@ fn term(
                     *slot = Some(s);
                 }
                 "w" => set_weight(WeightFactor::W, s)?,
-                "r" => {
-                    if let Some((_, first)) = vars.iter().find(|(v, _)| *v == Var::Mod) {
+                _ if n == "r" || names.synapse.contains(&n) => {
+                    if let Some((_, first)) = vars.iter().find(|(v, _)| v.name() == n) {
                         return Err(LangError::at(
                             s,
                             format!(
-                                "`r` is already in this term at column {}; a term reads the \
-                                 modulator once",
+                                "`{n}` is already in this term at column {}; a term reads each \
+                                 variable once",
                                 first.start + 1
                             ),
                         ));
                     }
-                    vars.push((Var::Mod, s));
+                    let var = match names.synapse.iter().position(|v| *v == n) {
+                        Some(k) if n != "r" => Var::Syn(k, n.clone()),
+                        _ => Var::Mod,
+                    };
+                    vars.push((var, s));
                 }
-                _ => match trace_or_const(&n, s, is_param, "term")? {
+                _ => match trace_or_const(&n, s, names, "term")? {
                     Ok(t) => traces.push(t),
                     Err(c) => amps.push(Amp::Const(c)),
                 },
             },
-            Factor::Group(parts, s) => match group(parts, s, is_param)? {
+            Factor::Group(parts, s) => match group(parts, s, names)? {
                 Ok(wf) => set_weight(wf, s)?,
                 Err(b) => amps.push(Amp::Bracket(b)),
             },
@@ -732,7 +752,15 @@ fn term(
         gate,
         amps,
         traces,
-        vars: vars.into_iter().map(|(v, _)| v).collect(),
+        vars: {
+            // Evaluation order: `r`, then the per-synapse variables in name order.
+            let mut v: Vec<Var> = vars.into_iter().map(|(v, _)| v).collect();
+            v.sort_by_key(|v| match v {
+                Var::Mod => 0,
+                Var::Syn(k, _) => 1 + k,
+            });
+            v
+        },
         weight: weight.map(|(w, _)| w),
         span,
     })
@@ -749,9 +777,18 @@ fn number(v: f64, text: String, s: Span) -> Result<Const, LangError> {
 fn trace_or_const(
     n: &str,
     s: Span,
-    is_param: &dyn Fn(&str) -> bool,
+    names: &Declared,
     place: &str,
 ) -> Result<Result<Trace, Const>, LangError> {
+    if names.synapse.iter().any(|v| v == n) {
+        return Err(LangError::at(
+            s,
+            format!(
+                "the per-synapse variable `{n}` multiplies a whole term, outside any bracket: \
+                 write `(a + b * y2) * {n}` rather than `(a + b * {n})`"
+            ),
+        ));
+    }
     Ok(match n {
         "x1" => Ok(Trace::X1),
         "x2" => Ok(Trace::X2),
@@ -789,7 +826,7 @@ fn trace_or_const(
                     format!("`{n}` is reserved for {what}, which synforge does not build yet"),
                 ));
             }
-            if !is_param(n) {
+            if !(names.is_param)(n) {
                 return Err(LangError::at(
                     s,
                     format!(
@@ -808,7 +845,7 @@ fn trace_or_const(
 fn group(
     parts: Vec<(bool, Vec<(Operand, Span)>)>,
     s: Span,
-    is_param: &dyn Fn(&str) -> bool,
+    names: &Declared,
 ) -> Result<Result<WeightFactor, Bracket>, LangError> {
     let name = |p: &(bool, Vec<(Operand, Span)>)| match &p.1[..] {
         [(Operand::Name(n), _)] => Some(n.clone()),
@@ -829,7 +866,7 @@ fn group(
     let (c0_op, c0_span) = parts[0].1[0].clone();
     let c0 = match c0_op {
         Operand::Num(v, t) => number(v, t, c0_span)?,
-        Operand::Name(n) => match trace_or_const(&n, c0_span, is_param, "bracket")? {
+        Operand::Name(n) => match trace_or_const(&n, c0_span, names, "bracket")? {
             Err(c) => c,
             Ok(_) => {
                 return Err(LangError::at(
@@ -845,7 +882,7 @@ fn group(
     for (op, sp) in prod {
         match op {
             Operand::Num(v, t) => consts.push(number(*v, t.clone(), *sp)?),
-            Operand::Name(n) => match trace_or_const(n, *sp, is_param, "bracket")? {
+            Operand::Name(n) => match trace_or_const(n, *sp, names, "bracket")? {
                 Ok(t) => traces.push(t),
                 Err(c) => consts.push(c),
             },

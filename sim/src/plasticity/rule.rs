@@ -117,6 +117,8 @@ pub enum FactorIr {
     Trace(Slot),
     /// The global modulator's magnitude `|r|` (its sign flips the term's, semantics §4.3).
     Mod,
+    /// Per-synapse variable `k`'s magnitude (a signed one's sign flips the term's).
+    Syn(usize),
 }
 
 /// A compiled term.
@@ -144,6 +146,11 @@ impl TermIr {
     /// Whether its product reads the modulator: its sign is then decided each step, by `r`'s.
     pub fn modulated(&self) -> bool {
         self.product.contains(&FactorIr::Mod)
+    }
+
+    /// Whether its product reads per-synapse variable `k`.
+    pub fn reads_syn(&self, k: usize) -> bool {
+        self.product.contains(&FactorIr::Syn(k))
     }
 }
 
@@ -193,6 +200,12 @@ pub struct Rule {
     /// The modulator's format, when some term reads `r`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub r: Option<Format>,
+    /// The per-synapse variables' formats, in name order (the rule may read them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub syn: Vec<Format>,
+    /// What the rule updates: the weight (`None`) or per-synapse variable `k`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<usize>,
 }
 
 /// Bits to hold `0..=max`.
@@ -227,6 +240,11 @@ pub struct Env {
     pub amplitude_frac: Option<u32>,
     /// The modulator's format (`formats.modulator`), if the config declares one.
     pub r: Option<Format>,
+    /// The per-synapse variables: names and formats, in name order.
+    pub syn: Vec<(String, Format)>,
+    /// What the rule updates: the weight (`None`, with [`Env::rounding`]) or per-synapse
+    /// variable `k` (with that variable's rounding in [`Env::rounding`]).
+    pub target: Option<usize>,
 }
 
 fn trace_index(t: Trace) -> usize {
@@ -243,7 +261,13 @@ impl Rule {
     pub fn compile(src: &Source, env: &Env) -> Result<(Rule, Vec<Quantized>)> {
         let text_err = |e: lang::LangError| Error::field(src.field, e.render(src.text));
         let declared = |n: &str| src.params.iter().any(|(p, _, _)| p == n);
-        let parsed: RuleText = lang::parse(src.text, &declared).map_err(text_err)?;
+        let syn_names: Vec<String> = env.syn.iter().map(|v| v.0.clone()).collect();
+        let parsed: RuleText = lang::parse_with(
+            src.text,
+            &lang::Declared { is_param: &declared, synapse: &syn_names },
+        )
+        .map_err(text_err)?;
+        let target = env.target.map_or(env.w, |k| env.syn[k].1);
         let r_format = match (parsed.reads_mod(), env.r) {
             (false, _) => None,
             (true, Some(f)) => Some(f),
@@ -407,6 +431,7 @@ impl Rule {
             product.extend(t.traces.iter().map(|&tr| FactorIr::Trace(Slot::of(tr, t.gate))));
             product.extend(t.vars.iter().map(|v| match v {
                 Var::Mod => FactorIr::Mod,
+                Var::Syn(k, _) => FactorIr::Syn(*k),
             }));
             terms.push(TermIr {
                 negative: t.negative,
@@ -419,7 +444,21 @@ impl Rule {
             });
         }
         let weighted = terms.iter().any(|t| t.weight.is_some());
-        let shift = amp_frac + if weighted { env.w.frac } else { 0 } - env.w.frac;
+        // The one rounding goes from the sum's fraction to the target's.
+        let sum_frac = amp_frac + if weighted { env.w.frac } else { 0 };
+        if sum_frac < target.frac || sum_frac - target.frac > 32 {
+            return Err(Error::field(
+                src.field,
+                format!(
+                    "the sum has {sum_frac} fraction bits and its target {} has {}: the rounding \
+                     shift must be 0 to 32 bits; set plasticity.amplitude_frac, or change the \
+                     target's frac",
+                    if env.target.is_some() { "variable" } else { "weight" },
+                    target.frac
+                ),
+            ));
+        }
+        let shift = sum_frac - target.frac;
         let mut reads = [false; 6];
         for t in &terms {
             for f in &t.product {
@@ -432,7 +471,7 @@ impl Rule {
                             }
                         }
                     }
-                    FactorIr::Const(_) | FactorIr::Mod => {}
+                    FactorIr::Const(_) | FactorIr::Mod | FactorIr::Syn(_) => {}
                 }
             }
         }
@@ -450,6 +489,8 @@ impl Rule {
             sum_max: 0,
             reads,
             r: r_format,
+            syn: env.syn.iter().map(|v| v.1).collect(),
+            target: env.target,
         };
         rule.analyse(src)?;
         Ok((rule, report))
@@ -520,6 +561,10 @@ impl Rule {
             FactorIr::Mod => {
                 let fmt = self.r.expect("a rule that reads r has its format");
                 (1u128 << (fmt.width - 1), fmt.frac)
+            }
+            FactorIr::Syn(k) => {
+                let fmt = self.syn[*k];
+                (fmt.max_raw().max(-fmt.min_raw()) as u128, fmt.frac)
             }
         }
     }
@@ -672,15 +717,33 @@ pub trait Values {
     fn modulator(&self) -> i64 {
         0
     }
+
+    /// Per-synapse variable `k`'s magnitude, raw (zero where no rule reads it).
+    #[inline(always)]
+    fn syn(&self, _k: usize) -> i64 {
+        0
+    }
 }
 
-/// The trace values of a synapse and this step's `|r|`.
+/// This step's modulator and a synapse's own variables, raw and signed: what a rule reads
+/// besides the traces and the weight.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VarVals {
+    /// `r`.
+    pub r: i64,
+    /// The per-synapse variables, in name order (their values before this update).
+    pub syn: [i64; 2],
+}
+
+/// The trace values of a synapse and the magnitudes of its other variables.
 #[derive(Clone, Copy)]
 pub struct Modulated<'a> {
     /// The trace values, indexed by [`Slot`].
     pub v: &'a Vals,
     /// `|r|`, raw.
     pub mag: i64,
+    /// `|syn[k]|`, raw.
+    pub syn: [i64; 2],
 }
 
 impl Values for Modulated<'_> {
@@ -692,6 +755,11 @@ impl Values for Modulated<'_> {
     #[inline(always)]
     fn modulator(&self) -> i64 {
         self.mag
+    }
+
+    #[inline(always)]
+    fn syn(&self, k: usize) -> i64 {
+        self.syn[k]
     }
 }
 
@@ -743,6 +811,8 @@ pub enum FactorFixed {
     Trace(Slot, u32),
     /// `|r|` with the modulator's fraction bits.
     Mod(u32),
+    /// `|syn[k]|` with that variable's fraction bits.
+    Syn(usize, u32),
 }
 
 impl FactorFixed {
@@ -758,6 +828,7 @@ impl FactorFixed {
             }
             FactorFixed::Trace(s, frac) => (v.get(*s as usize), *frac),
             FactorFixed::Mod(frac) => (v.modulator(), *frac),
+            FactorFixed::Syn(k, frac) => (v.syn(*k), *frac),
         }
     }
 }
@@ -890,8 +961,15 @@ pub struct RuleFixed {
     /// The terms gated by `y0` alone read no post trace: their `(A, B)` is the same for every
     /// neuron of a row (the pair rule's potentiation).
     pub post_row_only: bool,
-    /// Some term reads the modulator `r`: only [`RuleFixed::update`] evaluates the rule.
+    /// Some term reads the modulator `r` or a per-synapse variable: only
+    /// [`RuleFixed::update`] evaluates the rule.
     pub reads_mod: bool,
+    /// The target's clamp: `[w_min, w_max]` for the weight, the variable's format's range.
+    pub lo: i64,
+    /// Upper clamp bound.
+    pub hi: i64,
+    /// Which per-synapse variables are signed (their sign flips the terms that read them).
+    pub syn_signed: [bool; 2],
 }
 
 fn fixed_factor(r: &Rule, f: &FactorIr) -> FactorFixed {
@@ -904,6 +982,7 @@ fn fixed_factor(r: &Rule, f: &FactorIr) -> FactorFixed {
         },
         FactorIr::Trace(s) => FactorFixed::Trace(*s, r.trace_format(*s).frac),
         FactorIr::Mod => FactorFixed::Mod(r.r.expect("a rule that reads r has its format").frac),
+        FactorIr::Syn(k) => FactorFixed::Syn(*k, r.syn[*k].frac),
     }
 }
 
@@ -912,7 +991,7 @@ fn slots_read(product: &[FactorIr], into: &mut [bool; 6]) {
         match f {
             FactorIr::Trace(s) => into[*s as usize] = true,
             FactorIr::Bracket { product, .. } => slots_read(product, into),
-            FactorIr::Const(_) | FactorIr::Mod => {}
+            FactorIr::Const(_) | FactorIr::Mod | FactorIr::Syn(_) => {}
         }
     }
 }
@@ -961,6 +1040,7 @@ impl RuleFixed {
                     factors: t.product.iter().map(|f| fixed_factor(r, f)).collect(),
                     weight: t.weight,
                     modulated: t.modulated(),
+                    syn: [t.reads_syn(0), t.reads_syn(1)],
                 })
                 .collect(),
             align,
@@ -973,7 +1053,10 @@ impl RuleFixed {
             pre_reads,
             post_row_only: !post_only_reads[Slot::Y1 as usize]
                 && !post_only_reads[Slot::Y2 as usize],
-            reads_mod: r.reads_mod(),
+            reads_mod: r.reads_mod() || !r.syn.is_empty(),
+            lo: r.target.map_or(w_min, |k| r.syn[k].min_raw()),
+            hi: r.target.map_or(w_max, |k| r.syn[k].max_raw()),
+            syn_signed: [0, 1].map(|k| r.syn.get(k).is_some_and(|f| f.signed)),
         }
     }
 
@@ -1022,15 +1105,42 @@ impl RuleFixed {
     /// reference the model's kernels are held to, and the model's kernel for rules that read `r`.
     #[inline]
     pub fn update(&self, w: u16, pre: bool, post: bool, v: &Vals, r: i64, lfsr: &mut Lfsr) -> u16 {
-        let dw = round_shift(self.sum(w, pre, post, v, r), self.shift, self.rounding, lfsr);
-        (w as i64 + dw).clamp(self.w_min, self.w_max) as u16
+        let vars = VarVals { r, syn: [0; 2] };
+        self.update_target(w as i64, w, pre, post, v, &vars, lfsr) as u16
+    }
+
+    /// The new value of the rule's target (the weight or a per-synapse variable) `cur`:
+    /// `clamp(cur + round(S, shift), lo, hi)`, every term reading the synapse's values from
+    /// before this update (`w` and `vars.syn`).
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub fn update_target(
+        &self,
+        cur: i64,
+        w: u16,
+        pre: bool,
+        post: bool,
+        v: &Vals,
+        vars: &VarVals,
+        lfsr: &mut Lfsr,
+    ) -> i64 {
+        let d = round_shift(self.sum_with(w, pre, post, v, vars), self.shift, self.rounding, lfsr);
+        (cur + d).clamp(self.lo, self.hi)
     }
 
     /// The exact sum `S` that [`RuleFixed::update`] rounds (semantics §4.3), term by term: a
     /// term that reads `r` multiplies by `|r|` and takes `r`'s sign.
     #[inline]
     pub fn sum(&self, w: u16, pre: bool, post: bool, v: &Vals, r: i64) -> i64 {
-        let v = Modulated { v, mag: r.abs() };
+        self.sum_with(w, pre, post, v, &VarVals { r, syn: [0; 2] })
+    }
+
+    /// [`RuleFixed::sum`] with the synapse's own variables: a term takes the magnitudes of
+    /// the signed ones it reads, and each negative one flips its sign.
+    #[inline]
+    pub fn sum_with(&self, w: u16, pre: bool, post: bool, v: &Vals, vars: &VarVals) -> i64 {
+        let r = vars.r;
+        let v = Modulated { v, mag: r.abs(), syn: vars.syn.map(i64::abs) };
         let w = w as i64;
         let mut sum = 0i64;
         for t in &self.reference {
@@ -1049,7 +1159,10 @@ impl RuleFixed {
                 Some(WeightFactor::ToMax) => e * (self.w_max - w),
                 Some(WeightFactor::FromMin) => e * (w - self.w_min),
             };
-            sum += if t.negative != (t.modulated && r < 0) { -c } else { c };
+            let flips = (t.modulated && r < 0)
+                ^ (t.syn[0] && self.syn_signed[0] && vars.syn[0] < 0)
+                ^ (t.syn[1] && self.syn_signed[1] && vars.syn[1] < 0);
+            sum += if t.negative != flips { -c } else { c };
         }
         sum
     }
@@ -1068,6 +1181,8 @@ pub struct TermRef {
     pub weight: Option<WeightFactor>,
     /// Its product reads `r`.
     pub modulated: bool,
+    /// It reads per-synapse variable 0, 1.
+    pub syn: [bool; 2],
 }
 
 /// The rule in f64: the float reference's form. Constants are the config's values, brackets
@@ -1080,6 +1195,10 @@ pub struct RuleFloat {
     pub w_min: f64,
     /// Upper weight bound.
     pub w_max: f64,
+    /// The target's clamp: the weight bounds, or the variable's format's real range.
+    pub lo: f64,
+    /// Upper clamp bound.
+    pub hi: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -1088,6 +1207,7 @@ enum FactorFloat {
     Bracket(f64, bool, Vec<FactorFloat>),
     Trace(Slot),
     Mod,
+    Syn(usize),
 }
 
 fn float_factor(r: &Rule, f: &FactorIr) -> FactorFloat {
@@ -1100,15 +1220,16 @@ fn float_factor(r: &Rule, f: &FactorIr) -> FactorFloat {
         ),
         FactorIr::Trace(s) => FactorFloat::Trace(*s),
         FactorIr::Mod => FactorFloat::Mod,
+        FactorIr::Syn(k) => FactorFloat::Syn(*k),
     }
 }
 
-fn product_float(fs: &[FactorFloat], v: &[f64; 6], r: f64, amp_max: f64) -> f64 {
+fn product_float(fs: &[FactorFloat], v: &[f64; 6], r: f64, syn: &[f64; 2], amp_max: f64) -> f64 {
     fs.iter()
         .map(|f| match f {
             FactorFloat::Const(c) => *c,
             FactorFloat::Bracket(c0, minus, p) => {
-                let p = product_float(p, v, r, amp_max);
+                let p = product_float(p, v, r, syn, amp_max);
                 if *minus {
                     (c0 - p).max(0.0)
                 } else {
@@ -1117,6 +1238,7 @@ fn product_float(fs: &[FactorFloat], v: &[f64; 6], r: f64, amp_max: f64) -> f64 
             }
             FactorFloat::Trace(s) => v[*s as usize],
             FactorFloat::Mod => r,
+            FactorFloat::Syn(k) => syn[*k],
         })
         .product()
 }
@@ -1140,12 +1262,30 @@ impl RuleFloat {
             amp_max: r.amp.max_real(),
             w_min,
             w_max,
+            lo: r.target.map_or(w_min, |k| r.syn[k].min_real()),
+            hi: r.target.map_or(w_max, |k| r.syn[k].max_real()),
         }
     }
 
     /// The new weight of a synapse whose input spiked (`pre`) and/or whose neuron spiked
     /// (`post`), with the trace values `v` indexed by [`Slot`] and this step's modulator `r`.
     pub fn update(&self, w: f64, pre: bool, post: bool, v: &[f64; 6], r: f64) -> f64 {
+        self.update_target(w, w, pre, post, v, r, &[0.0; 2])
+    }
+
+    /// The new value of the rule's target `cur` (the weight or a per-synapse variable), the
+    /// terms reading the synapse's values from before this update (`w`, `syn`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn update_target(
+        &self,
+        cur: f64,
+        w: f64,
+        pre: bool,
+        post: bool,
+        v: &[f64; 6],
+        r: f64,
+        syn: &[f64; 2],
+    ) -> f64 {
         let mut dw = 0.0;
         for (negative, gate, product, weight) in &self.terms {
             let holds = match gate {
@@ -1156,7 +1296,7 @@ impl RuleFloat {
             if !holds {
                 continue;
             }
-            let e = product_float(product, v, r, self.amp_max);
+            let e = product_float(product, v, r, syn, self.amp_max);
             let e = match weight {
                 None => e,
                 Some(WeightFactor::W) => e * w,
@@ -1165,6 +1305,6 @@ impl RuleFloat {
             };
             dw += if *negative { -e } else { e };
         }
-        (w + dw).clamp(self.w_min, self.w_max)
+        (cur + dw).clamp(self.lo, self.hi)
     }
 }

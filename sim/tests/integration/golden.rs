@@ -128,6 +128,7 @@ fn pinned_default() -> Config {
             w_init_spread: 0.1,
             amplitude_frac: None,
             w_init_file: None,
+            synapse: Default::default(),
         },
         homeostasis: HomeostasisSection {
             adaptive_threshold: true,

@@ -4,3 +4,4 @@ mod learning;
 mod props;
 mod rules;
 mod state;
+mod synapse_vars;

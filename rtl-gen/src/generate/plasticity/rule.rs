@@ -193,6 +193,9 @@ impl Products<'_> {
                 self.used.push(p.clone());
                 (p, self.r.trace_format(*s).width, self.r.trace_format(*s).frac)
             }
+            FactorIr::Syn(_) => {
+                unreachable!("Layout::new refuses per-synapse variables before any Verilog")
+            }
             FactorIr::Mod => {
                 let f = self.r.r.expect("a rule that reads r has its format");
                 self.used.push(MOD_PORT.into());
