@@ -1226,7 +1226,10 @@ impl Network {
     pub fn has_trace(&self, t: Trace) -> bool {
         match t {
             Trace::X1 | Trace::Y1 => true,
-            Trace::X2 | Trace::Y2 => self.rule.as_ref().is_some_and(|r| r.reads_trace(t)),
+            Trace::X2 | Trace::Y2 => {
+                self.rule.as_ref().is_some_and(|r| r.reads_trace(t))
+                    || self.syn.iter().any(|v| v.update.reads_trace(t))
+            }
         }
     }
 

@@ -822,7 +822,9 @@ impl Model for FixedModel {
             for &i in pre {
                 self.x1_after[i as usize] = b.tr.x1.bump(self.x1[i as usize]);
             }
-            if rule.post_reads[Slot::X2Post as usize] {
+            if rule.post_reads[Slot::X2Post as usize]
+                || b.syn_rules.iter().any(|s| s.post_reads[Slot::X2Post as usize])
+            {
                 self.x2_after.copy_from_slice(&self.x2);
                 for &i in pre {
                     self.x2_after[i as usize] = b.tr.x2.bump(self.x2[i as usize]);
@@ -1108,6 +1110,8 @@ mod tests {
         prev_total: u32,
         /// This step's modulator, raw.
         r: i64,
+        /// The per-synapse variables, input-major.
+        syn: [Vec<i32>; 2],
     }
 
     impl Naive {
@@ -1134,6 +1138,8 @@ mod tests {
                 in_lfsr: Lfsr::for_inputs(seed),
                 prev_total: 0,
                 r: 0,
+                syn: [0, 1]
+                    .map(|k| m.net.syn.get(k).map_or(Vec::new(), |v| vec![v.init as i32; ni * nn])),
             }
         }
 
@@ -1187,8 +1193,16 @@ mod tests {
                             self.y1[j] as i64,
                             self.y2[j] as i64,
                         ];
-                        let w = &mut self.w[i * nn + j];
-                        *w = rule.update(*w, pre, post, &v, self.r, lfsr);
+                        let a = i * nn + j;
+                        let old = [0, 1].map(|k| self.syn[k].get(a).map_or(0, |&x| x as i64));
+                        let vars = crate::plasticity::rule::VarVals { r: self.r, syn: old };
+                        let w0 = self.w[a];
+                        self.w[a] =
+                            rule.update_target(w0 as i64, w0, pre, post, &v, &vars, lfsr) as u16;
+                        for (k, sr) in b.syn_rules.iter().enumerate() {
+                            self.syn[k][a] =
+                                sr.update_target(old[k], w0, pre, post, &v, &vars, lfsr) as i32;
+                        }
                     }
                 }
             }
@@ -1227,7 +1241,7 @@ mod tests {
     /// A random valid network: sizes that cross tile boundaries, every rule, dependence,
     /// rounding, decay mode, pairing and reset, scaling with short periods. Every field that
     /// shapes the run is set here, so a change of the built-in defaults cannot make it invalid.
-    fn random_config(rng: &mut ChaCha8Rng, modulated: bool) -> Config {
+    fn random_config(rng: &mut ChaCha8Rng, modulated: bool, tagged: bool) -> Config {
         let mut c = Config::default();
         let n = &mut c.network;
         n.inputs = rng.random_range(1..=70);
@@ -1292,6 +1306,33 @@ mod tests {
             let width = rng.random_range(2..=12);
             f.modulator = Some(ModulatorSpec { width, frac: rng.random_range(0..width) });
         }
+        if tagged {
+            // A per-synapse variable `e` with a random update of its own (its parameters
+            // renamed q0, q1, ...) and a term of dw that reads it.
+            let signed = rng.random();
+            let width = rng.random_range(2 + signed as u32..=12);
+            let reads_r = rng.random();
+            let u = crate::plasticity::random::random_rule_with(rng, 3, reads_r);
+            let p = &mut c.plasticity;
+            p.params.extend(u.params.iter().map(|(n, v)| (n.replace('p', "q"), *v)));
+            p.params.insert("pe".into(), rng.random_range(0.001..0.05));
+            p.dw = Some(format!(
+                "{} + pe * e * {}",
+                p.dw.clone().unwrap(),
+                ["x0", "y0"][rng.random_range(0..2)]
+            ));
+            p.synapse.insert(
+                "e".into(),
+                crate::config::SynapseVarSpec {
+                    width,
+                    frac: rng.random_range(0..=width - signed as u32),
+                    signed,
+                    rounding: if rng.random() { Rounding::Floor } else { Rounding::Nearest },
+                    init: 0.0,
+                    update: u.text.replace('p', "q"),
+                },
+            );
+        }
         c
     }
 
@@ -1304,14 +1345,15 @@ mod tests {
 
     #[test]
     fn optimised_model_equals_the_naive_one_on_random_networks() {
-        // Cases 64 on: custom rules that read the modulator, which changes every step.
-        for case in 0..96u64 {
+        // Cases 64 on: custom rules that read the modulator, which changes every step; 96 on,
+        // with a per-synapse variable too.
+        for case in 0..128u64 {
             let seed = 0x5EED_0000 + case;
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            let modulated = case >= 64;
+            let (modulated, tagged) = (case >= 64, case >= 96);
             let net = loop {
                 // A random rule may need intermediates too wide for the random formats: draw again.
-                match random_config(&mut rng, modulated).build() {
+                match random_config(&mut rng, modulated, tagged).build() {
                     Ok(net) => break net,
                     Err(e) if e.to_string().contains("bits the datapath holds") => continue,
                     Err(e) => panic!("seed {seed:#x}: {e}"),
@@ -1346,6 +1388,10 @@ mod tests {
                 );
             }
             assert_eq!(fast.weights_raw(), naive.w, "seed {seed:#x}: weights");
+            for k in 0..net.syn.len() {
+                let want: Vec<i64> = naive.syn[k].iter().map(|&x| x as i64).collect();
+                assert_eq!(fast.syn_raw(k), want, "seed {seed:#x}: variable {k}");
+            }
             assert_eq!(general.weights_raw(), naive.w, "seed {seed:#x}: weights, general kernels");
             assert_eq!(fast.pre_traces_raw(), (&naive.x1[..], &naive.x2[..]), "seed {seed:#x}");
             for j in 0..net.neurons() {

@@ -346,7 +346,18 @@ impl Rule {
                 }
                 fa
             }
-            None => auto_amp_frac(amp_max, env.w.frac),
+            None if env.target.is_none() => auto_amp_frac(amp_max, env.w.frac),
+            None => {
+                // A variable's update: the sum's one rounding to the variable's fraction may
+                // shift by at most 32 bits, so the amplitude fraction stops there.
+                let align =
+                    if parsed.terms.iter().any(|t| t.weight.is_some()) { env.w.frac } else { 0 };
+                let (lo, hi) = (
+                    target.frac.saturating_sub(align),
+                    32 + target.frac - align.min(32 + target.frac),
+                );
+                auto_amp_frac(amp_max, lo).min(hi).max(lo)
+            }
         };
         let amp = Format::unsigned(AMP_BITS, amp_frac);
         if src.amplitudes {
