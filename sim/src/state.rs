@@ -129,6 +129,10 @@ pub struct Structure {
     pub rule: String,
     /// `homeostasis.adaptive_threshold` (the state then has `theta_a`).
     pub adaptive_threshold: bool,
+    /// The per-synapse variables by name: format and update (the state then has `syn0`,
+    /// `syn1`). Absent without them, so older states keep their hash.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub synapse: BTreeMap<String, String>,
 }
 
 impl Structure {
@@ -153,6 +157,13 @@ impl Structure {
             formats,
             rule: net.rule.as_ref().map_or_else(|| "off".to_string(), |r| r.text.clone()),
             adaptive_threshold: net.cfg.homeostasis.adaptive_threshold,
+            synapse: net
+                .syn
+                .iter()
+                .map(|v| {
+                    (v.name.clone(), format!("{} d{} = {}", v.fmt.q_name(), v.name, v.update.text))
+                })
+                .collect(),
         }
     }
 
@@ -194,6 +205,17 @@ impl Structure {
                 &self.adaptive_threshold,
                 &now.adaptive_threshold,
             );
+        }
+        if self.synapse != now.synapse {
+            let list = |m: &BTreeMap<String, String>| {
+                let v: Vec<String> = m.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+                if v.is_empty() {
+                    "none".to_string()
+                } else {
+                    format!("[{}]", v.join("; "))
+                }
+            };
+            return d("plasticity.synapse", &list(&self.synapse), &list(&now.synapse));
         }
         None
     }
@@ -528,7 +550,12 @@ pub const QUANTITIES: &[(&str, &str)] = &[
     ("trace_x1", "pre trace x1"),
     ("trace_x2", "pre trace x2"),
     ("lfsr_inputs", "the input side's LFSR state"),
+    ("syn0", "per-synapse variable 0, the first of plasticity.synapse by name"),
+    ("syn1", "per-synapse variable 1, the second of plasticity.synapse by name"),
 ];
+
+/// The state names of the per-synapse variables, in name order.
+pub const SYN_NAMES: [&str; 2] = ["syn0", "syn1"];
 
 /// The meaning of quantity `name` (one of [`QUANTITIES`]).
 pub fn what(name: &str) -> &'static str {

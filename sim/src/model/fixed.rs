@@ -988,6 +988,10 @@ impl Model for FixedModel {
             out.push(q("trace_x2", Per::Input, Values::U16(self.x2.clone()), Some(f.x2)));
         }
         out.push(q("lfsr_inputs", Per::Network, Values::U32(vec![self.in_lfsr.state()]), None));
+        for (k, v) in self.net.syn.iter().enumerate() {
+            let raw = self.syn_raw(k).into_iter().map(|x| x as i32).collect();
+            out.push(q(state::SYN_NAMES[k], Per::Synapse, Values::I32(raw), Some(v.fmt)));
+        }
         out
     }
 
@@ -1044,9 +1048,25 @@ impl Model for FixedModel {
             u32::MAX as i64,
             "the LFSR's states (0 is its dead state)",
         )?;
+        let mut syn = Vec::new();
+        for (k, var) in net.syn.iter().enumerate() {
+            let name = state::SYN_NAMES[k];
+            let s = state::i32s(q, name, ni * nn)?;
+            state::in_range(name, s, var.fmt.min_raw(), var.fmt.max_raw(), "its format")?;
+            syn.push(s);
+        }
         // Then set it.
         let mut m = FixedModel::with_weights(net, w);
         m.b = self.b.clone();
+        for (k, s) in syn.iter().enumerate() {
+            for tile in &mut m.tiles {
+                for i in 0..ni {
+                    for jj in 0..tile.n {
+                        tile.syn[k][i * tile.n + jj] = s[i * nn + tile.j0 + jj];
+                    }
+                }
+            }
+        }
         for tile in &mut m.tiles {
             for jj in 0..tile.n {
                 let j = tile.j0 + jj;

@@ -275,6 +275,9 @@ impl Model for FloatModel {
         if self.has_x2 {
             out.push(q("trace_x2", Per::Input, Values::F64(self.x2.clone())));
         }
+        for (k, s) in self.syn.iter().enumerate() {
+            out.push(q(state::SYN_NAMES[k], Per::Synapse, Values::F64(s.clone())));
+        }
         out
     }
 
@@ -305,7 +308,17 @@ impl Model for FloatModel {
         let spiked = state::bools(q, "spiked", nn)?;
         let x1 = trace("trace_x1", ni)?;
         let x2 = if self.has_x2 { Some(trace("trace_x2", ni)?) } else { None };
+        let mut syn = Vec::new();
+        for (k, r) in self.syn_rules.iter().enumerate() {
+            let name = state::SYN_NAMES[k];
+            let s = state::f64s(q, name, ni * nn)?;
+            state::in_range_f64(name, s, r.lo, r.hi, "its format's range")?;
+            syn.push(s);
+        }
         // Then set it.
+        for (k, s) in syn.into_iter().enumerate() {
+            self.syn[k].copy_from_slice(s);
+        }
         self.w.copy_from_slice(w);
         self.v.copy_from_slice(v);
         if let Some(t) = theta_a {

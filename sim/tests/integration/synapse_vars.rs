@@ -116,3 +116,44 @@ fn per_synapse_variable_mistakes_are_refused_naming_the_field() {
     );
     assert!(e.contains("at most 2"), "{e}");
 }
+
+#[test]
+fn a_saved_state_carries_the_variables_and_the_run_goes_on_bit_for_bit() {
+    use synforge_sim::model::ModelKind;
+    use synforge_sim::state::State;
+    let net = tagged().build().unwrap();
+    let mut spec = net.cfg.stimulus.clone();
+    spec.steps = 1200;
+    let stim = spec.generate(&net.cfg).unwrap();
+    let r = |t: u32| if t % 300 < 40 { 1.0 } else { 0.0 };
+    for kind in [ModelKind::Fixed, ModelKind::Float] {
+        let fresh = || -> Box<dyn Model> {
+            match kind {
+                ModelKind::Fixed => Box::new(FixedModel::new(&net)),
+                ModelKind::Float => Box::new(FloatModel::new(&net)),
+            }
+        };
+        let (mut whole, mut first) = (fresh(), fresh());
+        for t in 0..stim.steps() {
+            whole.set_modulator(r(t));
+            whole.step(stim.at(t));
+        }
+        for t in 0..500 {
+            first.set_modulator(r(t));
+            first.step(stim.at(t));
+        }
+        let init = first.state().into_iter().find(|q| q.name == "weight").unwrap();
+        let bytes = State::of(&net, first.as_ref(), kind, init.values).to_bytes().unwrap();
+        let back = State::from_bytes(&bytes).unwrap();
+        assert!(back.quantities.iter().any(|q| q.name == "syn0"), "{kind:?}: the tags are saved");
+        let mut loaded = fresh();
+        loaded.set_state(back.step, &back.quantities).unwrap();
+        for t in 500..stim.steps() {
+            loaded.set_modulator(r(t));
+            loaded.step(stim.at(t));
+        }
+        assert_eq!(loaded.syn(0), whole.syn(0), "{kind:?}: tags");
+        assert_eq!(loaded.weights(), whole.weights(), "{kind:?}: weights");
+        assert_ne!(whole.syn(0), fresh().syn(0), "{kind:?}: the tags moved");
+    }
+}
