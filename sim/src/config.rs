@@ -755,7 +755,7 @@ impl Network {
     /// nearest (ties away from zero) and saturated into `formats.modulator`; 0 when the
     /// rule does not read `r` (semantics §4.3).
     pub fn modulator_raw(&self, r: f64) -> i64 {
-        match self.rule.as_ref().and_then(|rule| rule.r) {
+        match self.modulator_format() {
             Some(f) if r.is_finite() => f.sat((r / f.lsb()).round().clamp(-1e18, 1e18) as i64),
             _ => 0,
         }
@@ -771,10 +771,16 @@ impl Network {
     /// The modulator value as the float reference takes it: saturated into the format's
     /// range, not rounded; 0 when the rule does not read `r`.
     pub fn modulator_real(&self, r: f64) -> f64 {
-        match self.rule.as_ref().and_then(|rule| rule.r) {
+        match self.modulator_format() {
             Some(f) if r.is_finite() => f.sat_real(r),
             _ => 0.0,
         }
+    }
+
+    /// The modulator's format when some rule reads `r`: the weight's or a per-synapse
+    /// variable's update.
+    pub fn modulator_format(&self) -> Option<Format> {
+        self.rule.as_ref().and_then(|r| r.r).or_else(|| self.syn.iter().find_map(|v| v.update.r))
     }
 
     /// Validate a config and derive its formats and constants.
@@ -1027,26 +1033,54 @@ impl Network {
             };
             syn_formats.push((name.clone(), fmt));
         }
+        // `plasticity.amplitude_frac` is dw's; each variable's update chooses its own.
         let env_of = |target: Option<usize>, rounding| RuleEnv {
             w,
             rounding,
             traces: [x1, x2, y1, y2],
-            amplitude_frac: pl.amplitude_frac,
+            amplitude_frac: if target.is_none() { pl.amplitude_frac } else { None },
             r: r_format,
             syn: syn_formats.clone(),
             target,
         };
         // Which expression reads each parameter.
         let syn_names: Vec<String> = syn_formats.iter().map(|v| v.0.clone()).collect();
-        let reads = |text: &str| -> Vec<String> {
+        let parse = |text: &str| {
             crate::plasticity::lang::parse_with(
                 text,
                 &crate::plasticity::lang::Declared { is_param: &|_| true, synapse: &syn_names },
             )
-            .map(|r| r.params())
-            .unwrap_or_default()
         };
-        let var_params: Vec<Vec<String>> = pl.synapse.values().map(|v| reads(&v.update)).collect();
+        // A declared parameter's name in an expression (a mistake in dw's text is reported
+        // when dw compiles, one in an update's here).
+        let reads = |text: &str| -> Vec<String> {
+            parse(text)
+                .map(|r| r.params())
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|p| pl.params.contains_key(p))
+                .collect()
+        };
+        let mut var_params: Vec<Vec<String>> = Vec::new();
+        for (name, v) in &pl.synapse {
+            let field = format!("plasticity.synapse.{name}.update");
+            parse(&v.update).map_err(|e| Error::field(&field, e.render(&v.update)))?;
+            let ps = reads(&v.update);
+            for (k, other) in var_params.iter().enumerate() {
+                if let Some(p) = ps.iter().find(|p| other.contains(p)) {
+                    let first = pl.synapse.keys().nth(k).expect("a variable per list");
+                    return Err(Error::field(
+                        format!("plasticity.params.{p}"),
+                        format!(
+                            "is read by the updates of `{first}` and `{name}`; each expression \
+                             has its own amplitude format, so give each its own parameter (e.g. \
+                             {p}_{name})"
+                        ),
+                    ));
+                }
+            }
+            var_params.push(ps);
+        }
         let (rule, amp) = match &rule_source {
             None => (None, Format::unsigned(16, w.frac)),
             Some(src) => {
@@ -1181,7 +1215,8 @@ impl Network {
             None => crate::stimulus::Modulator::none(),
             Some(path) => {
                 check(
-                    rule.as_ref().is_some_and(|r| r.reads_mod()),
+                    rule.as_ref().is_some_and(|r| r.reads_mod())
+                        || syn.iter().any(|v| v.update.reads_mod()),
                     "stimulus.modulator_file",
                     || {
                         "the rule does not read the modulator `r`: write `r` into a term of the rule \

@@ -661,7 +661,11 @@ impl State {
             "trace_y2" => Some(f.y2),
             "trace_x1" => Some(f.x1),
             "trace_x2" => Some(f.x2),
-            _ => None,
+            _ => SYN_NAMES
+                .iter()
+                .position(|n| *n == name)
+                .and_then(|k| net.syn.get(k))
+                .map(|v| v.fmt),
         };
         let mut out = Vec::new();
         for q in &self.quantities {
@@ -685,7 +689,7 @@ impl State {
                         }
                     });
                     match q.name {
-                        "v_mem" => Values::I32(raw.map(|r| r as i32).collect()),
+                        "v_mem" | "syn0" | "syn1" => Values::I32(raw.map(|r| r as i32).collect()),
                         "theta_a" => Values::U32(raw.map(|r| r as u32).collect()),
                         _ => Values::U16(raw.map(|r| r as u16).collect()),
                     }

@@ -96,7 +96,7 @@ impl FloatModel {
             acc: vec![0.0; nn],
             out: Vec::new(),
             modulator: net.modulator.clone(),
-            r_format: net.rule.as_ref().and_then(|r| r.r),
+            r_format: net.modulator_format(),
             r_next: None,
             syn: net
                 .syn

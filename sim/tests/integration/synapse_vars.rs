@@ -157,3 +157,64 @@ fn a_saved_state_carries_the_variables_and_the_run_goes_on_bit_for_bit() {
         assert_ne!(whole.syn(0), fresh().syn(0), "{kind:?}: the tags moved");
     }
 }
+
+#[test]
+fn a_variable_whose_update_alone_reads_r_gets_r() {
+    let mut c = tagged();
+    c.plasticity.dw = Some("a * e * x0".into());
+    c.plasticity.synapse.get_mut("e").unwrap().update = "p * r * y0 - m * y1 * x0".into();
+    let net = c.build().unwrap();
+    assert_eq!(net.modulator_raw(1.0), 64, "r's format comes from the update");
+    let mut spec = net.cfg.stimulus.clone();
+    spec.steps = 400;
+    let stim = spec.generate(&net.cfg).unwrap();
+    let mut fixed = FixedModel::new(&net);
+    for t in 0..stim.steps() {
+        fixed.set_modulator(1.0);
+        fixed.step(stim.at(t));
+    }
+    assert!(fixed.syn(0).unwrap().iter().any(|&e| e > 0.0), "r * y0 raised some tag");
+}
+
+#[test]
+fn update_mistakes_name_the_update_and_parameters_belong_to_one_expression() {
+    let with = |extra: &str| {
+        let text = format!(
+            "[plasticity]\nrule = \"custom\"\ndw = \"a * e * x0\"\n[plasticity.params]\na = 0.01\np = 0.1\n{extra}"
+        );
+        Config::from_toml_str(&text, "c").unwrap().build().map(|_| ()).unwrap_err().to_string()
+    };
+    let e = with("[plasticity.synapse.e]\nwidth = 8\nfrac = 6\nupdate = \"p * * y0\"\n");
+    assert!(e.contains("plasticity.synapse.e.update") && e.contains("column"), "{e}");
+    let e = with(
+        "[plasticity.synapse.e]\nwidth = 8\nfrac = 6\nupdate = \"p * x1 * y0\"\n\
+         [plasticity.synapse.f]\nwidth = 8\nfrac = 6\nupdate = \"p * y1 * x0\"\n",
+    );
+    assert!(e.contains("plasticity.params.p") && e.contains("`e` and `f`"), "{e}");
+}
+
+#[test]
+fn a_state_converts_its_variables_between_the_models() {
+    use synforge_sim::model::ModelKind;
+    use synforge_sim::state::{State, Values};
+    let net = tagged().build().unwrap();
+    let mut spec = net.cfg.stimulus.clone();
+    spec.steps = 600;
+    let stim = spec.generate(&net.cfg).unwrap();
+    let mut fixed = FixedModel::new(&net);
+    for t in 0..stim.steps() {
+        fixed.step(stim.at(t));
+    }
+    let init = fixed.state().into_iter().find(|q| q.name == "weight").unwrap();
+    let state = State::of(&net, &fixed, ModelKind::Fixed, init.values);
+    let fresh = FloatModel::new(&net).state();
+    let q = state.converted(&net, ModelKind::Float, &fresh);
+    let mut float = FloatModel::new(&net);
+    float.set_state(state.step, &q).unwrap();
+    assert_eq!(float.syn(0), fixed.syn(0), "the tags as reals");
+    let back = State::of(&net, &float, ModelKind::Float, Values::F64(float.weights()));
+    let q = back.converted(&net, ModelKind::Fixed, &FixedModel::new(&net).state());
+    let mut again = FixedModel::new(&net);
+    again.set_state(back.step, &q).unwrap();
+    assert_eq!(again.syn_raw(0), fixed.syn_raw(0), "and back to raw");
+}
