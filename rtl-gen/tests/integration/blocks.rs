@@ -34,7 +34,7 @@ use synforge_sim::model::template::Stdp as StdpFixed;
 use synforge_sim::neuron::lif::LifFixed;
 use synforge_sim::plasticity::homeostasis::HomeostasisFixed;
 use synforge_sim::plasticity::random::random_rule_with;
-use synforge_sim::plasticity::rule::{Rule, RuleFixed, Slot, Vals};
+use synforge_sim::plasticity::rule::{Rule, RuleFixed, Slot, Vals, VarVals};
 use synforge_sim::trace::{TraceFixed, TracesFixed};
 use synforge_sim::Network;
 
@@ -987,20 +987,32 @@ impl RuleShape {
     }
 
     /// `(rule in integers with this vector's registers, w, pre, post, slot values, r, the
-    /// modulator)`.
-    fn parse(&self, v: &[u64]) -> (RuleFixed, u16, bool, bool, Vals, u64, i64) {
+    /// modulator and the per-synapse variables, the target's current value)`.
+    fn parse(&self, v: &[u64]) -> (RuleFixed, u16, bool, bool, Vals, u64, VarVals, i64) {
         let mut rule = self.rule.clone();
         let mut vals: Vals = [0; 6];
         let (mut w, mut pre, mut post, mut r, mut lo, mut hi) = (0, false, false, 1, 0, 0);
-        let mut m = 0i64;
+        let mut vars = VarVals::default();
+        let mut cur = 0i64;
+        // Two's complement of `width` bits, or unsigned.
+        let signed = |x: u64, width: u32| ((x << (64 - width)) as i64) >> (64 - width);
+        let syn_val = |k: usize, x: u64, width: u32| {
+            if self.rule.syn[k].signed {
+                signed(x, width)
+            } else {
+                x as i64
+            }
+        };
         for ((name, width), &x) in self.ports.iter().zip(v) {
             match name.as_str() {
                 "post" => post = x == 1,
                 "pre" => pre = x == 1,
                 "w" => w = x as u16,
                 "r" => r = x,
-                // Two's complement, `width` bits.
-                "mod_r" => m = ((x << (64 - width)) as i64) >> (64 - width),
+                "mod_r" => vars.r = signed(x, *width),
+                "syn0" => vars.syn[0] = syn_val(0, x, *width),
+                "syn1" => vars.syn[1] = syn_val(1, x, *width),
+                "cur" => cur = syn_val(self.rule.target.unwrap(), x, *width),
                 "w_min" => lo = x as i64,
                 "w_max" => hi = x as i64,
                 n => {
@@ -1013,19 +1025,22 @@ impl RuleShape {
                 }
             }
         }
-        (RuleFixed::new(&rule, lo, hi), w, pre, post, vals, r, m)
+        if self.rule.target.is_none() {
+            cur = w as i64;
+        }
+        (RuleFixed::new(&rule, lo, hi), w, pre, post, vals, r, vars, cur)
     }
 
     /// The reference: `RuleFixed::update`, the contract term by term, `r` drawn from the LFSR.
     fn reference(&self, v: &[u64]) -> i64 {
-        let (f, w, pre, post, vals, r, m) = self.parse(v);
-        f.update(w, pre, post, &vals, m, &mut drawing(r)) as i64
+        let (f, w, pre, post, vals, r, vars, cur) = self.parse(v);
+        f.update_target(cur, w, pre, post, &vals, &vars, &mut drawing(r))
     }
 
     /// The exact sum the update rounds.
     fn sum(&self, v: &[u64]) -> i64 {
-        let (f, w, pre, post, vals, _, m) = self.parse(v);
-        f.sum(w, pre, post, &vals, m)
+        let (f, w, pre, post, vals, _, vars, _) = self.parse(v);
+        f.sum_with(w, pre, post, &vals, &vars)
     }
 
     /// A random vector: values often at their edges, the weight inside its bounds.
@@ -1253,9 +1268,29 @@ fn rule_case(
     label: String,
     stdp: Option<(StdpShape, StdpFixed)>,
 ) -> (Case, usize) {
-    let rule = net.rule.as_ref().unwrap();
-    let l = Layout::new(net).unwrap();
+    rule_case_of(rng, index, net, net.rule.as_ref().unwrap(), label, stdp)
+}
+
+/// [`rule_case`] of any of the network's rules: the weight's, or a per-synapse variable's
+/// update (whose output is the variable).
+fn rule_case_of(
+    rng: &mut ChaCha8Rng,
+    index: usize,
+    net: &Network,
+    rule: &Rule,
+    label: String,
+    stdp: Option<(StdpShape, StdpFixed)>,
+) -> (Case, usize) {
+    struct L {
+        weight_bits: u32,
+    }
+    let l = L { weight_bits: net.fmt.w.width };
     let shape = RuleShape::new(rule, l.weight_bits);
+    let out = match rule.target {
+        None => port("d", l.weight_bits),
+        Some(k) if rule.syn[k].signed => sport("d", rule.syn[k].width),
+        Some(k) => port("d", rule.syn[k].width),
+    };
     let sh = rule.shift;
     let traces: Vec<String> = rule_dp::slots(rule)
         .into_iter()
@@ -1272,7 +1307,7 @@ fn rule_case(
         ("sf_rule", index),
         rule_dp::module(rule, net.rnd.w, l.weight_bits),
         shape.ins(),
-        vec![port("d", l.weight_bits)],
+        vec![out],
         move |v| vec![reference.reference(v)],
     );
     // Corners: every input at zero or all ones, every spike pair, weights at and next to the
@@ -1446,6 +1481,80 @@ fn rule_datapath_matches_the_model() {
         let (case, _) = rule_case(&mut rng, cases.len(), &net, label, None);
         cases.push(case);
         made += 1;
+    }
+    // Per-synapse variables: random updates with each variable as target (signed or not,
+    // random formats), and weights' rules that read them; every variable value, extremes often.
+    let mut vmade = 0;
+    while vmade < 8 {
+        let mut c = Config::builtin_default();
+        c.formats.membrane = spec(32, 20, Rounding::Nearest);
+        let ww = rng.random_range(4..=16);
+        c.formats.weight =
+            spec(ww, rng.random_range(ww - 3..=ww), ROUNDINGS[rng.random_range(0..3)]);
+        let w = Format::unsigned(ww, c.formats.weight.frac);
+        let p = &mut c.plasticity;
+        p.rule = "custom".into();
+        (p.w_min, p.w_max, p.w_init, p.w_init_spread) =
+            (0.0, w.max_real(), w.max_real() / 2.0, 0.0);
+        if rng.random() {
+            let width = rng.random_range(2..=12);
+            c.formats.modulator = Some(ModulatorSpec { width, frac: rng.random_range(0..width) });
+        }
+        let reads_r = c.formats.modulator.is_some();
+        let nvars = rng.random_range(1..=2);
+        let names = ["c", "e"];
+        let mut params = std::collections::BTreeMap::new();
+        let mut dw = random_rule_with(&mut rng, 3, reads_r);
+        for (k, name) in names.iter().take(nvars).enumerate() {
+            let this_r = reads_r && rng.random();
+            let u = random_rule_with(&mut rng, 3, this_r);
+            let rename = |t: &str| t.replace('p', &format!("q{k}_"));
+            params.extend(u.params.iter().map(|(n, v)| (rename(n), *v)));
+            let signed = rng.random();
+            let width = rng.random_range(2 + signed as u32..=14);
+            let mut text = rename(&u.text);
+            if rng.random() {
+                // The variable reads itself (a decay or a growth in proportion).
+                text.push_str(&format!(" - q{k}_self * {name} * y0"));
+                params.insert(format!("q{k}_self"), rng.random_range(0.01..0.5));
+            }
+            c.plasticity.synapse.insert(
+                name.to_string(),
+                synforge_sim::config::SynapseVarSpec {
+                    width,
+                    frac: rng.random_range(0..=width - signed as u32),
+                    signed,
+                    rounding: if rng.random() { Rounding::Floor } else { Rounding::Nearest },
+                    init: 0.0,
+                    update: text,
+                },
+            );
+        }
+        dw.text.push_str(" + pe * e * c * x0");
+        if nvars == 1 {
+            dw.text = dw.text.replace(" * e * c", " * c");
+        }
+        dw.params.insert("pe".into(), 0.01);
+        params.extend(dw.params.clone());
+        c.plasticity.dw = Some(dw.text.clone());
+        c.plasticity.params = params;
+        let net = match c.build() {
+            Ok(net) => net,
+            Err(e) => {
+                tries += 1;
+                assert!(tries < 2000, "no random rule with variables builds; the last: {e}");
+                continue;
+            }
+        };
+        let label = format!("variables {vmade}");
+        let (case, _) = rule_case(&mut rng, cases.len(), &net, format!("{label}, dw"), None);
+        cases.push(case);
+        for v in &net.syn {
+            let l = format!("{label}, d{}", v.name);
+            let (case, _) = rule_case_of(&mut rng, cases.len(), &net, &v.update, l, None);
+            cases.push(case);
+        }
+        vmade += 1;
     }
     eprintln!("blocks rule: exact-half vectors per preset (rounding/shift): {}", halves.join(", "));
     run("rule", cases);

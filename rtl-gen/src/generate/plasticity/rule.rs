@@ -91,6 +91,27 @@ pub struct Shape {
     pub weight_bits: u32,
 }
 
+/// The wires whose XOR flips term `k`'s sign: `mod_r_neg` when it reads `r`, `syn<i>_neg`
+/// for each signed per-synapse variable it reads.
+fn sign_sources(r: &Rule, k: usize) -> Vec<String> {
+    let t = &r.terms[k];
+    let mut out = Vec::new();
+    if t.modulated() {
+        out.push("mod_r_neg".to_string());
+    }
+    for (i, f) in r.syn.iter().enumerate() {
+        if f.signed && t.reads_syn(i) {
+            out.push(format!("syn{i}_neg"));
+        }
+    }
+    out
+}
+
+/// The width of the rule's target: the weight's, or its variable's.
+pub fn target_bits(r: &Rule, ww: u32) -> u32 {
+    r.target.map_or(ww, |k| r.syn[k].width)
+}
+
 /// The largest value of term `k`'s product (one, `2^amp_frac`, when it has no factor).
 fn term_product_max(r: &Rule, k: usize) -> u128 {
     r.terms[k].product_max.last().copied().unwrap_or(1u128 << r.amp.frac)
@@ -106,7 +127,7 @@ pub fn shape(r: &Rule, ww: u32) -> Shape {
             let terms: Vec<usize> = (0..r.terms.len())
                 .filter(|&k| {
                     let t = &r.terms[k];
-                    t.weight == class && (t.negative == negative || t.modulated())
+                    t.weight == class && (t.negative == negative || !sign_sources(r, k).is_empty())
                 })
                 .collect();
             if terms.is_empty() {
@@ -159,6 +180,12 @@ pub fn ports(r: &Rule, ww: u32) -> Vec<(String, u32)> {
     if let Some(f) = r.r {
         p.push((MOD_PORT.into(), f.width));
     }
+    for (i, f) in r.syn.iter().enumerate() {
+        p.push((format!("syn{i}"), f.width));
+    }
+    if let Some(k) = r.target {
+        p.push(("cur".into(), r.syn[k].width));
+    }
     p.push(("w_min".into(), ww));
     p.push(("w_max".into(), ww));
     p
@@ -193,8 +220,10 @@ impl Products<'_> {
                 self.used.push(p.clone());
                 (p, self.r.trace_format(*s).width, self.r.trace_format(*s).frac)
             }
-            FactorIr::Syn(_) => {
-                unreachable!("Layout::new refuses per-synapse variables before any Verilog")
+            FactorIr::Syn(i) => {
+                let f = self.r.syn[*i];
+                self.used.push(format!("syn{i}"));
+                (format!("syn{i}_mag"), f.width, f.frac)
             }
             FactorIr::Mod => {
                 let f = self.r.r.expect("a rule that reads r has its format");
@@ -379,6 +408,20 @@ fn prod_body(v: &mut String, r: &Rule, sh: &Shape) -> Vec<String> {
         )
         .unwrap();
     }
+    for (i, f) in r.syn.iter().enumerate() {
+        // A per-synapse variable likewise; an unsigned one is its own magnitude.
+        if f.signed {
+            writeln!(v, "    wire syn{i}_neg = syn{i}[{}];", f.width - 1).unwrap();
+            writeln!(
+                v,
+                "    wire [{0}:0] syn{i}_mag = syn{i}_neg ? -syn{i} : syn{i};",
+                f.width - 1
+            )
+            .unwrap();
+        } else {
+            writeln!(v, "    wire [{0}:0] syn{i}_mag = syn{i};", f.width - 1).unwrap();
+        }
+    }
     v.push_str(
         "    /* verilator lint_off UNUSEDSIGNAL */ // bits below the fractions a product drops\n",
     );
@@ -399,10 +442,11 @@ fn prod_body(v: &mut String, r: &Rule, sh: &Shape) -> Vec<String> {
                     used.push("post".into());
                 }
                 // A modulated term is in this group when `r`'s sign turns the term's into it.
-                let cond = match (r.terms[k].modulated(), r.terms[k].negative != g.negative) {
-                    (false, _) => gate_expr(gate).to_string(),
-                    (true, true) => format!("({} & mod_r_neg)", gate_expr(gate)),
-                    (true, false) => format!("({} & ~mod_r_neg)", gate_expr(gate)),
+                let flips = sign_sources(r, k);
+                let cond = match (flips.is_empty(), r.terms[k].negative != g.negative) {
+                    (true, _) => gate_expr(gate).to_string(),
+                    (false, true) => format!("({} & ({}))", gate_expr(gate), flips.join(" ^ ")),
+                    (false, false) => format!("({} & ~({}))", gate_expr(gate), flips.join(" ^ ")),
                 };
                 format!("({cond} ? {} : {})", zx(e, *ew, g.width), lit(g.width, 0))
             })
@@ -422,6 +466,12 @@ fn prod_body(v: &mut String, r: &Rule, sh: &Shape) -> Vec<String> {
     }
     for q in &r.params {
         let n = param_port(&q.name);
+        if !used.contains(&n) {
+            unused.push(n);
+        }
+    }
+    for i in 0..r.syn.len() {
+        let n = format!("syn{i}");
         if !used.contains(&n) {
             unused.push(n);
         }
@@ -515,6 +565,27 @@ fn round_body(v: &mut String, r: &Rule, sh: &Shape) -> Vec<String> {
         .collect()
 }
 
+/// The clamp body of a per-synapse variable's update: from `dw` and `cur` to its new value
+/// `d`, clamped to its format's range (signed compares for a signed one).
+fn clamp_var_body(v: &mut String, sh: &Shape, f: synforge_sim::format::Format) {
+    let (vw, t) = (f.width, sh.step);
+    let nw = t.max(vw + 1) + 1;
+    let cur = if f.signed { sx("cur", vw, nw) } else { zx("cur", vw, nw) };
+    writeln!(v, "    wire signed [{}:0] nw = {} + {};", nw - 1, sx("dw", t, nw), cur).unwrap();
+    let (lo, hi) = (f.min_raw(), f.max_raw());
+    let l = |x: i64| format!("$signed({})", lit(nw, x as u64 & crate::verilog::ones(nw)));
+    writeln!(v, "    wire below = nw < {};", l(lo)).unwrap();
+    writeln!(v, "    wire above = nw > {};", l(hi)).unwrap();
+    writeln!(
+        v,
+        "    assign d = below ? {} : (above ? {} : nw[{}:0]);",
+        lit(vw, lo as u64 & crate::verilog::ones(vw)),
+        lit(vw, hi as u64 & crate::verilog::ones(vw)),
+        vw - 1
+    )
+    .unwrap();
+}
+
 /// The clamp body: from `dw`, `w`, `w_min`, `w_max` to the new weight `d`.
 fn clamp_body(v: &mut String, sh: &Shape) {
     let (ww, t) = (sh.weight_bits, sh.step);
@@ -548,6 +619,9 @@ fn input_decls(v: &mut String, r: &Rule, ww: u32, with_w_r: bool) {
     }
     if let Some(f) = r.r {
         writeln!(v, "    input  wire [{}:0] {MOD_PORT},", f.width - 1).unwrap();
+    }
+    for (i, f) in r.syn.iter().enumerate() {
+        writeln!(v, "    input  wire [{}:0] syn{i},", f.width - 1).unwrap();
     }
 }
 
@@ -625,7 +699,16 @@ pub fn module(r: &Rule, rounding: Rounding, ww: u32) -> String {
     writeln!(v, "// sf_rule: one synapse's update, {}.", title(r, rounding)).unwrap();
     v.push_str("module sf_rule (\n");
     input_decls(&mut v, r, ww, true);
-    writeln!(v, "    input  wire [{0}:0] w_min,\n    input  wire [{0}:0] w_max,\n    output wire [{0}:0] d\n);", ww - 1).unwrap();
+    if let Some(k) = r.target {
+        writeln!(v, "    input  wire [{}:0] cur,", r.syn[k].width - 1).unwrap();
+    }
+    writeln!(
+        v,
+        "    input  wire [{0}:0] w_min,\n    input  wire [{0}:0] w_max,\n    output wire [{1}:0] d\n);",
+        ww - 1,
+        target_bits(r, ww) - 1
+    )
+    .unwrap();
     for g in &sh.groups {
         writeln!(v, "    wire [{}:0] {};", g.width - 1, g.name).unwrap();
     }
@@ -633,8 +716,17 @@ pub fn module(r: &Rule, rounding: Rounding, ww: u32) -> String {
     let mut body = String::new();
     let mut unused = prod_body(&mut body, r, &sh);
     let round_unused = round_body(&mut body, r, &sh);
-    unused.extend(round_unused.into_iter().filter(|q| q == "r"));
-    clamp_body(&mut body, &sh);
+    match r.target {
+        None => {
+            unused.extend(round_unused.into_iter().filter(|q| q == "r"));
+            clamp_body(&mut body, &sh);
+        }
+        Some(k) => {
+            // The weight and its bounds only where a weight factor reads them.
+            unused.extend(round_unused);
+            clamp_var_body(&mut body, &sh, r.syn[k]);
+        }
+    }
     waive(&mut v, &unused, "inputs this rule does not read; draw bits not used");
     v.push_str(&body);
     v.push_str("endmodule\n");
