@@ -68,10 +68,13 @@ pub fn generate(net: &Network, config_hash: &str) -> Result<Design, GenError> {
     add("sf_lif_inh", neuron::lif::inh_module(&l));
     add("sf_lif_sub", neuron::lif::sub_module(&l));
     add("sf_lif_thresh", neuron::lif::thresh_module(net, &l));
-    if let Some(rule) = &net.rule {
-        add("sf_rule_prod", plasticity::rule::prod_module(rule, r.w, l.weight_bits));
-        add("sf_rule_round", plasticity::rule::round_module(rule, r.w, l.weight_bits));
-        add("sf_rule_clamp", plasticity::rule::clamp_module(rule, l.weight_bits));
+    // The weight's rule, then each per-synapse variable's update: their own datapaths.
+    for rule in layout::rules(net) {
+        let rounding = rule.rounding;
+        let p = plasticity::rule::prefix(rule);
+        add(&format!("{p}_prod"), plasticity::rule::prod_module(rule, rounding, l.weight_bits));
+        add(&format!("{p}_round"), plasticity::rule::round_module(rule, rounding, l.weight_bits));
+        add(&format!("{p}_clamp"), plasticity::rule::clamp_module(rule, l.weight_bits));
     }
     if net.cfg.homeostasis.scaling {
         add("sf_scale_factor", plasticity::homeostasis::factor_module());

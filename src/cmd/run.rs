@@ -153,7 +153,7 @@ fn drive<L: std::io::Read + std::io::Write>(
     let mut steps_csv = String::from("step,cycles\n");
     let (mut mismatches, mut first, mut total_spikes) = (0u64, None, 0usize);
     let t1 = Instant::now();
-    let modulated = net.rule.as_ref().is_some_and(|r| r.reads_mod());
+    let modulated = net.modulator_format().is_some();
     for t in t_first..stim.steps() {
         // A rule that reads the modulator: each step's frame carries it (0x06), and the core
         // sets its register before the step (semantics 4.3).

@@ -15,6 +15,7 @@ mod continual;
 mod fuzz;
 mod modulator;
 mod plot;
+mod synapse_vars;
 
 fn synforge(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_synforge"))

@@ -108,7 +108,7 @@ pub struct Report {
 pub fn structure_key(net: &Network) -> String {
     let c = &net.cfg;
     format!(
-        "{:?} {:?} {:?} {:?} {:?} {:?} {:?} {} {} {} {} {:?} {}",
+        "{:?} {:?} {:?} {:?} {:?} {:?} {:?} {} {} {} {} {:?} {} {:?}",
         net.fmt,
         net.rnd,
         c.plasticity.rule,
@@ -127,7 +127,19 @@ pub fn structure_key(net: &Network) -> String {
         c.network.inputs,
         c.network.neurons,
         c.hardware.weight_memory,
-        c.hardware.synapse_bits
+        c.hardware.synapse_bits,
+        // The per-synapse variables: formats and updates likewise.
+        net.syn
+            .iter()
+            .map(|v| (
+                &v.name,
+                v.fmt,
+                &v.update.text,
+                v.update.amp,
+                v.update.rounding,
+                v.update.params.iter().map(|p| &p.name).collect::<Vec<_>>()
+            ))
+            .collect::<Vec<_>>()
     )
 }
 
@@ -321,13 +333,20 @@ impl Harness {
             writeln!(c, "1 {:x} {:x}", r.index, r.value & 0xffff_ffff)?;
         }
         writeln!(c, "1 0 1")?;
+        let syn = syn_start(l, params, from);
         for j in 0..n {
             for i in 0..m {
                 writeln!(
                     c,
                     "1 {:x} {:x}",
                     REGION_WEIGHTS << 28 | (j * m + i) as u32,
-                    w0[i * n + j] | reserved_tag(&self.layout, i, j)
+                    expected_word(
+                        l,
+                        w0[i * n + j],
+                        &syn.iter().map(|v| v[i * n + j]).collect::<Vec<_>>(),
+                        i,
+                        j
+                    )
                 )?;
             }
         }
@@ -335,7 +354,7 @@ impl Harness {
             self.load_state(&mut c, params, model)?;
         }
         let t0 = from.map_or(0, |m| m.time());
-        let modulator = params.rule.as_ref().and_then(|r| r.r);
+        let modulator = params.modulator_format();
         for t in t0..stim.steps() {
             // The modulator of this step, written before it (semantics 4.3); every step, so a
             // run that goes on from a saved state needs nothing restored.
@@ -580,14 +599,60 @@ fn write_design(net: &Network, dir: &Path) -> Result<(Design, Vec<String>), Cosi
 }
 
 /// What the co-simulation writes into the reserved bits of synapse `(i, j)` (above the
-/// weight, below `synapse_bits`): a pattern the core must keep through every update.
+/// weight and the per-synapse variables, below `synapse_bits`): a pattern the core must keep
+/// through every update.
 fn reserved_tag(l: &Layout, i: usize, j: usize) -> u16 {
-    if l.synapse_bits <= l.weight_bits {
+    let Some(f) = l.synapse_word.fields.iter().find(|f| f.name == "reserved") else {
         return 0;
-    }
+    };
     let bits =
         (i as u32).wrapping_mul(0x9E37).wrapping_add((j as u32).wrapping_mul(0x79B9)) ^ 0x5A5A;
-    ((bits & ((1 << (l.synapse_bits - l.weight_bits)) - 1)) << l.weight_bits) as u16
+    ((bits & ((1 << f.width) - 1)) << f.lsb) as u16
+}
+
+/// The whole synapse word of `(i, j)` the core must hold: the weight `w`, the per-synapse
+/// variables `syn` (raw, name order) and the reserved tag.
+fn expected_word(l: &Layout, w: u16, syn: &[i64], i: usize, j: usize) -> u16 {
+    port_state::synapse_word(l, w, syn) as u16 | reserved_tag(l, i, j)
+}
+
+/// The per-synapse variables at the start of a run, raw, input-major: `from`'s, or their
+/// initial values.
+fn syn_start(l: &Layout, net: &Network, from: Option<&FixedModel>) -> Vec<Vec<i64>> {
+    match from {
+        Some(m) => syn_of(l, m),
+        None => net.syn.iter().map(|v| vec![v.init; (l.inputs * l.neurons) as usize]).collect(),
+    }
+}
+
+/// The per-synapse variables of `model`, raw, input-major: one vector per variable.
+fn syn_of(l: &Layout, model: &FixedModel) -> Vec<Vec<i64>> {
+    (0..l.syn_count()).map(|k| model.syn_raw(k)).collect()
+}
+
+/// The first field of the synapse word where `got` differs from `want`: its name and both
+/// values (the variables' signed, the reserved bits' as the tag).
+fn word_diff(l: &Layout, want: u16, got: u64) -> Option<(String, String, String)> {
+    let sw = &l.synapse_word;
+    sw.fields.iter().find_map(|f| {
+        let (a, b) = (field_of(want as u64, f.lsb, f.width), field_of(got, f.lsb, f.width));
+        if a == b {
+            return None;
+        }
+        let k = crate::layout::SYN_FIELDS.iter().position(|n| *n == f.name);
+        let signed = k.is_some() && f.what.contains("sQ");
+        let show = |x: u64| if signed { sign(x, f.width).to_string() } else { x.to_string() };
+        let name = match f.name {
+            "reserved" => "reserved bits (as written)".to_string(),
+            "weight" => "weight".to_string(),
+            other => format!("{other} ({})", f.what),
+        };
+        Some((name, show(a), show(b)))
+    })
+}
+
+fn field_of(word: u64, lsb: u32, width: u32) -> u64 {
+    (word >> lsb) & crate::verilog::ones(width)
 }
 
 /// `text` (a Verilog library) without `module <name> ... endmodule` and the attribute line
@@ -666,16 +731,19 @@ struct Checker<'a> {
 impl<'a> Checker<'a> {
     fn new(net: &'a Network, l: &'a Layout, w0: &[u16], from: Option<&FixedModel>) -> Self {
         let (m, n) = (l.inputs as usize, l.neurons as usize);
+        let model = from.cloned().unwrap_or_else(|| FixedModel::with_weights(net, w0));
+        let syn = syn_of(l, &model);
         let mut weights = vec![0u16; m * n];
         for i in 0..m {
             for j in 0..n {
-                weights[j * m + i] = w0[i * n + j] | reserved_tag(l, i, j);
+                let vals: Vec<i64> = syn.iter().map(|v| v[i * n + j]).collect();
+                weights[j * m + i] = expected_word(l, w0[i * n + j], &vals, i, j);
             }
         }
         Checker {
             l,
             net,
-            model: from.cloned().unwrap_or_else(|| FixedModel::with_weights(net, w0)),
+            model,
             shape: Shape::of(net),
             t: from.map_or(0, |m| m.time()),
             neurons: vec![String::new(); n],
@@ -849,33 +917,17 @@ impl<'a> Checker<'a> {
         if self.mismatch.is_none() {
             let (m, n) = (l.inputs as usize, l.neurons as usize);
             let w = self.model.weights_raw();
-            let mask = (1u32 << l.weight_bits) - 1;
-            for j in 0..n {
-                if let Some(i) = (0..m).find(|&i| {
-                    let word = self.weights[j * m + i];
-                    (word as u32 & mask) as u16 != w[i * n + j]
-                        || word & !(mask as u16) != reserved_tag(l, i, j)
-                }) {
-                    let word = self.weights[j * m + i];
-                    let got = word as u32 & mask;
-                    if got as u16 != w[i * n + j] {
-                        self.differ(
-                            Some(t),
-                            format!("synapse (input {i}, neuron {j})"),
-                            "weight",
-                            w[i * n + j],
-                            got,
-                        );
-                    } else {
-                        self.differ(
-                            Some(t),
-                            format!("synapse (input {i}, neuron {j})"),
-                            "reserved bits (as written)",
-                            reserved_tag(l, i, j) >> l.weight_bits,
-                            word >> l.weight_bits,
-                        );
+            let syn = syn_of(l, &self.model);
+            'all: for j in 0..n {
+                for i in 0..m {
+                    let vals: Vec<i64> = syn.iter().map(|v| v[i * n + j]).collect();
+                    let want = expected_word(l, w[i * n + j], &vals, i, j);
+                    let got = self.weights[j * m + i];
+                    if let Some((field, a, b)) = word_diff(l, want, got as u64) {
+                        let place = format!("synapse (input {i}, neuron {j})");
+                        self.differ(Some(t), place, &field, a, b);
+                        break 'all;
                     }
-                    break;
                 }
             }
         }
@@ -959,29 +1011,17 @@ impl<'a> Checker<'a> {
             }
         }
         let w = self.model.weights_raw();
-        let mask = (1u64 << l.weight_bits) - 1;
+        let syn = syn_of(l, &self.model);
         for j in 0..n {
             for i in 0..m {
-                let word = rd(REGION_WEIGHTS << 28 | (j * m + i) as u32);
-                let got = word & mask;
-                if got != w[i * n + j] as u64 {
-                    self.differ(
-                        None,
-                        format!("synapse (input {i}, neuron {j})"),
-                        "weight",
-                        w[i * n + j],
-                        got,
-                    );
-                }
-                let tag = reserved_tag(l, i, j) as u64;
-                if word & !mask != tag {
-                    self.differ(
-                        None,
-                        format!("synapse (input {i}, neuron {j})"),
-                        "reserved bits (as written)",
-                        tag >> l.weight_bits,
-                        (word & !mask) >> l.weight_bits,
-                    );
+                let vals: Vec<i64> = syn.iter().map(|v| v[i * n + j]).collect();
+                let want = expected_word(l, w[i * n + j], &vals, i, j);
+                let got = rd(REGION_WEIGHTS << 28 | (j * m + i) as u32);
+                if got > 0xffff {
+                    let place = format!("synapse (input {i}, neuron {j})");
+                    self.differ(None, place, "word", want, got);
+                } else if let Some((field, a, b)) = word_diff(l, want, got) {
+                    self.differ(None, format!("synapse (input {i}, neuron {j})"), &field, a, b);
                 }
             }
         }

@@ -11,7 +11,8 @@ use crate::core::{
     INPUT_COMMIT, INPUT_FIELDS, NEURON_COMMIT, NEURON_FIELDS, REGION_INPUTS, REGION_NEURONS,
     REGION_WEIGHTS,
 };
-use crate::layout::Layout;
+use crate::layout::{Layout, SYN_FIELDS};
+use crate::verilog::ones;
 
 /// Words per neuron in region 2 (fields 0-7, unused 8-14, commit 15).
 pub const NEURON_STRIDE: u32 = 16;
@@ -22,11 +23,31 @@ pub const STATUS_FIRST: u32 = 32;
 /// How many status registers from [`STATUS_FIRST`] are read.
 pub const STATUS_COUNT: u32 = 6;
 
-/// The raw synapse words of `model`'s weights, in the core's address order (`j * inputs + i`).
+/// The synapse word of weight `w` (raw) and the per-synapse variables' raw values `syn` (in
+/// name order), each in its field, two's complement ([`Layout::synapse_word`]); the reserved
+/// bits zero.
+pub fn synapse_word(l: &Layout, w: u16, syn: &[i64]) -> u32 {
+    let mut word = u32::from(w);
+    for (k, &x) in syn.iter().enumerate() {
+        let f = l.synapse_word.field(SYN_FIELDS[k]);
+        word |= ((x as u64 & ones(f.width)) as u32) << f.lsb;
+    }
+    word
+}
+
+/// The raw synapse words of `model`'s weights and per-synapse variables, in the core's
+/// address order (`j * inputs + i`).
 pub fn weight_words(l: &Layout, model: &FixedModel) -> Vec<u32> {
     let (m, n) = (l.inputs as usize, l.neurons as usize);
     let w = model.weights_raw();
-    (0..n).flat_map(|j| (0..m).map(move |i| (i, j))).map(|(i, j)| w[i * n + j] as u32).collect()
+    let syn: Vec<Vec<i64>> = (0..l.syn_count()).map(|k| model.syn_raw(k)).collect();
+    (0..n)
+        .flat_map(|j| (0..m).map(move |i| (i, j)))
+        .map(|(i, j)| {
+            let vals: Vec<i64> = syn.iter().map(|v| v[i * n + j]).collect();
+            synapse_word(l, w[i * n + j], &vals)
+        })
+        .collect()
 }
 
 /// The writes, in order, that load `model`'s state (other than its weights) into a core that
@@ -155,5 +176,16 @@ pub fn state_from_reads(
         out.push(q("trace_x2", Per::Input, Values::U16(input(1)), Some(f.x2)));
     }
     out.push(q("lfsr_inputs", Per::Network, Values::U32(vec![rd(STATUS_FIRST + 2) as u32]), None));
+    for (k, v) in net.syn.iter().enumerate() {
+        let fd = l.synapse_word.field(SYN_FIELDS[k]);
+        let mut vals = vec![0i32; m * n];
+        for j in 0..n {
+            for i in 0..m {
+                let x = (rd(REGION_WEIGHTS << 28 | (j * m + i) as u32) >> fd.lsb) & ones(fd.width);
+                vals[i * n + j] = if v.fmt.signed { sign(x, fd.width) } else { x as i32 };
+            }
+        }
+        out.push(q(state::SYN_NAMES[k], Per::Synapse, Values::I32(vals), Some(v.fmt)));
+    }
     (rd(STATUS_FIRST) as u32, out)
 }

@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use synforge_sim::config::Network;
 
-use crate::layout::{draws, rule_param_reg, Layout, MOD_REG};
+use crate::layout::{self, draws, Layout, MOD_REG, SYN_FIELDS};
 use crate::plasticity::rule::{self as rule_dp, slot_port};
 use crate::verilog::{lit, zx};
 use synforge_sim::plasticity::rule::{Rule, Slot};
@@ -396,8 +396,8 @@ pub fn module(net: &Network, l: &Layout) -> String {
     writeln!(v, "    reg [31:0] lfsr_next;       // one draw from lfsr, ready for the next weight rounding\n    wire [31:0] w_draw = lfsr_next;\n    wire w_consume = {w_consume};\n    wire [31:0] w_next;\n    sf_lfsr_draw u_w_draw (.s(w_consume ? lfsr_next : lfsr), .d(w_next));").unwrap();
     v.push_str("    /* verilator lint_off UNUSEDSIGNAL */ // address bits above the regions' fields; draws a config does not use; the scan's copy of the spike flag\n");
     writeln!(v, "    wire unused_ok = &{{1'b0, mm_addr, in_d2, in_r2, in_j2, n_d2, n_d3, n_d4, n_j1, n_j2, n_j3, n_j4, w_draw, xram_q{}}};\n    /* verilator lint_on UNUSEDSIGNAL */", xw.slice("pre")).unwrap();
-    if let Some(rule) = net.rule.as_ref() {
-        plasticity(&mut v, l, rule);
+    if net.rule.is_some() {
+        plasticity(&mut v, l, net);
     }
     if scaling {
         v.push_str("    wire [15:0] scale_now;\n");
@@ -435,15 +435,20 @@ pub fn module(net: &Network, l: &Layout) -> String {
 }
 
 /// The plasticity datapath (docs/rtl.md §2): stage 2 registers the memories' words and the
-/// trace values the rule reads (stage 3: `pl_<slot>`, `wram_q`), stage 3 the rule's grouped
-/// products (`pl_g_*`), stage 4 the rounded step (`pl_dw`), stage 5 the clamped word
-/// (`pl_wd`); stage 6 writes it.
-fn plasticity(v: &mut String, l: &Layout, rule: &Rule) {
+/// trace values the rules read (stage 3: `pl_<slot>`, `wram_q`), stage 3 each rule's grouped
+/// products (`pl_g_*`), stage 4 its rounded step (`pl_dw`), stage 5 the clamped word
+/// (`pl_wd`); stage 6 writes it. The weight's rule and each per-synapse variable's update
+/// (`syn<k>`: wires `rule_syn<k>_*`, registers `pl_syn<k>_*`) run side by side in the same
+/// stages, every one reading the synapse's word from before this update.
+fn plasticity(v: &mut String, l: &Layout, net: &Network) {
     let (ww, sw) = (l.weight_bits, l.synapse_bits);
     let xw = &l.input_word;
+    let sy = &l.synapse_word;
     let xr = |f: &str| format!("xram_rd{}", xw.slice(f));
-    let sh = rule_dp::shape(rule, ww);
-    let slots = rule_dp::slots(rule);
+    let rules = layout::rules(net);
+    let regs = layout::param_regs(net);
+    let slots: Vec<Slot> =
+        Slot::ALL.iter().copied().filter(|&s| rules.iter().any(|r| r.reads[s as usize])).collect();
     // What each slot holds at stage 2 (semantics §4.3's table): the pre traces before or after
     // this step's pre bump, the post traces before this step's post bump (they are bumped in
     // N_WB, after the loop).
@@ -458,7 +463,7 @@ fn plasticity(v: &mut String, l: &Layout, rule: &Rule) {
     let pre_slot = |s: Slot| !matches!(s, Slot::Y1 | Slot::Y2);
     for &s in &slots {
         if pre_slot(s) {
-            let w = rule.trace_format(s).width;
+            let w = rules[0].trace_format(s).width;
             writeln!(
                 v,
                 "    reg [{}:0] pl_{};      // stage 3: a trace value the rule reads",
@@ -469,53 +474,90 @@ fn plasticity(v: &mut String, l: &Layout, rule: &Rule) {
         }
     }
     writeln!(v, "    reg pl_pre;\n    reg [{}:0] pl_w4, pl_w5; // the synapse word, stages 4 and 5 (stage 3: wram_q)", sw - 1).unwrap();
-    for g in &sh.groups {
+    // Per rule: its wires' infix (none for the weight's) and its new value's wire.
+    let infix = |r: &Rule| r.target.map_or(String::new(), |k| format!("{}_", SYN_FIELDS[k]));
+    let new_value =
+        |r: &Rule| r.target.map_or("w_rule".to_string(), |k| format!("{}_rule", SYN_FIELDS[k]));
+    let shapes: Vec<rule_dp::Shape> = rules.iter().map(|r| rule_dp::shape(r, ww)).collect();
+    for (r, sh) in rules.iter().zip(&shapes) {
+        let t = infix(r);
+        for g in &sh.groups {
+            writeln!(
+                v,
+                "    wire [{0}:0] rule_{t}{1};\n    reg [{0}:0] pl_{t}{1};   // stage 4: a group of terms",
+                g.width - 1,
+                g.name
+            )
+            .unwrap();
+        }
         writeln!(
             v,
-            "    wire [{0}:0] rule_{1};\n    reg [{0}:0] pl_{1};   // stage 4: a group of terms",
-            g.width - 1,
-            g.name
+            "    wire [{0}:0] rule_{t}dw;\n    reg [{0}:0] pl_{t}dw;      // stage 5: the rounded step",
+            sh.step - 1
         )
         .unwrap();
+        writeln!(v, "    wire [{}:0] {};", rule_dp::target_bits(r, ww) - 1, new_value(r)).unwrap();
     }
-    writeln!(
-        v,
-        "    wire [{0}:0] rule_dw;\n    reg [{0}:0] pl_dw;      // stage 5: the rounded step",
-        sh.step - 1
-    )
-    .unwrap();
-    writeln!(v, "    wire [{}:0] w_rule;", ww - 1).unwrap();
     writeln!(v, "    reg [{}:0] pl_wd;      // stage 6: the word written\n    reg pl_we;             // stage 6: write it", sw - 1).unwrap();
     writeln!(v, "    reg [{}:0] pl_wa;      // stage 6: at this address", l.weight_addr_bits - 1)
         .unwrap();
-    let mut conn: Vec<String> = slots
+    for ((r, sh), by_reg) in rules.iter().zip(&shapes).zip(&regs) {
+        let (t, p) = (infix(r), rule_dp::prefix(r));
+        let u = p.trim_start_matches("sf_");
+        let mut conn: Vec<String> = rule_dp::slots(r)
+            .into_iter()
+            .map(|s| {
+                let p = slot_port(s);
+                if pre_slot(s) {
+                    format!(".{p}(pl_{p})")
+                } else {
+                    format!(".{p}({})", source(s))
+                }
+            })
+            .collect();
+        conn.push(".post(fired)".into());
+        conn.push(".pre(pl_pre)".into());
+        for (q, (_, reg)) in r.params.iter().zip(by_reg) {
+            conn.push(format!(".{}({reg})", rule_dp::param_port(&q.name)));
+        }
+        if r.r.is_some() {
+            conn.push(format!(".{}({MOD_REG})", rule_dp::MOD_PORT));
+        }
+        // The variables as the word held them before this update (stage 3).
+        for (k, field) in SYN_FIELDS.iter().enumerate().take(r.syn.len()) {
+            conn.push(format!(".syn{k}(wram_q{})", sy.slice(field)));
+        }
+        for g in &sh.groups {
+            conn.push(format!(".{0}(rule_{t}{0})", g.name));
+        }
+        writeln!(v, "    {p}_prod u_{u}_prod ({});", conn.join(", ")).unwrap();
+        let groups: Vec<String> =
+            sh.groups.iter().map(|g| format!(".{0}(pl_{t}{0})", g.name)).collect();
+        writeln!(v, "    {p}_round u_{u}_round ({}, .w(pl_w4[{}:0]), .r(w_draw), .w_min(param_w_min), .w_max(param_w_max), .dw(rule_{t}dw));", groups.join(", "), ww - 1).unwrap();
+        match r.target {
+            None => writeln!(v, "    {p}_clamp u_{u}_clamp (.dw(pl_dw), .w(pl_w5[{0}:0]), .w_min(param_w_min), .w_max(param_w_max), .d(w_rule));", ww - 1).unwrap(),
+            Some(k) => writeln!(
+                v,
+                "    {p}_clamp u_{u}_clamp (.dw(pl_{t}dw), .cur(pl_w5{}), .d({}));",
+                sy.slice(SYN_FIELDS[k]),
+                new_value(r)
+            )
+            .unwrap(),
+        }
+    }
+    // The word written: each field's new value, the reserved bits as read.
+    let parts: Vec<String> = sy
+        .fields
         .iter()
-        .map(|&s| {
-            let p = slot_port(s);
-            if pre_slot(s) {
-                format!(".{p}(pl_{p})")
-            } else {
-                format!(".{p}({})", source(s))
-            }
+        .rev()
+        .map(|f| match f.name {
+            "weight" => "w_rule".to_string(),
+            "reserved" => format!("pl_w5{}", sy.slice("reserved")),
+            name => format!("{name}_rule"),
         })
         .collect();
-    conn.push(".post(fired)".into());
-    conn.push(".pre(pl_pre)".into());
-    for (k, p) in rule.params.iter().enumerate() {
-        conn.push(format!(".{}({})", rule_dp::param_port(&p.name), rule_param_reg(k, &p.name).1));
-    }
-    if rule.reads_mod() {
-        conn.push(format!(".{}({MOD_REG})", rule_dp::MOD_PORT));
-    }
-    for g in &sh.groups {
-        conn.push(format!(".{0}(rule_{0})", g.name));
-    }
-    writeln!(v, "    sf_rule_prod u_rule_prod ({});", conn.join(", ")).unwrap();
-    let groups: Vec<String> = sh.groups.iter().map(|g| format!(".{0}(pl_{0})", g.name)).collect();
-    writeln!(v, "    sf_rule_round u_rule_round ({}, .w(pl_w4[{}:0]), .r(w_draw), .w_min(param_w_min), .w_max(param_w_max), .dw(rule_dw));", groups.join(", "), ww - 1).unwrap();
-    writeln!(v, "    sf_rule_clamp u_rule_clamp (.dw(pl_dw), .w(pl_w5[{0}:0]), .w_min(param_w_min), .w_max(param_w_max), .d(w_rule));", ww - 1).unwrap();
     let word =
-        if ww < sw { format!("{{pl_w5[{}:{ww}], w_rule}}", sw - 1) } else { "w_rule".to_string() };
+        if parts.len() == 1 { parts[0].clone() } else { format!("{{{}}}", parts.join(", ")) };
     v.push_str("    always @(posedge clk) begin\n");
     for &s in &slots {
         if pre_slot(s) {
@@ -528,8 +570,12 @@ fn plasticity(v: &mut String, l: &Layout, rule: &Rule) {
         xr("pre")
     )
     .unwrap();
-    for g in &sh.groups {
-        writeln!(v, "        pl_{0} <= rule_{0};", g.name).unwrap();
+    for (r, sh) in rules.iter().zip(&shapes) {
+        let t = infix(r);
+        for g in &sh.groups {
+            writeln!(v, "        pl_{t}{0} <= rule_{t}{0};", g.name).unwrap();
+        }
+        writeln!(v, "        pl_{t}dw <= rule_{t}dw;").unwrap();
     }
-    writeln!(v, "        pl_dw <= rule_dw;\n        pl_wd <= {word};\n    end").unwrap();
+    writeln!(v, "        pl_wd <= {word};\n    end").unwrap();
 }

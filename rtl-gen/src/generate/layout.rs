@@ -5,7 +5,7 @@ use serde::Serialize;
 use synforge_sim::config::Network;
 use synforge_sim::format::Rounding;
 use synforge_sim::plasticity::lang::Trace;
-use synforge_sim::plasticity::rule::AMP_BITS;
+use synforge_sim::plasticity::rule::{Rule, AMP_BITS};
 
 use crate::verilog::bits_for;
 
@@ -180,8 +180,8 @@ pub struct Layout {
     pub plastic: bool,
     /// The weight RAM has one port (`[hardware] weight_memory = "single-port"`).
     pub single_port: bool,
-    /// Bits of one synapse word (`[hardware] synapse_bits`): the weight in the low bits, the
-    /// rest reserved (read as written) for the per-synapse state of later rules.
+    /// Bits of one synapse word (`[hardware] synapse_bits`): the weight in the low bits, then
+    /// the per-synapse variables, the rest reserved (read as written).
     pub synapse_bits: u32,
 }
 
@@ -192,15 +192,6 @@ fn unrealisable(field: &str, message: String) -> GenError {
 impl Layout {
     /// Derive the layout, refusing what no supported device can hold.
     pub fn new(net: &Network) -> Result<Self, GenError> {
-        if let Some(v) = net.syn.first() {
-            return Err(unrealisable(
-                &format!("plasticity.synapse.{}", v.name),
-                "per-synapse variables run in the models (sim, compare) but are not built into \
-                 the core yet; remove [plasticity.synapse.*] to generate, co-simulate or \
-                 synthesize this network"
-                    .to_string(),
-            ));
-        }
         let (m, n) = (net.cfg.network.inputs, net.cfg.network.neurons);
         let sw = net.cfg.hardware.synapse_bits;
         let blocks = dp16kd_blocks(m as u64 * n as u64, sw);
@@ -247,10 +238,37 @@ impl Layout {
             ("trace_x2", wx2, format!("pre trace x2, {}", q(&f.x2))),
             ("pre", 1, "spiked this step (set by the scan, cleared by the increment)".into()),
         ]);
-        let synapse_word = Word::new(&[
-            ("weight", f.w.width, format!("weight, {}", q(&f.w))),
-            ("reserved", sw - f.w.width, "reserved for later per-synapse state".into()),
-        ]);
+        let mut synapse_spec = vec![("weight", f.w.width, format!("weight, {}", q(&f.w)))];
+        for (k, v) in net.syn.iter().enumerate() {
+            synapse_spec.push((
+                SYN_FIELDS[k],
+                v.fmt.width,
+                format!("per-synapse variable `{}`, {}", v.name, q(&v.fmt)),
+            ));
+        }
+        let used: u32 = synapse_spec.iter().map(|s| s.1).sum();
+        if used > sw {
+            let v = net.syn.last().expect("only variables widen the word past the weight");
+            let widths: Vec<String> =
+                net.syn.iter().map(|v| format!("`{}` {} bits", v.name, v.fmt.width)).collect();
+            let room = if sw < 16 {
+                format!("raise hardware.synapse_bits (now {sw}, at most 16) or ")
+            } else {
+                String::new()
+            };
+            return Err(unrealisable(
+                &format!("plasticity.synapse.{}.width", v.name),
+                format!(
+                    "the weight ({} bits) and the per-synapse variables ({}) need {used} bits, \
+                     more than a synapse word's {sw}; {room}narrow the weight \
+                     (formats.weight.width) or the variables so that together they fit",
+                    f.w.width,
+                    widths.join(", ")
+                ),
+            ));
+        }
+        synapse_spec.push(("reserved", sw - used, "reserved for later per-synapse state".into()));
+        let synapse_word = Word::new(&synapse_spec);
         let k = &net.k;
         let h = &net.cfg.homeostasis;
         let built = |name: &str| match name {
@@ -327,7 +345,7 @@ impl Layout {
                 h.scaling_period_steps as i64,
             ),
         ];
-        if let Some(fr) = net.rule.as_ref().and_then(|r| r.r) {
+        if let Some(fr) = net.modulator_format() {
             regs.push(Reg {
                 index: MOD_REG_INDEX,
                 name: MOD_REG.into(),
@@ -341,17 +359,21 @@ impl Layout {
                 built: true,
             });
         }
-        regs.extend(net.rule.iter().flat_map(|r| &r.params).enumerate().map(|(k, p)| {
-            let (index, name) = rule_param_reg(k, &p.name);
-            Reg {
+        for (t, (rule, by_reg)) in rules(net).into_iter().zip(param_regs(net)).enumerate() {
+            let of = if t == 0 {
+                String::new()
+            } else {
+                format!(", read by the update of `{}`", net.syn[t - 1].name)
+            };
+            regs.extend(rule.params.iter().zip(by_reg).map(|(p, (index, name))| Reg {
                 index,
                 name,
                 width: AMP_BITS,
-                what: format!("rule parameter `{}` ({}), amplitude format", p.name, p.field),
+                what: format!("rule parameter `{}` ({}), amplitude format{of}", p.name, p.field),
                 value: p.raw as u64,
                 built: true,
-            }
-        }));
+            }));
+        }
         regs.sort_by_key(|r| r.index);
         if let Some(r) = regs.iter().find(|r| r.index > 255) {
             return Err(unrealisable(
@@ -397,6 +419,11 @@ impl Layout {
 }
 
 impl Layout {
+    /// How many per-synapse variables the synapse word holds (fields `syn0`, `syn1`).
+    pub fn syn_count(&self) -> usize {
+        self.synapse_word.fields.iter().filter(|f| SYN_FIELDS.contains(&f.name)).count()
+    }
+
     /// The core's memories, declared once: the top, the controller, the generator's module
     /// list and the manifest read them here.
     pub fn memories(&self) -> Vec<Memory> {
@@ -434,6 +461,35 @@ impl Layout {
             ),
         ]
     }
+}
+
+/// The synapse word's fields of the per-synapse variables, by their order in
+/// `plasticity.synapse` (by name).
+pub const SYN_FIELDS: [&str; 2] = ["syn0", "syn1"];
+
+/// The rules a plastic network runs: `dw`'s first, then the update of each per-synapse
+/// variable, in name order.
+pub fn rules(net: &Network) -> Vec<&Rule> {
+    net.rule.iter().chain(net.syn.iter().map(|v| &v.update)).collect()
+}
+
+/// The registers of every rule's parameters, rule by rule as [`rules`] lists them: `(index,
+/// Verilog name)` of each parameter in the rule's order. Numbered across the rules, so no two
+/// share a register (config validation refuses a parameter read by two expressions).
+pub fn param_regs(net: &Network) -> Vec<Vec<(u32, String)>> {
+    let mut k = 0;
+    rules(net)
+        .into_iter()
+        .map(|r| {
+            r.params
+                .iter()
+                .map(|p| {
+                    k += 1;
+                    rule_param_reg(k - 1, &p.name)
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// The register of the global modulator `r` (built when the rule reads it).

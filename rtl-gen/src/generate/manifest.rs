@@ -21,11 +21,20 @@ pub fn manifest(net: &Network, d: &Design, hash: &str) -> Value {
         .into_iter()
         .map(|(name, dir, width, what)| json!({"name": name, "dir": dir, "width": width, "what": what}))
         .collect();
+    let datapath = |r: &synforge_sim::plasticity::rule::Rule| {
+        let sh = crate::plasticity::rule::shape(r, l.weight_bits);
+        json!({
+            "groups": sh.groups.iter().map(|g| json!({"name": g.name, "terms": g.terms, "width": g.width})).collect::<Vec<_>>(),
+            "sum_width": sh.sum,
+            "step_width": sh.step,
+            "shift": sh.shift,
+        })
+    };
     let status: Vec<Value> = STATUS_REGS
         .iter()
         .map(|(i, n)| json!({"index": i, "name": n, "writable": STATUS_REGS_WRITABLE.contains(i)}))
         .collect();
-    json!({
+    let mut m = json!({
         "generator": format!("synforge-rtl {}", env!("CARGO_PKG_VERSION")),
         "config_hash": hash,
         "network": net.cfg.network.name,
@@ -46,22 +55,30 @@ pub fn manifest(net: &Network, d: &Design, hash: &str) -> Value {
         "roundings": net.rnd,
         // The learning rule as compiled (terms, parameters and their registers' raw values,
         // amplitude format, range analysis) and the widths of its datapath's groups.
-        "rule": net.rule.as_ref().map(|r| {
-            let sh = crate::plasticity::rule::shape(r, l.weight_bits);
-            json!({
-                "compiled": r,
-                "datapath": {
-                    "groups": sh.groups.iter().map(|g| json!({"name": g.name, "terms": g.terms, "width": g.width})).collect::<Vec<_>>(),
-                    "sum_width": sh.sum,
-                    "step_width": sh.step,
-                    "shift": sh.shift,
-                },
-            })
-        }),
+        "rule": net.rule.as_ref().map(|r| json!({"compiled": r, "datapath": datapath(r)})),
         "sizes": {"inputs": l.inputs, "neurons": l.neurons},
         "weight_memory": if l.single_port { "single-port" } else { "dual-port" },
         "cycles": {"formula": crate::cycles::FORMULA, "synapses_per_clock": 1},
-    })
+    });
+    // The per-synapse variables, when the network has them: each one's field of the synapse
+    // word, format, initial raw value and compiled update with its datapath.
+    if !net.syn.is_empty() {
+        m["synapse_variables"] = net
+            .syn
+            .iter()
+            .enumerate()
+            .map(|(k, v)| {
+                json!({
+                    "name": v.name,
+                    "field": crate::layout::SYN_FIELDS[k],
+                    "format": v.fmt,
+                    "init_raw": v.init,
+                    "update": {"compiled": v.update, "datapath": datapath(&v.update)},
+                })
+            })
+            .collect();
+    }
+    m
 }
 
 /// The register map and word layouts of `d` as Markdown tables (written as `layout.md` by

@@ -44,20 +44,31 @@ fn examples_match() {
 fn random_configs_match() {
     const BUILDS: u64 = 14;
     const MODULATED: u64 = 3;
+    const TAGGED: u64 = 3;
     const RUNS: u64 = 15;
     const STEPS: u32 = 300;
     let start = Instant::now();
     let (mut runs, mut steps, mut spikes, mut updates) = (0, 0u64, 0u64, 0u64);
     let mut resumed = 0;
+    // Per-synapse variables away from their initial values at the end of the resumed runs.
+    let mut moved = [0usize; 2];
     let mut rules = Vec::new();
-    // Builds past BUILDS: rules that read the modulator `r`, set before every step.
-    for b in 1..=BUILDS + MODULATED {
-        let base = if b <= BUILDS { random::structure(b) } else { random::modulated_structure(b) };
+    // Builds past BUILDS: rules that read the modulator `r`, set before every step; the last
+    // TAGGED also read per-synapse variables, each with its own update.
+    for b in 1..=BUILDS + MODULATED + TAGGED {
+        let base = match b {
+            b if b <= BUILDS => random::structure(b),
+            b if b <= BUILDS + MODULATED => random::modulated_structure(b),
+            b => random::tagged_structure(b),
+        };
         let net0 = base.build().unwrap();
         rules.push(net0.rule.as_ref().map_or("off".to_string(), |r| match r.name.as_str() {
             "custom" => format!("custom `{}`", r.text),
             name => name.to_string(),
         }));
+        for v in &net0.syn {
+            rules.push(format!("  d{} = `{}` ({})", v.name, v.update.text, v.fmt.q_name()));
+        }
         let h = Harness::build(&net0, &build_dir(&format!("random-{b}")), false, &tools())
             .unwrap_or_else(|e| panic!("structure seed {b}: {e}"));
         for r in 0..RUNS {
@@ -105,14 +116,18 @@ fn random_configs_match() {
                     whole.step(stim.at(t));
                 }
                 assert_eq!(rep.state, Some((STEPS, whole.state())), "seed {seed}: read back");
+                for (k, v) in net.syn.iter().enumerate() {
+                    moved[k] += whole.syn_raw(k).iter().filter(|&&x| x != v.init).count();
+                }
                 resumed += 1;
             }
         }
     }
     eprintln!("random builds' rules: {}", rules.join("; "));
+    eprintln!("per-synapse variables away from their initial value at the end: {moved:?}");
     eprintln!("{resumed} runs continued on the core from a state saved mid-run: zero mismatches");
     eprintln!(
-        "{runs} random configs ({BUILDS} builds, {MODULATED} more modulated), {steps} steps, {spikes} output spikes, \
+        "{runs} random configs ({BUILDS} builds, {MODULATED} more modulated, {TAGGED} more with per-synapse variables), {steps} steps, {spikes} output spikes, \
          {updates} synaptic updates: zero mismatches in {:.1} s",
         start.elapsed().as_secs_f64()
     );
@@ -120,6 +135,8 @@ fn random_configs_match() {
     assert!(rules.iter().filter(|r| r.starts_with("custom")).count() >= 3, "random rules too");
     let modulated = rules.iter().filter(|r| r.contains(" r ") || r.contains("* r")).count();
     assert!(modulated >= MODULATED as usize, "modulated rules: {rules:?}");
+    assert!(rules.iter().filter(|r| r.starts_with("  d")).count() >= TAGGED as usize);
+    assert!(moved[0] > 100, "the variables must move: {moved:?}");
     assert!(spikes > 1000 && updates > 10_000, "the random configs must exercise the core");
 }
 

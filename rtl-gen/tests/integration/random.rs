@@ -28,16 +28,66 @@ fn trace(rng: &mut ChaCha8Rng) -> FormatSpec {
 
 /// A random structure: its config (a valid network) with fixed formats and amplitude format.
 pub fn structure(seed: u64) -> Config {
-    structure_with(seed, false)
+    structure_with(seed, false, false)
 }
 
 /// A random structure whose rule is a custom one that reads the modulator `r`, in a random
 /// modulator format.
 pub fn modulated_structure(seed: u64) -> Config {
-    structure_with(seed, true)
+    structure_with(seed, true, false)
 }
 
-fn structure_with(seed: u64, modulated: bool) -> Config {
+/// A random modulated structure whose rule also reads per-synapse variables: one or two
+/// (`e`, `c`), signed or not, each with a random update of its own (which may read `r`, the
+/// weight and, for `c`, `e`), in a synapse word that holds them beside the weight.
+pub fn tagged_structure(seed: u64) -> Config {
+    structure_with(seed, true, true)
+}
+
+/// Per-synapse variables for `c` (a modulated custom rule with a weight of `ww` bits), from
+/// their own stream: each declared, read by a new term of `dw`, with its own update.
+fn add_variables(c: &mut Config, ww: u32, rng: &mut ChaCha8Rng) {
+    let room = 16 - ww;
+    let count = if room >= 6 && rng.random() { 2 } else { 1 };
+    let mut left = room;
+    for (v, (name, pre)) in [("e", "q"), ("c", "s")].into_iter().take(count).enumerate() {
+        let signed: bool = rng.random();
+        let lo = 2 + signed as u32;
+        let hi = (left - if v + 1 < count { 3 } else { 0 }).min(10);
+        let width = rng.random_range(lo..=hi);
+        left -= width;
+        // Mostly fraction bits: a value of a few units at most, so that updates move it.
+        let top_frac = width - signed as u32;
+        let frac = rng.random_range(top_frac.saturating_sub(2)..=top_frac);
+        let reads_r = rng.random();
+        let u = random_rule_with(rng, 3, reads_r);
+        let mut text = u.text.replace('p', pre);
+        let p = &mut c.plasticity;
+        p.params.extend(u.params.iter().map(|(n, x)| (n.replace('p', pre), *x)));
+        if v == 1 && rng.random() {
+            text.push_str(" - s_e * e * x0");
+            p.params.insert("s_e".into(), rng.random_range(0.001..0.05));
+        }
+        let gate = ["x0", "y0", "x0 * y0"][rng.random_range(0..3)];
+        p.dw = Some(format!("{} + a_{name} * {name} * {gate}", p.dw.clone().unwrap_or_default()));
+        p.params.insert(format!("a_{name}"), rng.random_range(0.001..0.05));
+        let top = ((1u64 << (width - signed as u32)) - 1) as f64 * (-(frac as f64)).exp2();
+        let init = if rng.random() { 0.0 } else { rng.random_range(0.0..0.5) * top };
+        p.synapse.insert(
+            name.into(),
+            synforge_sim::config::SynapseVarSpec {
+                width,
+                frac,
+                signed,
+                rounding: if rng.random() { Rounding::Floor } else { Rounding::Nearest },
+                init: if signed && rng.random() { -init } else { init },
+                update: text,
+            },
+        );
+    }
+}
+
+fn structure_with(seed: u64, modulated: bool, tagged: bool) -> Config {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     loop {
         let mut c = Config::default();
@@ -70,7 +120,7 @@ fn structure_with(seed: u64, modulated: bool) -> Config {
         c.hardware.weight_memory =
             if rng.random() { WeightMemory::SinglePort } else { WeightMemory::DualPort };
         let f = &mut c.formats;
-        let ww: u32 = rng.random_range(4..=16);
+        let ww: u32 = rng.random_range(4..=if tagged { 12 } else { 16 });
         let wf = rng.random_range(ww.saturating_sub(3).max(1)..=ww);
         f.weight = spec(ww, wf, &mut rng);
         let vw = rng.random_range(8..=32);
@@ -89,6 +139,11 @@ fn structure_with(seed: u64, modulated: bool) -> Config {
             c.plasticity.amplitude_frac = Some(rng.random_range(wf.max(8)..=wf.max(15)));
         }
         c.hardware.synapse_bits = rng.random_range(ww..=16);
+        if tagged {
+            let mut v = ChaCha8Rng::seed_from_u64(rng.random());
+            add_variables(&mut c, ww, &mut v);
+            c.hardware.synapse_bits = 16;
+        }
         parameters(&mut c, &mut rng);
         if c.build().is_ok() {
             return c;
@@ -106,7 +161,7 @@ pub fn parameters_of(base: &Config, seed: u64) -> Network {
         parameters(&mut c, &mut rng);
         if let Ok(mut net) = c.build() {
             if synforge_rtl::cosim::structure_key(&net) == key {
-                if let Some(f) = net.rule.as_ref().and_then(|r| r.r) {
+                if let Some(f) = net.modulator_format() {
                     // A modulator that changes on about a third of the steps, from its own
                     // stream: zero, both extremes and past them (saturating), anything between.
                     let mut m = ChaCha8Rng::seed_from_u64(seed ^ 0x4d4f_4455_4c41_544f);

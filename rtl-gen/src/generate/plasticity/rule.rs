@@ -40,6 +40,17 @@ pub fn slot_port(s: Slot) -> &'static str {
     }
 }
 
+/// The prefix of the module names of rule `r`'s datapath: `sf_rule` for the weight's,
+/// `sf_rule_syn<k>` for the update of per-synapse variable `k`.
+pub fn prefix(r: &Rule) -> String {
+    r.target.map_or("sf_rule".to_string(), |k| format!("sf_rule_syn{k}"))
+}
+
+/// What rule `r` updates, for comments: `the weight` or `per-synapse variable k`.
+fn target_text(r: &Rule) -> String {
+    r.target.map_or("the weight".to_string(), |k| format!("per-synapse variable {k}"))
+}
+
 /// The port name of rule parameter `name`.
 pub fn param_port(name: &str) -> String {
     format!("p_{name}")
@@ -632,9 +643,10 @@ fn input_decls(v: &mut String, r: &Rule, ww: u32, with_w_r: bool) {
 pub fn prod_module(r: &Rule, rounding: Rounding, ww: u32) -> String {
     let sh = shape(r, ww);
     let mut v = String::new();
-    writeln!(v, "// sf_rule_prod: the terms' products, gated and grouped, {}.", title(r, rounding))
+    let name = format!("{}_prod", prefix(r));
+    writeln!(v, "// {name}: the terms' products, gated and grouped, {}.", title(r, rounding))
         .unwrap();
-    v.push_str("module sf_rule_prod (\n");
+    writeln!(v, "module {name} (").unwrap();
     input_decls(&mut v, r, ww, false);
     let outs: Vec<String> = sh
         .groups
@@ -656,13 +668,15 @@ pub fn prod_module(r: &Rule, rounding: Rounding, ww: u32) -> String {
 pub fn round_module(r: &Rule, rounding: Rounding, ww: u32) -> String {
     let sh = shape(r, ww);
     let mut v = String::new();
+    let name = format!("{}_round", prefix(r));
     writeln!(
         v,
-        "// sf_rule_round: the weight step from the grouped products, {}.",
+        "// {name}: the step of {} from the grouped products, {}.",
+        target_text(r),
         title(r, rounding)
     )
     .unwrap();
-    v.push_str("module sf_rule_round (\n");
+    writeln!(v, "module {name} (").unwrap();
     for g in &sh.groups {
         writeln!(v, "    input  wire [{}:0] {},", g.width - 1, g.name).unwrap();
     }
@@ -677,15 +691,37 @@ pub fn round_module(r: &Rule, rounding: Rounding, ww: u32) -> String {
 }
 
 /// `module sf_rule_clamp(...)`: the third stage, combinational: `d = clamp(w + dw, w_min,
-/// w_max)`.
+/// w_max)`; for a per-synapse variable's update (`sf_rule_syn<k>_clamp`), `d = clamp(cur +
+/// dw)` to the variable's format.
 pub fn clamp_module(r: &Rule, ww: u32) -> String {
     let sh = shape(r, ww);
     let mut v = String::new();
-    v.push_str("// sf_rule_clamp: the new weight, clamped to [w_min, w_max] (semantics 4.3).\n");
-    v.push_str("module sf_rule_clamp (\n");
-    writeln!(v, "    input  wire [{}:0] dw,", sh.step - 1).unwrap();
-    writeln!(v, "    input  wire [{0}:0] w,\n    input  wire [{0}:0] w_min,\n    input  wire [{0}:0] w_max,\n    output wire [{0}:0] d\n);", ww - 1).unwrap();
-    clamp_body(&mut v, &sh);
+    let name = format!("{}_clamp", prefix(r));
+    match r.target {
+        None => {
+            writeln!(v, "// {name}: the new weight, clamped to [w_min, w_max] (semantics 4.3).")
+                .unwrap();
+            writeln!(v, "module {name} (").unwrap();
+            writeln!(v, "    input  wire [{}:0] dw,", sh.step - 1).unwrap();
+            writeln!(v, "    input  wire [{0}:0] w,\n    input  wire [{0}:0] w_min,\n    input  wire [{0}:0] w_max,\n    output wire [{0}:0] d\n);", ww - 1).unwrap();
+            clamp_body(&mut v, &sh);
+        }
+        Some(k) => {
+            let f = r.syn[k];
+            writeln!(
+                v,
+                "// {name}: the new value of per-synapse variable {k}, clamped to its format {} \
+                 (semantics 4.3).",
+                f.q_name()
+            )
+            .unwrap();
+            writeln!(v, "module {name} (").unwrap();
+            writeln!(v, "    input  wire [{}:0] dw,", sh.step - 1).unwrap();
+            writeln!(v, "    input  wire [{0}:0] cur,\n    output wire [{0}:0] d\n);", f.width - 1)
+                .unwrap();
+            clamp_var_body(&mut v, &sh, f);
+        }
+    }
     v.push_str("endmodule\n");
     v
 }
