@@ -290,6 +290,10 @@ pub struct PlasticitySection {
     /// synapse word, with its format and its own update expression.
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub synapse: std::collections::BTreeMap<String, SynapseVarSpec>,
+    /// The sweep's period `K` (semantics §4.7): terms gated by `u` act on every synapse at the
+    /// end of every step `t` with `(t + 1) % K == 0`. Needed exactly when some term has `u`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sweep_period_steps: Option<u32>,
 }
 
 /// `[plasticity.synapse.<name>]`: a per-synapse variable (an eligibility tag, a consolidation
@@ -350,6 +354,7 @@ impl Default for PlasticitySection {
             amplitude_frac: None,
             w_init_file: None,
             synapse: std::collections::BTreeMap::new(),
+            sweep_period_steps: None,
         }
     }
 }
@@ -766,6 +771,12 @@ impl Network {
     /// rounds and saturates it.
     pub fn modulator_at(&self, t: u32) -> f64 {
         self.modulator.at(t)
+    }
+
+    /// Whether step `t` ends with the sweep (semantics §4.7): some term has `u` and
+    /// `(t + 1) % plasticity.sweep_period_steps == 0`.
+    pub fn sweeps_at(&self, t: u32) -> bool {
+        self.cfg.plasticity.sweep_period_steps.is_some_and(|k| k > 0 && (t + 1) % k == 0)
     }
 
     /// The modulator value as the float reference takes it: saturated into the format's
@@ -1211,6 +1222,32 @@ impl Network {
             Some(path) => read_weights(path, n.inputs, n.neurons, pl.w_min, pl.w_max)?,
             None => Vec::new(),
         };
+        let sweeps = rule.as_ref().is_some_and(|r| r.sweeps()) || syn.iter().any(|v| v.update.sweeps());
+        match (sweeps, pl.sweep_period_steps) {
+            (true, None) => {
+                return Err(Error::field(
+                    "plasticity.sweep_period_steps",
+                    "a term has `u`, the sweep, which runs every K steps on every synapse: set \
+                     sweep_period_steps = K (1 for every step; the core spends about \
+                     inputs x neurons clocks on each sweep)",
+                ))
+            }
+            (false, Some(_)) => {
+                return Err(Error::field(
+                    "plasticity.sweep_period_steps",
+                    "no term has `u`, the sweep: write `u` into a term (as `- k * e * u`, a \
+                     decay), or remove sweep_period_steps",
+                ))
+            }
+            (true, Some(0)) => {
+                return Err(Error::field(
+                    "plasticity.sweep_period_steps",
+                    "must be at least 1 (the sweep runs at the end of every step t with (t + 1) \
+                     % K == 0)",
+                ))
+            }
+            _ => {}
+        }
         let modulator = match &cfg.stimulus.modulator_file {
             None => crate::stimulus::Modulator::none(),
             Some(path) => {

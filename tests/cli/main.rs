@@ -397,14 +397,15 @@ fn rule_mistakes_are_refused_with_their_column_and_fix() {
         (
             "dw = \"a_plus * a_pluss * x1 * y0\"\n[plasticity.params]\na_plus = 0.01\n",
             "error: config field `plasticity.dw`: column 10: unknown name `a_pluss` in this term: \
-             the variables are x0, y0, x1, x2, y1, y2, r, w, w_min, w_max; declare a parameter as \
-             `a_pluss = <value>` under [plasticity.params]\n",
+             the variables are x0, y0, u, x1, x2, y1, y2, r, w, w_min, w_max; declare a parameter \
+             as `a_pluss = <value>` under [plasticity.params]\n",
             "    a_plus * a_pluss * x1 * y0\n             ^^^^^^^\n",
         ),
         (
             "dw = \"a * x1\"\n[plasticity.params]\na = 0.01\n",
             "error: config field `plasticity.dw`: column 1: this term has no event: multiply it by \
-             x0 (the input spiked this step), y0 (the neuron spiked this step) or both\n",
+             x0 (the input spiked this step), y0 (the neuron spiked this step) or both, or by u \
+             (the periodic sweep)\n",
             "    a * x1\n    ^^^^^^\n",
         ),
         (

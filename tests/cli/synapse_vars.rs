@@ -90,3 +90,27 @@ fn a_synapse_word_too_narrow_for_the_variables_is_refused() {
     );
     assert!(!d.join("rtl").exists(), "nothing written");
 }
+
+#[test]
+fn a_sweep_runs_in_both_models_and_the_core_refuses_it_naming_the_field() {
+    let dir = tmp();
+    let d = dir.path();
+    let swept = TAGGED
+        .replace("dw = \"a * e * r * x0\"", "dw = \"a * e * r * u\"\nsweep_period_steps = 10")
+        .replace("- m * y1 * x0\"", "- m * y1 * x0 - k * e * u\"")
+        .replace("m = 0.08\n", "m = 0.08\nk = 0.05\n");
+    write(d, "swept.toml", &swept);
+    write(d, "r.csv", &reward());
+    for model in ["fixed", "float"] {
+        let out = ok(d, &["sim", "-c", "swept.toml", "--model", model, "-o", model]);
+        assert!(out.contains("spikes"), "{out}");
+    }
+    refused(
+        d,
+        &["gen", "-c", "swept.toml", "-o", "rtl"],
+        "error: plasticity.sweep_period_steps: the sweep (terms with `u`) runs in the models (sim, \
+         compare) but is not built into the core yet; remove the `u` terms and \
+         sweep_period_steps to generate, co-simulate or synthesize this network\n",
+    );
+    assert!(!d.join("rtl").exists(), "nothing written");
+}

@@ -192,6 +192,15 @@ fn unrealisable(field: &str, message: String) -> GenError {
 impl Layout {
     /// Derive the layout, refusing what no supported device can hold.
     pub fn new(net: &Network) -> Result<Self, GenError> {
+        if net.cfg.plasticity.sweep_period_steps.is_some() {
+            return Err(unrealisable(
+                "plasticity.sweep_period_steps",
+                "the sweep (terms with `u`) runs in the models (sim, compare) but is not built \
+                 into the core yet; remove the `u` terms and sweep_period_steps to generate, \
+                 co-simulate or synthesize this network"
+                    .to_string(),
+            ));
+        }
         let (m, n) = (net.cfg.network.inputs, net.cfg.network.neurons);
         let sw = net.cfg.hardware.synapse_bits;
         let blocks = dp16kd_blocks(m as u64 * n as u64, sw);

@@ -354,8 +354,11 @@ impl Tile {
                 let vars = VarVals { r: s.r, syn: old };
                 let w0 = w[a];
                 let pre = s.pre_mask[i];
-                w[a] = rule.update_target(w0 as i64, w0, pre, post, &v, &vars, lfsr) as u16;
-                for (k, sr) in syn_rules.iter().enumerate() {
+                // A target with no event terms (only sweep terms) is not updated here.
+                if rule.events {
+                    w[a] = rule.update_target(w0 as i64, w0, pre, post, &v, &vars, lfsr) as u16;
+                }
+                for (k, sr) in syn_rules.iter().enumerate().filter(|(_, sr)| sr.events) {
                     syn[k][a] = sr.update_target(old[k], w0, pre, post, &v, &vars, lfsr) as i32;
                 }
             };
@@ -366,6 +369,34 @@ impl Tile {
             } else {
                 for &i in s.pre {
                     one(i as usize);
+                }
+            }
+        }
+    }
+
+    /// §4.7 The sweep: every synapse into each of the tile's neurons, ascending input, every
+    /// target with sweep terms from the synapse's values before it, the traces as §4.4 left
+    /// them (`x1`, `x2` per input), no event; draws on the neuron's LFSR, the weight's first.
+    fn sweep(&mut self, rule: &RuleFixed, syn_rules: &[RuleFixed], x: (&[u16], &[u16]), r: i64) {
+        let n = self.n;
+        let inputs = x.0.len();
+        for jj in 0..n {
+            let lfsr = &mut self.lfsr[jj];
+            let (y1, y2) = (self.y1[jj] as i64, self.y2[jj] as i64);
+            for i in 0..inputs {
+                let a = i * n + jj;
+                let (x1, x2) = (x.0[i] as i64, x.1[i] as i64);
+                let v = [x1, x2, x1, x2, y1, y2];
+                let old = [0, 1].map(|k| self.syn[k].get(a).map_or(0, |&x| x as i64));
+                let vars = VarVals { r, syn: old };
+                let w0 = self.w[a];
+                if rule.sweeps {
+                    self.w[a] =
+                        rule.update_target(w0 as i64, w0, false, false, &v, &vars, lfsr) as u16;
+                }
+                for (k, sr) in syn_rules.iter().enumerate().filter(|(_, sr)| sr.sweeps) {
+                    self.syn[k][a] =
+                        sr.update_target(old[k], w0, false, false, &v, &vars, lfsr) as i32;
                 }
             }
         }
@@ -864,6 +895,18 @@ impl Model for FixedModel {
             }
             self.pre_mask[i] = false;
         }
+        // §4.7 The sweep, after §4.6 (each tile scaled in its step).
+        if self.net.sweeps_at(self.t) {
+            if let Some((rule, _)) = &b.rule {
+                let (syn_rules, x) = (&b.syn_rules[..], (&self.x1[..], &self.x2[..]));
+                let r = self.net.modulator_raw(r);
+                if self.tiles.len() == 1 {
+                    self.tiles[0].sweep(rule, syn_rules, x, r);
+                } else {
+                    self.tiles.par_iter_mut().for_each(|t| t.sweep(rule, syn_rules, x, r));
+                }
+            }
+        }
         self.out.clear();
         for tile in &self.tiles {
             self.out.extend(tile.fired.iter().map(|f| (tile.j0 + f.jj) as u32));
@@ -1132,6 +1175,8 @@ mod tests {
         r: i64,
         /// The per-synapse variables, input-major.
         syn: [Vec<i32>; 2],
+        /// The sweep's period.
+        sweep: Option<u32>,
     }
 
     impl Naive {
@@ -1160,6 +1205,7 @@ mod tests {
                 r: 0,
                 syn: [0, 1]
                     .map(|k| m.net.syn.get(k).map_or(Vec::new(), |v| vec![v.init as i32; ni * nn])),
+                sweep: m.net.cfg.plasticity.sweep_period_steps,
             }
         }
 
@@ -1217,11 +1263,15 @@ mod tests {
                         let old = [0, 1].map(|k| self.syn[k].get(a).map_or(0, |&x| x as i64));
                         let vars = crate::plasticity::rule::VarVals { r: self.r, syn: old };
                         let w0 = self.w[a];
-                        self.w[a] =
-                            rule.update_target(w0 as i64, w0, pre, post, &v, &vars, lfsr) as u16;
+                        if rule.events {
+                            self.w[a] = rule.update_target(w0 as i64, w0, pre, post, &v, &vars, lfsr)
+                                as u16;
+                        }
                         for (k, sr) in b.syn_rules.iter().enumerate() {
-                            self.syn[k][a] =
-                                sr.update_target(old[k], w0, pre, post, &v, &vars, lfsr) as i32;
+                            if sr.events {
+                                self.syn[k][a] =
+                                    sr.update_target(old[k], w0, pre, post, &v, &vars, lfsr) as i32;
+                            }
                         }
                     }
                 }
@@ -1251,6 +1301,34 @@ mod tests {
                     self.x2[i] = b.tr.x2.bump(self.x2[i]);
                 }
             }
+            // §4.7 The sweep: neuron by neuron, ascending input, no event.
+            if let (Some(k), Some((rule, _))) = (self.sweep, &b.rule) {
+                if (self.t + 1) % k == 0 {
+                    for j in 0..nn {
+                        let lfsr = &mut self.lfsr[j];
+                        for i in 0..ni {
+                            let (x1, x2) = (self.x1[i] as i64, self.x2[i] as i64);
+                            let v = [x1, x2, x1, x2, self.y1[j] as i64, self.y2[j] as i64];
+                            let a = i * nn + j;
+                            let old = [0, 1].map(|k| self.syn[k].get(a).map_or(0, |&x| x as i64));
+                            let vars = crate::plasticity::rule::VarVals { r: self.r, syn: old };
+                            let w0 = self.w[a];
+                            if rule.sweeps {
+                                self.w[a] = rule
+                                    .update_target(w0 as i64, w0, false, false, &v, &vars, lfsr)
+                                    as u16;
+                            }
+                            for (k, sr) in b.syn_rules.iter().enumerate() {
+                                if sr.sweeps {
+                                    self.syn[k][a] = sr
+                                        .update_target(old[k], w0, false, false, &v, &vars, lfsr)
+                                        as i32;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
             let out: Vec<u32> = (0..nn as u32).filter(|&j| self.spiked[j as usize]).collect();
             self.prev_total = out.len() as u32;
             self.t += 1;
@@ -1261,7 +1339,7 @@ mod tests {
     /// A random valid network: sizes that cross tile boundaries, every rule, dependence,
     /// rounding, decay mode, pairing and reset, scaling with short periods. Every field that
     /// shapes the run is set here, so a change of the built-in defaults cannot make it invalid.
-    fn random_config(rng: &mut ChaCha8Rng, modulated: bool, tagged: bool) -> Config {
+    fn random_config(rng: &mut ChaCha8Rng, modulated: bool, tagged: bool, swept: bool) -> Config {
         let mut c = Config::default();
         let n = &mut c.network;
         n.inputs = rng.random_range(1..=70);
@@ -1353,6 +1431,31 @@ mod tests {
                 },
             );
         }
+        if swept {
+            // Sweep terms (`u`): the tag decays, sometimes follows x1; the weight sometimes
+            // takes r times the tag, sometimes decays; every few steps.
+            let p = &mut c.plasticity;
+            let e = p.synapse.get_mut("e").expect("swept cases are tagged");
+            e.update.push_str(" - qd * e * u");
+            p.params.insert("qd".into(), rng.random_range(0.05..0.5));
+            if rng.random() {
+                e.update.push_str(" + qs * x1 * u");
+                p.params.insert("qs".into(), rng.random_range(0.001..0.05));
+            }
+            let dw = p.dw.as_mut().expect("a custom rule");
+            if rng.random() {
+                dw.push_str(" + pw * e * r * u");
+                p.params.insert("pw".into(), rng.random_range(0.001..0.05));
+                if c.formats.modulator.is_none() {
+                    c.formats.modulator = Some(ModulatorSpec { width: 8, frac: 6 });
+                }
+            }
+            if rng.random() {
+                dw.push_str(" - pd * w * u");
+                p.params.insert("pd".into(), rng.random_range(0.001..0.1));
+            }
+            p.sweep_period_steps = Some(rng.random_range(1..=6));
+        }
         c
     }
 
@@ -1366,14 +1469,14 @@ mod tests {
     #[test]
     fn optimised_model_equals_the_naive_one_on_random_networks() {
         // Cases 64 on: custom rules that read the modulator, which changes every step; 96 on,
-        // with a per-synapse variable too.
-        for case in 0..128u64 {
+        // with a per-synapse variable too; 128 on, with sweep terms as well.
+        for case in 0..160u64 {
             let seed = 0x5EED_0000 + case;
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            let (modulated, tagged) = (case >= 64, case >= 96);
+            let (modulated, tagged, swept) = (case >= 64, case >= 96, case >= 128);
             let net = loop {
                 // A random rule may need intermediates too wide for the random formats: draw again.
-                match random_config(&mut rng, modulated, tagged).build() {
+                match random_config(&mut rng, modulated, tagged, swept).build() {
                     Ok(net) => break net,
                     Err(e) if e.to_string().contains("bits the datapath holds") => continue,
                     Err(e) => panic!("seed {seed:#x}: {e}"),

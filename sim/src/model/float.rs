@@ -52,6 +52,8 @@ pub struct FloatModel {
     /// The per-synapse variables, input-major like `w`, and their updates.
     syn: Vec<Vec<f64>>,
     syn_rules: Vec<RuleFloat>,
+    /// The sweep's period (semantics §4.7), when some term has `u`.
+    sweep_period: Option<u32>,
 }
 
 impl FloatModel {
@@ -110,6 +112,7 @@ impl FloatModel {
                     RuleFloat::new(&v.update, net.cfg.plasticity.w_min, net.cfg.plasticity.w_max)
                 })
                 .collect(),
+            sweep_period: net.cfg.plasticity.sweep_period_steps,
         }
     }
 }
@@ -204,6 +207,30 @@ impl Model for FloatModel {
                     *w = self.homeo.scale(*w, s);
                 }
                 self.count[j] = 0;
+            }
+        }
+        // §4.7 The sweep: every synapse, the targets with sweep terms, the traces as §4.4
+        // left them, no event.
+        if self.sweep_period.is_some_and(|k| k > 0 && (self.t + 1) % k == 0) {
+            if let Some(rule) = &self.rule {
+                for i in 0..ni {
+                    let (x1, x2) = (self.x1[i], self.x2[i]);
+                    for j in 0..nn {
+                        let v = [x1, x2, x1, x2, self.y1[j], self.y2[j]];
+                        let a = i * nn + j;
+                        let w0 = self.w[a];
+                        let old = [0, 1].map(|k| self.syn.get(k).map_or(0.0, |s| s[a]));
+                        if rule.sweeps {
+                            self.w[a] = rule.update_target(w0, w0, false, false, &v, r, &old);
+                        }
+                        for (k, sr) in self.syn_rules.iter().enumerate() {
+                            if sr.sweeps {
+                                self.syn[k][a] =
+                                    sr.update_target(old[k], w0, false, false, &v, r, &old);
+                            }
+                        }
+                    }
+                }
             }
         }
         self.prev_spiked.copy_from_slice(&self.spiked);

@@ -23,6 +23,7 @@ fn class_of(g: Gate) -> usize {
         Gate::Post => POST,
         Gate::Pre => PRE,
         Gate::Both => BOTH,
+        Gate::Sweep => unreachable!("sweep terms are filtered out"),
     }
 }
 
@@ -171,7 +172,8 @@ impl Plans {
     /// Sort `rule`'s terms.
     pub fn new(rule: &RuleFixed) -> Self {
         let mut class: [Plan; 3] = Default::default();
-        for t in &rule.reference {
+        // Sweep terms (`u`) never reach these kernels: a rule with them runs the general one.
+        for t in rule.reference.iter().filter(|t| t.gate != Gate::Sweep) {
             let sign = if t.negative { -1 } else { 1 };
             let (a, b) = match t.weight {
                 None => (1i64 << rule.align, 0),

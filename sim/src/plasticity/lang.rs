@@ -14,14 +14,14 @@
 //! sign     = "+" | "-"
 //! ```
 //!
-//! Names: the events `x0` (the input spiked this step) and `y0` (the neuron spiked), the traces
-//! `x1`, `x2` (per input) and `y1`, `y2` (per neuron), the weight `w` and its bounds `w_min`,
-//! `w_max` (in bound differences), and parameters (any other name, declared with a value).
-//! Reserved for later rules: `r` (a global modulator), `x3`, `y3` (slow rate traces), `u` and
-//! `u0`..`u9` (unconditional terms); per-synapse state variables will be declared names, looked
-//! up like parameters.
+//! Names: the events `x0` (the input spiked this step) and `y0` (the neuron spiked), the sweep
+//! `u` (a term with no event, acting every `sweep_period_steps` steps on every synapse), the
+//! traces `x1`, `x2` (per input) and `y1`, `y2` (per neuron), the weight `w` and its bounds
+//! `w_min`, `w_max` (in bound differences), the global modulator `r`, the declared per-synapse
+//! variables, and parameters (any other name, declared with a value). Reserved for later
+//! rules: `x3`, `y3` (slow rate traces) and `u0`..`u9` (epoch terms).
 //!
-//! A term needs an event gate (`x0`, `y0` or both), holds at most one weight factor (`w`,
+//! A term needs an event gate (`x0`, `y0` or both) or the sweep `u`, holds at most one weight factor (`w`,
 //! `(w_max - w)`, `(w - w_min)`) and any number of constants, brackets and traces.
 
 use std::fmt;
@@ -83,6 +83,9 @@ pub enum Gate {
     Post,
     /// `x0 * y0`: both.
     Both,
+    /// `u`: no event; the term acts in the periodic sweep (semantics §4.7), on every synapse
+    /// every `plasticity.sweep_period_steps` steps.
+    Sweep,
 }
 
 impl Gate {
@@ -92,6 +95,7 @@ impl Gate {
             Gate::Pre => "x0",
             Gate::Post => "y0",
             Gate::Both => "x0 * y0",
+            Gate::Sweep => "u",
         }
     }
 
@@ -350,7 +354,6 @@ pub const MAX_FACTORS: usize = 8;
 const RESERVED: &[(&str, &str)] = &[
     ("x3", "a slow pre rate trace"),
     ("y3", "a slow post rate trace (BCM)"),
-    ("u", "unconditional terms"),
 ];
 
 /// What a name in the rule text stands for, or why it cannot be used, when it is not a
@@ -364,9 +367,11 @@ pub fn builtin_name(name: &str) -> Option<&'static str> {
         "w" => Some("the weight"),
         "w_min" | "w_max" => Some("a weight bound"),
         "r" => Some("the global modulator"),
+        "u" => Some("the sweep (terms with no event)"),
         _ => RESERVED.iter().find(|(n, _)| *n == name).map(|(_, w)| *w).or_else(|| {
             let b = name.as_bytes();
-            (b.len() == 2 && b[0] == b'u' && b[1].is_ascii_digit()).then_some("unconditional terms")
+            (b.len() == 2 && b[0] == b'u' && b[1].is_ascii_digit())
+                .then_some("epoch terms (every 2^k steps; the sweep `u` with plasticity.sweep_period_steps does this)")
         }),
     }
 }
@@ -673,7 +678,7 @@ fn term(
     if factors.len() > MAX_FACTORS {
         return Err(LangError::at(span, format!("a term has at most {MAX_FACTORS} factors")));
     }
-    let (mut x0, mut y0) = (None::<Span>, None::<Span>);
+    let (mut x0, mut y0, mut u) = (None::<Span>, None::<Span>, None::<Span>);
     let mut amps = Vec::new();
     let mut traces = Vec::new();
     let mut vars: Vec<(Var, Span)> = Vec::new();
@@ -696,8 +701,12 @@ fn term(
         match f {
             Factor::Operand(Operand::Num(v, t), s) => amps.push(Amp::Const(number(v, t, s)?)),
             Factor::Operand(Operand::Name(n), s) => match n.as_str() {
-                "x0" | "y0" => {
-                    let slot = if n == "x0" { &mut x0 } else { &mut y0 };
+                "x0" | "y0" | "u" => {
+                    let slot = match n.as_str() {
+                        "x0" => &mut x0,
+                        "y0" => &mut y0,
+                        _ => &mut u,
+                    };
                     if let Some(first) = slot {
                         return Err(LangError::at(
                             s,
@@ -735,15 +744,26 @@ fn term(
             },
         }
     }
-    let gate = match (x0, y0) {
-        (Some(_), Some(_)) => Gate::Both,
-        (Some(_), None) => Gate::Pre,
-        (None, Some(_)) => Gate::Post,
-        (None, None) => {
+    if let (Some(s), Some(e)) = (u, x0.or(y0)) {
+        return Err(LangError::at(
+            s,
+            format!(
+                "`u` (the sweep, every synapse every sweep_period_steps steps) cannot go with an \
+                 event (column {}): a term acts either on spikes or in the sweep; write two terms",
+                e.start + 1
+            ),
+        ));
+    }
+    let gate = match (x0, y0, u) {
+        (_, _, Some(_)) => Gate::Sweep,
+        (Some(_), Some(_), _) => Gate::Both,
+        (Some(_), None, _) => Gate::Pre,
+        (None, Some(_), _) => Gate::Post,
+        (None, None, None) => {
             return Err(LangError::at(
                 span,
                 "this term has no event: multiply it by x0 (the input spiked this step), y0 \
-                 (the neuron spiked this step) or both",
+                 (the neuron spiked this step) or both, or by u (the periodic sweep)",
             ))
         }
     };
@@ -794,7 +814,7 @@ fn trace_or_const(
         "x2" => Ok(Trace::X2),
         "y1" => Ok(Trace::Y1),
         "y2" => Ok(Trace::Y2),
-        "x0" | "y0" => {
+        "x0" | "y0" | "u" => {
             return Err(LangError::at(
                 s,
                 format!("`{n}` is an event: it gates a whole term, outside any bracket"),
@@ -830,8 +850,8 @@ fn trace_or_const(
                 return Err(LangError::at(
                     s,
                     format!(
-                        "unknown name `{n}` in this {place}: the variables are x0, y0, x1, x2, y1, \
-                         y2, r, w, w_min, w_max; declare a parameter as `{n} = <value>` under \
+                        "unknown name `{n}` in this {place}: the variables are x0, y0, u, x1, x2, \
+                         y1, y2, r, w, w_min, w_max; declare a parameter as `{n} = <value>` under \
                          [plasticity.params]"
                     ),
                 ));

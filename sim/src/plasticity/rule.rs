@@ -585,6 +585,16 @@ impl Rule {
         self.r.is_some()
     }
 
+    /// Whether some term acts in the sweep (`u`, semantics §4.7).
+    pub fn sweeps(&self) -> bool {
+        self.terms.iter().any(|t| t.gate == Gate::Sweep)
+    }
+
+    /// Whether some term acts on spikes (`x0`, `y0`): the target updates in §4.3.
+    pub fn events(&self) -> bool {
+        self.terms.iter().any(|t| t.gate != Gate::Sweep)
+    }
+
     fn const_max(&self, c: &ConstRef) -> u128 {
         match c {
             ConstRef::Param(_) => self.amp.max_raw() as u128,
@@ -657,6 +667,7 @@ impl Rule {
                     Gate::Post =>
                         "on a neuron spike, reading x after this step's input spike, y before the neuron's",
                     Gate::Both => "on both spikes, reading x after the input spike, y before the neuron's",
+                    Gate::Sweep => "in the sweep, every synapse, reading the traces at the end of the step",
                 },
                 widths.join(", "),
                 bits(t.term_max)
@@ -981,6 +992,10 @@ pub struct RuleFixed {
     pub hi: i64,
     /// Which per-synapse variables are signed (their sign flips the terms that read them).
     pub syn_signed: [bool; 2],
+    /// Some term acts on spikes: the target updates in §4.3 (and draws there).
+    pub events: bool,
+    /// Some term acts in the sweep (§4.7).
+    pub sweeps: bool,
 }
 
 fn fixed_factor(r: &Rule, f: &FactorIr) -> FactorFixed {
@@ -1013,7 +1028,7 @@ impl RuleFixed {
         let mut post_reads = [false; 6];
         let mut pre_reads = [false; 6];
         let mut post_only_reads = [false; 6];
-        for t in &r.terms {
+        for t in r.terms.iter().filter(|t| t.gate != Gate::Sweep) {
             slots_read(
                 &t.product,
                 if t.gate == Gate::Pre { &mut pre_reads } else { &mut post_reads },
@@ -1064,10 +1079,12 @@ impl RuleFixed {
             pre_reads,
             post_row_only: !post_only_reads[Slot::Y1 as usize]
                 && !post_only_reads[Slot::Y2 as usize],
-            reads_mod: r.reads_mod() || !r.syn.is_empty(),
+            reads_mod: r.reads_mod() || !r.syn.is_empty() || r.sweeps(),
             lo: r.target.map_or(w_min, |k| r.syn[k].min_raw()),
             hi: r.target.map_or(w_max, |k| r.syn[k].max_raw()),
             syn_signed: [0, 1].map(|k| r.syn.get(k).is_some_and(|f| f.signed)),
+            events: r.events(),
+            sweeps: r.sweeps(),
         }
     }
 
@@ -1159,6 +1176,8 @@ impl RuleFixed {
                 Gate::Pre => pre,
                 Gate::Post => post,
                 Gate::Both => pre && post,
+                // The sweep passes neither event (§4.7); §4.3 always passes one.
+                Gate::Sweep => !pre && !post,
             };
             if !holds {
                 continue;
@@ -1210,6 +1229,10 @@ pub struct RuleFloat {
     pub lo: f64,
     /// Upper clamp bound.
     pub hi: f64,
+    /// Some term acts on spikes (§4.3).
+    pub events: bool,
+    /// Some term acts in the sweep (§4.7).
+    pub sweeps: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -1275,6 +1298,8 @@ impl RuleFloat {
             w_max,
             lo: r.target.map_or(w_min, |k| r.syn[k].min_real()),
             hi: r.target.map_or(w_max, |k| r.syn[k].max_real()),
+            events: r.events(),
+            sweeps: r.sweeps(),
         }
     }
 
@@ -1303,6 +1328,8 @@ impl RuleFloat {
                 Gate::Pre => pre,
                 Gate::Post => post,
                 Gate::Both => pre && post,
+                // The sweep passes neither event (§4.7); §4.3 always passes one.
+                Gate::Sweep => !pre && !post,
             };
             if !holds {
                 continue;

@@ -129,6 +129,7 @@ fn pinned_default() -> Config {
             amplitude_frac: None,
             w_init_file: None,
             synapse: Default::default(),
+            sweep_period_steps: None,
         },
         homeostasis: HomeostasisSection {
             adaptive_threshold: true,

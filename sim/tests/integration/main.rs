@@ -4,4 +4,5 @@ mod learning;
 mod props;
 mod rules;
 mod state;
+mod sweep;
 mod synapse_vars;

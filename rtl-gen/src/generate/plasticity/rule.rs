@@ -389,6 +389,7 @@ fn gate_expr(g: Gate) -> &'static str {
         Gate::Pre => "pre",
         Gate::Post => "post",
         Gate::Both => "(pre & post)",
+        Gate::Sweep => unreachable!("Layout::new refuses sweep terms"),
     }
 }
 
