@@ -1222,7 +1222,8 @@ impl Network {
             Some(path) => read_weights(path, n.inputs, n.neurons, pl.w_min, pl.w_max)?,
             None => Vec::new(),
         };
-        let sweeps = rule.as_ref().is_some_and(|r| r.sweeps()) || syn.iter().any(|v| v.update.sweeps());
+        let sweeps =
+            rule.as_ref().is_some_and(|r| r.sweeps()) || syn.iter().any(|v| v.update.sweeps());
         match (sweeps, pl.sweep_period_steps) {
             (true, None) => {
                 return Err(Error::field(

@@ -164,7 +164,14 @@ fn drive<L: std::io::Read + std::io::Write>(
         };
         let want: Vec<u32> = model.step(stim.at(t)).to_vec();
         let scaling = h.scaling && (t + 1) % h.scaling_period_steps == 0;
-        let c = cycles::step(shape, stim.at(t).len() as u64, &want, scaling).done;
+        let c = cycles::step_with_sweep(
+            shape,
+            stim.at(t).len() as u64,
+            &want,
+            scaling,
+            net.sweeps_at(t),
+        )
+        .done;
         let got32: Vec<u32> = got.iter().map(|&j| j as u32).collect();
         if got32 != want || cyc as u64 != c {
             mismatches += 1;

@@ -92,9 +92,10 @@ fn a_synapse_word_too_narrow_for_the_variables_is_refused() {
 }
 
 #[test]
-fn a_sweep_runs_in_both_models_and_the_core_refuses_it_naming_the_field() {
+fn a_sweep_runs_in_both_models_on_the_core_and_on_the_board() {
     let dir = tmp();
     let d = dir.path();
+    // The tag decays in the sweep every 10 steps, and the reward reaches the weights there.
     let swept = TAGGED
         .replace("dw = \"a * e * r * x0\"", "dw = \"a * e * r * u\"\nsweep_period_steps = 10")
         .replace("- m * y1 * x0\"", "- m * y1 * x0 - k * e * u\"")
@@ -105,12 +106,14 @@ fn a_sweep_runs_in_both_models_and_the_core_refuses_it_naming_the_field() {
         let out = ok(d, &["sim", "-c", "swept.toml", "--model", model, "-o", model]);
         assert!(out.contains("spikes"), "{out}");
     }
-    refused(
-        d,
-        &["gen", "-c", "swept.toml", "-o", "rtl"],
-        "error: plasticity.sweep_period_steps: the sweep (terms with `u`) runs in the models (sim, \
-         compare) but is not built into the core yet; remove the `u` terms and \
-         sweep_period_steps to generate, co-simulate or synthesize this network\n",
-    );
-    assert!(!d.join("rtl").exists(), "nothing written");
+    let out = ok(d, &["cosim", "-c", "swept.toml", "-o", "cosim"]);
+    assert!(out.contains("RTL == bit-accurate model: zero mismatches"), "{out}");
+    let run = ["run", "--sim", "-c", "swept.toml", "-o", "board"];
+    let out = ok(d, &[&run[..], &["--steps", "905", "--save-state", "s.npz"]].concat());
+    assert!(out.contains("board == bit-accurate model"), "{out}");
+    // From step 905, mid-period: the sweep phase goes into the core with the state.
+    let out = ok(d, &["cosim", "-c", "swept.toml", "-o", "cosim", "--load-state", "s.npz"]);
+    assert!(out.contains("RTL == bit-accurate model: zero mismatches"), "{out}");
+    let out = ok(d, &[&run[..], &["--load-state", "s.npz"]].concat());
+    assert!(out.contains("board == bit-accurate model"), "{out}");
 }

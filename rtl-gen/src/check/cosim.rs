@@ -389,6 +389,9 @@ impl Harness {
         writeln!(c, "2 20 0")?; // step count
         writeln!(c, "2 21 0")?; // spikes last step
         writeln!(c, "2 25 0")?; // steps into the scaling period
+        if l.sweep {
+            writeln!(c, "2 {:x} 0", crate::layout::SWEEP_PHASE_REG)?; // steps into the sweep period
+        }
         writeln!(c, "5 0 0")?;
         c.flush()?;
         Ok(cmd_path)
@@ -505,11 +508,12 @@ impl Harness {
         // A step never takes more than its worst case (every neuron spiking, scaling): give
         // it twice that before calling it stuck.
         let (m, n) = (l.inputs as u64, l.neurons as u64);
-        let worst = cycles::step(
+        let worst = cycles::step_with_sweep(
             Shape { inputs: m, neurons: n, plastic: true, single_port: l.single_port },
             m,
             &(0..n as u32).collect::<Vec<_>>(),
             true,
+            l.sweep,
         )
         .done;
         cmd.arg(format!("+maxcyc={}", 2 * worst + 1000 + n * (stall as u64 + 1)));
@@ -847,7 +851,9 @@ impl<'a> Checker<'a> {
         let fired: Vec<u32> = self.model.step(pre).to_vec();
         let h = &self.net.cfg.homeostasis;
         let scaling_step = h.scaling && (t + 1) % h.scaling_period_steps == 0;
-        let want = cycles::step(self.shape, pre.len() as u64, &fired, scaling_step);
+        let sweep_step = self.net.sweeps_at(t);
+        let want =
+            cycles::step_with_sweep(self.shape, pre.len() as u64, &fired, scaling_step, sweep_step);
         self.events += pre.len() as u64;
         self.spikes += fired.len() as u64;
         self.updates += cycles::synapse_updates(self.shape, pre.len() as u64, fired.len() as u64);
@@ -1041,6 +1047,12 @@ impl<'a> Checker<'a> {
             if h.scaling { (self.model.time() % h.scaling_period_steps) as u64 } else { 0 };
         if rd(0x25) != period {
             self.differ(None, "core".into(), "steps into the scaling period", period, rd(0x25));
+        }
+        if let (true, Some(k)) = (l.sweep, self.net.cfg.plasticity.sweep_period_steps) {
+            let (want, got) = (self.model.time() % k, rd(crate::layout::SWEEP_PHASE_REG));
+            if got != want as u64 {
+                self.differ(None, "core".into(), "steps into the sweep period", want, got);
+            }
         }
         self.readback = Some(port_state::state_from_reads(l, self.net, &rd));
     }

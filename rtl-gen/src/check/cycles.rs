@@ -15,6 +15,7 @@
 //! | pre-trace increments | `L(P)` |
 //! | bookkeeping | `1` |
 //! | synaptic scaling (scaling steps only) | `N * (M + 4)` (single-port: `N * (2M + 3)`) |
+//! | the sweep (sweep steps only) | `N * (M + 7)` (single-port: `N * (2M + 6)`): per neuron a read, a load, `R(M)`, a write-back |
 //! | done | `1` |
 //!
 //! with `M` inputs, `N` neurons, `P` this step's distinct input spikes, and `L(n) = n + 2` for
@@ -26,7 +27,7 @@
 
 /// The cycle cost of a step as one line: what the manifest states and `docs/rtl.md` §4 shows
 /// (a test holds both, and [`step`], to it).
-pub const FORMULA: &str = "cycles(step) = 1 + (M + 2) + sum_j [6 + A(|P|) + (plastic ? R(spiked_j ? M : |P|) : 0)] + L(|P|) + 1 + (scaling step ? N * (M + 4) : 0) + 1, with L(0) = A(0) = R(0) = 1, L(n) = n + 2, A(n) = n + 3, R(n) = n + 4; with a single-port weight RAM R(n) = 2n + 3 and scaling N * (2M + 3); `done` is high in that cycle (cycle 0 has the step strobe); neuron j's spike leaves in the cycle after its threshold cycle";
+pub const FORMULA: &str = "cycles(step) = 1 + (M + 2) + sum_j [6 + A(|P|) + (plastic ? R(spiked_j ? M : |P|) : 0)] + L(|P|) + 1 + (scaling step ? N * (M + 4) : 0) + (sweep step ? N * (M + 7) : 0) + 1, with L(0) = A(0) = R(0) = 1, L(n) = n + 2, A(n) = n + 3, R(n) = n + 4; with a single-port weight RAM R(n) = 2n + 3 scaling N * (2M + 3) and the sweep N * (2M + 6); `done` is high in that cycle (cycle 0 has the step strobe); neuron j's spike leaves in the cycle after its threshold cycle";
 
 /// Cycles of a loop over `n` items through two chained memory reads.
 pub fn pipe(n: u64) -> u64 {
@@ -97,6 +98,17 @@ pub fn plast(n: u64, single_port: bool) -> u64 {
 /// Cycles of one step with `pre` distinct input spikes, output spikes `fired` (ascending),
 /// and whether it is a scaling step.
 pub fn step(shape: Shape, pre: u64, fired: &[u32], scaling_step: bool) -> StepCycles {
+    step_with_sweep(shape, pre, fired, scaling_step, false)
+}
+
+/// [`step`] on a step that may also end with the sweep (semantics §4.7).
+pub fn step_with_sweep(
+    shape: Shape,
+    pre: u64,
+    fired: &[u32],
+    scaling_step: bool,
+    sweep_step: bool,
+) -> StepCycles {
     let (m, n) = (shape.inputs, shape.neurons);
     let mut c = 1 + (m + 2);
     let mut spikes = Vec::with_capacity(fired.len());
@@ -119,6 +131,9 @@ pub fn step(shape: Shape, pre: u64, fired: &[u32], scaling_step: bool) -> StepCy
     c += pipe(pre) + 1;
     if scaling_step {
         c += n * if shape.single_port { 2 * m + 3 } else { m + 4 };
+    }
+    if sweep_step {
+        c += n * (2 + plast(m, shape.single_port) + 1);
     }
     StepCycles { done: c + 1, spikes }
 }

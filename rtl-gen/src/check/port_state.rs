@@ -97,12 +97,17 @@ pub fn state_writes(l: &Layout, net: &Network, model: &FixedModel) -> Vec<(u32, 
     let t = model.time();
     let h = &net.cfg.homeostasis;
     let period = if h.scaling { t % h.scaling_period_steps } else { 0 };
-    vec![
+    let mut writes = vec![
         (REGION_NEURONS << 28, neurons),
         (REGION_INPUTS << 28, inputs),
         (STATUS_FIRST, vec![t, n_prev, model.input_lfsr()]),
         (STATUS_FIRST + 5, vec![period]),
-    ]
+    ];
+    // The steps into the sweep period (semantics 4.7), as the scaling period's.
+    if let (true, Some(k)) = (l.sweep, net.cfg.plasticity.sweep_period_steps) {
+        writes.push((crate::layout::SWEEP_PHASE_REG, vec![t % k]));
+    }
+    writes
 }
 
 /// The reads that take a core's whole state out: `(first address, words)`.

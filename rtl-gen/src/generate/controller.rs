@@ -8,7 +8,7 @@ use std::fmt::Write;
 use synforge_sim::config::Network;
 
 use crate::core::{st, INPUT_COMMIT, INPUT_FIELDS, NEURON_COMMIT, NEURON_FIELDS};
-use crate::layout::{draws, Layout};
+use crate::layout::{draws, Layout, SWEEP_PHASE_REG};
 use crate::verilog::{lit, zx};
 
 /// The controller: a combinational block that drives every memory port from the state, and
@@ -29,6 +29,18 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
     let xw = &l.input_word;
     let qw = crate::verilog::bits_for(m.max(n) as u64);
     let w_stoch = draws(net.rnd.w);
+    // The weight's update runs on spikes (event terms), in the sweep (`u` terms), or both.
+    let w_events = net.rule.as_ref().is_some_and(|r| r.events());
+    let w_sweeps = net.rule.as_ref().is_some_and(|r| r.sweeps());
+    // From the bookkeeping or the scaling's last neuron: the sweep when this step ends with
+    // one, else done.
+    let finish = |s: &mut String, sweep_due: &str, pad: &str| {
+        if l.sweep {
+            writeln!(s, "{pad}if ({sweep_due}) begin state <= {}; j <= {}; wbase <= {}; end else state <= {};", st("SW_READ"), lit(jw, 0), lit(waw, 0), st("DONE")).unwrap();
+        } else {
+            writeln!(s, "{pad}state <= {};", st("DONE")).unwrap();
+        }
+    };
     let nr = |f: &str| format!("nram_rd{}", nw.slice(f));
     let xr = |f: &str| format!("xram_rd{}", xw.slice(f));
     let nq = |f: &str| format!("nram_q{}", nw.slice(f));
@@ -153,6 +165,20 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
         )
         .unwrap();
     }
+    if l.sweep {
+        // The sweep: every synapse of neuron j, read as a spiking neuron's are.
+        writeln!(c, "        {}: nram_ra = j;", st("SW_READ")).unwrap();
+        writeln!(c, "        {}: begin", st("SW_LOOP")).unwrap();
+        writeln!(c, "            wram_ra = wbase + {};", zx(&qi("s1_q"), iw, waw)).unwrap();
+        writeln!(c, "            xram_ra = {};", qi("s1_q")).unwrap();
+        c.push_str("        end\n");
+        writeln!(
+            c,
+            "        {}: begin nram_we = 1'b1; nram_wa = j; nram_wd = n_word; end",
+            st("SW_WB")
+        )
+        .unwrap();
+    }
     c.push_str("        default: ;\n        endcase\n");
     if plastic {
         // The plasticity write (stage 6) comes from registers set in stage 5, outside the
@@ -197,7 +223,12 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
         // The plasticity loop ends with its last draw (stage 4); stages 5 and 6 (clamp, write)
         // run on whatever the state: the last two writes land during the write-back and the
         // next neuron's read, which use no weight.
-        writeln!(s, "        s5_v <= state == {} && s4_v; s5_i <= s4_i;\n        pl_we <= s5_v; pl_wa <= wbase + {};", st("N_PLAST"), zx("s5_i", iw, waw)).unwrap();
+        let loops = if l.sweep {
+            format!("(state == {} || state == {})", st("N_PLAST"), st("SW_LOOP"))
+        } else {
+            format!("state == {}", st("N_PLAST"))
+        };
+        writeln!(s, "        s5_v <= {loops} && s4_v; s5_i <= s4_i;\n        pl_we <= s5_v; pl_wa <= wbase + {};", zx("s5_i", iw, waw)).unwrap();
     }
     s.push_str("        if (out_valid && out_ready) out_valid <= 1'b0;\n");
     s.push_str("        if (rst) begin\n");
@@ -220,6 +251,9 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
     if scaling {
         s.push_str("            period <= 32'd0;\n");
     }
+    if l.sweep {
+        s.push_str("            sw_phase <= 32'd0;\n            sweep_now <= 1'b0;\n");
+    }
     s.push_str("        end else begin\n            case (state)\n");
     // IDLE
     writeln!(s, "            {}: begin", st("IDLE")).unwrap();
@@ -237,6 +271,9 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
     writeln!(s, "                    8'd32: mm_reg_rdata <= t_step;\n                    8'd33: mm_reg_rdata <= {};\n                    8'd34: mm_reg_rdata <= lfsr_in;\n                    8'd35: mm_reg_rdata <= 32'd{m};\n                    8'd36: mm_reg_rdata <= 32'd{n};", zx("n_prev", cw, 32)).unwrap();
     if scaling {
         s.push_str("                    8'd37: mm_reg_rdata <= period;\n");
+    }
+    if l.sweep {
+        writeln!(s, "                    8'd{SWEEP_PHASE_REG}: mm_reg_rdata <= sw_phase;").unwrap();
     }
     s.push_str("                    default: mm_reg_rdata <= 32'd0;\n                    endcase\n                end\n");
     s.push_str("                if (mm_we && mm_addr[31:28] == 4'd0) begin\n                    case (mm_addr[7:0])\n");
@@ -256,6 +293,9 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
     writeln!(s, "                    8'd32: t_step <= mm_wdata;\n                    8'd33: n_prev <= mm_wdata[{}:0];\n                    8'd34: lfsr_in <= mm_wdata;", cw - 1).unwrap();
     if scaling {
         s.push_str("                    8'd37: period <= mm_wdata;\n");
+    }
+    if l.sweep {
+        writeln!(s, "                    8'd{SWEEP_PHASE_REG}: sw_phase <= mm_wdata;").unwrap();
     }
     s.push_str(
         "                    default: ;\n                    endcase\n                end\n",
@@ -304,6 +344,9 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
     writeln!(s, "                    state <= {};\n                    lfsr_in <= ((param_seed ^ 32'h6a09e667) == 32'd0) ? 32'd1 : (param_seed ^ 32'h6a09e667);\n                    n_prev <= {};\n                    t_step <= 32'd0;", st("IDLE"), lit(cw, 0)).unwrap();
     if scaling {
         s.push_str("                    period <= 32'd0;\n");
+    }
+    if l.sweep {
+        s.push_str("                    sw_phase <= 32'd0;\n");
     }
     s.push_str("                end\n            end\n");
     // PRE
@@ -430,7 +473,7 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
             )
             .unwrap();
         }
-        if w_stoch {
+        if w_stoch && w_events {
             s.push_str("                if (s4_v) lfsr <= lfsr_next;\n");
         }
         writeln!(
@@ -459,6 +502,10 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
     // BOOK
     writeln!(s, "            {}: begin", st("BOOK")).unwrap();
     s.push_str("                n_prev <= n_cur;\n                t_step <= t_step + 32'd1;\n");
+    let due = "sw_phase == param_sweep_period - 32'd1";
+    if l.sweep {
+        writeln!(s, "                if ({due}) begin sw_phase <= 32'd0; sweep_now <= 1'b1; end\n                else begin sw_phase <= sw_phase + 32'd1; sweep_now <= 1'b0; end").unwrap();
+    }
     if scaling {
         s.push_str("                if (period == param_scale_period - 32'd1) begin\n                    period <= 32'd0;\n");
         writeln!(
@@ -469,9 +516,13 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
             lit(waw, 0)
         )
         .unwrap();
-        writeln!(s, "                end else begin\n                    period <= period + 32'd1;\n                    state <= {};\n                end", st("DONE")).unwrap();
+        s.push_str(
+            "                end else begin\n                    period <= period + 32'd1;\n",
+        );
+        finish(&mut s, due, "                    ");
+        s.push_str("                end\n");
     } else {
-        writeln!(s, "                state <= {};", st("DONE")).unwrap();
+        finish(&mut s, due, "                ");
     }
     s.push_str("            end\n");
     if scaling {
@@ -501,9 +552,66 @@ pub(crate) fn emit(v: &mut String, net: &Network, l: &Layout, init_word: &str) {
         }
         writeln!(s, "                    if (s1_q == {}) state <= {};\n                end\n            end", lit(qw, m as u64 - 1), st("SC_WB")).unwrap();
         writeln!(s, "            {}: begin", st("SC_WB")).unwrap();
+        if l.sweep {
+            writeln!(s, "                if (j == {}) begin", lit(jw, n as u64 - 1)).unwrap();
+            finish(&mut s, "sweep_now", "                    ");
+            s.push_str("                end\n");
+        } else {
+            writeln!(
+                s,
+                "                if (j == {}) state <= {};",
+                lit(jw, n as u64 - 1),
+                st("DONE")
+            )
+            .unwrap();
+        }
+        writeln!(s, "                else begin j <= j + {}; wbase <= wbase + {}; state <= {}; end\n            end", lit(jw, 1), lit(waw, next_base), st("SC_READ")).unwrap();
+    }
+    if l.sweep {
+        // §4.7: per neuron, its word (the LFSR, and everything written back with it), then
+        // every synapse through the plasticity pipeline with no event, then the word back.
+        writeln!(s, "            {}: state <= {};", st("SW_READ"), st("SW_LOAD")).unwrap();
+        writeln!(s, "            {}: begin", st("SW_LOAD")).unwrap();
+        writeln!(
+            s,
+            "                lfsr <= {};\n                v_mem <= {};",
+            nr("lfsr"),
+            nr("v_mem")
+        )
+        .unwrap();
+        if adaptive {
+            writeln!(s, "                theta_a <= {};", nr("theta_a")).unwrap();
+        }
+        writeln!(s, "                trace_y1 <= {};", nr("trace_y1")).unwrap();
+        if l.y2 {
+            writeln!(s, "                trace_y2 <= {};", nr("trace_y2")).unwrap();
+        }
+        writeln!(s, "                refrac <= {};\n                count <= {};\n                fired <= {};", nr("refrac"), nr("count"), nr("spiked")).unwrap();
+        writeln!(s, "                q_issue <= {zero_q}; q_len <= {}; s1_v <= 1'b0; s2_v <= 1'b0; s3_v <= 1'b0; s4_v <= 1'b0;{}\n                state <= {};\n            end", lit(qw, m as u64), if l.single_port { " tog <= 1'b0;" } else { "" }, st("SW_LOOP")).unwrap();
+        writeln!(s, "            {}: begin", st("SW_LOOP")).unwrap();
+        if l.single_port {
+            gated_regs(&mut s, 2);
+        } else {
+            loop_regs(&mut s);
+        }
+        writeln!(s, "                if (s1_v) s2_i <= {};", qi("s1_q")).unwrap();
+        for k in 3..=4 {
+            writeln!(
+                s,
+                "                s{k}_v <= s{0}_v; s{k}_l <= s{0}_l; s{k}_i <= s{0}_i;",
+                k - 1
+            )
+            .unwrap();
+        }
+        if w_stoch && w_sweeps {
+            s.push_str("                if (s4_v) lfsr <= lfsr_next;\n");
+        }
+        writeln!(s, "                if (s4_v && s4_l) state <= {};\n            end", st("SW_WB"))
+            .unwrap();
+        writeln!(s, "            {}: begin", st("SW_WB")).unwrap();
         writeln!(s, "                if (j == {}) state <= {};", lit(jw, n as u64 - 1), st("DONE"))
             .unwrap();
-        writeln!(s, "                else begin j <= j + {}; wbase <= wbase + {}; state <= {}; end\n            end", lit(jw, 1), lit(waw, next_base), st("SC_READ")).unwrap();
+        writeln!(s, "                else begin j <= j + {}; wbase <= wbase + {}; state <= {}; end\n            end", lit(jw, 1), lit(waw, next_base), st("SW_READ")).unwrap();
     }
     writeln!(
         s,

@@ -15,7 +15,8 @@ use synforge_sim::plasticity::rule::{Rule, Slot};
 /// Controller states, in the order of a step. The values are what the VCD shows in `state`.
 pub const STATES: &[&str] = &[
     "IDLE", "INIT", "PRE", "N_READ", "N_LOAD", "N_DECAY", "N_ACC", "N_INH", "N_FIRE", "N_PLAST",
-    "N_WB", "X_BUMP", "BOOK", "SC_READ", "SC_LOAD", "SC_LOOP", "SC_WB", "DONE",
+    "N_WB", "X_BUMP", "BOOK", "SC_READ", "SC_LOAD", "SC_LOOP", "SC_WB", "DONE", "SW_READ",
+    "SW_LOAD", "SW_LOOP", "SW_WB",
 ];
 
 /// Region of the memory-mapped port (address bits 31:28).
@@ -141,6 +142,7 @@ pub fn module(net: &Network, l: &Layout) -> String {
         let used = match *s {
             "N_PLAST" => plastic,
             "SC_READ" | "SC_LOAD" | "SC_LOOP" | "SC_WB" => scaling,
+            "SW_READ" | "SW_LOAD" | "SW_LOOP" | "SW_WB" => l.sweep,
             _ => true,
         };
         if used {
@@ -187,6 +189,15 @@ pub fn module(net: &Network, l: &Layout) -> String {
     writeln!(v, "    reg [{}:0] n_cur;      // output spikes this step", cw - 1).unwrap();
     writeln!(v, "    reg [{}:0] n_prev;     // output spikes last step", cw - 1).unwrap();
     v.push_str("    reg [31:0] t_step;     // steps done since init\n");
+    if l.sweep {
+        v.push_str("    reg [31:0] sw_phase;   // steps into the sweep period\n    reg sweep_now;         // this step ends with the sweep\n");
+        writeln!(
+            v,
+            "    wire sweeping = state == {}; // the sweep's loop: no event, the `u` terms",
+            st("SW_LOOP")
+        )
+        .unwrap();
+    }
     v.push_str("    reg [31:0] lfsr_in;    // the input side's LFSR\n");
     v.push_str("    reg [31:0] seed_acc;   // (j + 1) * 0x9E3779B9 during init\n");
     writeln!(v, "    reg [{}:0] v_mem;", wv - 1).unwrap();
@@ -383,15 +394,25 @@ pub fn module(net: &Network, l: &Layout) -> String {
     // Plasticity.
     // The weight rounding's draw comes from a register, one draw ahead of `lfsr`, so the XOR
     // network is not in the path from the weight read to the weight write.
-    let w_consume = match (draws(net.rnd.w), plastic, scaling) {
-        (false, _, _) | (true, false, false) => "1'b0".to_string(),
-        (true, true, false) => format!("(state == {} && s4_v)", st("N_PLAST")),
-        (true, false, true) => format!("(state == {} && s1_v)", st("SC_LOOP")),
-        (true, true, true) => format!(
-            "((state == {} && s4_v) || (state == {} && s1_v))",
-            st("N_PLAST"),
-            st("SC_LOOP")
-        ),
+    // The weight draws where its update runs: on spikes when its rule has event terms, in
+    // the sweep when it has `u` terms (semantics 2.1 (5), (7)), and in scaling.
+    let w_rule = net.rule.as_ref();
+    let mut consumers = Vec::new();
+    if draws(net.rnd.w) {
+        if plastic && w_rule.is_some_and(|r| r.events()) {
+            consumers.push(format!("(state == {} && s4_v)", st("N_PLAST")));
+        }
+        if scaling {
+            consumers.push(format!("(state == {} && s1_v)", st("SC_LOOP")));
+        }
+        if l.sweep && w_rule.is_some_and(|r| r.sweeps()) {
+            consumers.push(format!("(state == {} && s4_v)", st("SW_LOOP")));
+        }
+    }
+    let w_consume = match consumers.len() {
+        0 => "1'b0".to_string(),
+        1 => consumers[0].clone(),
+        _ => format!("({})", consumers.join(" || ")),
     };
     writeln!(v, "    reg [31:0] lfsr_next;       // one draw from lfsr, ready for the next weight rounding\n    wire [31:0] w_draw = lfsr_next;\n    wire w_consume = {w_consume};\n    wire [31:0] w_next;\n    sf_lfsr_draw u_w_draw (.s(w_consume ? lfsr_next : lfsr), .d(w_next));").unwrap();
     v.push_str("    /* verilator lint_off UNUSEDSIGNAL */ // address bits above the regions' fields; draws a config does not use; the scan's copy of the spike flag\n");
@@ -515,8 +536,13 @@ fn plasticity(v: &mut String, l: &Layout, net: &Network) {
                 }
             })
             .collect();
-        conn.push(".post(fired)".into());
+        // In the sweep, `fired` still holds the neuron's spike bit (written back with its
+        // word) but no event happens: the `u` terms alone act.
+        conn.push(if l.sweep { ".post(fired & ~sweeping)" } else { ".post(fired)" }.into());
         conn.push(".pre(pl_pre)".into());
+        if r.sweeps() {
+            conn.push(".sweep(sweeping)".into());
+        }
         for (q, (_, reg)) in r.params.iter().zip(by_reg) {
             conn.push(format!(".{}({reg})", rule_dp::param_port(&q.name)));
         }

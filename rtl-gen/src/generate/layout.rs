@@ -180,6 +180,8 @@ pub struct Layout {
     pub plastic: bool,
     /// The weight RAM has one port (`[hardware] weight_memory = "single-port"`).
     pub single_port: bool,
+    /// Some term has `u`: the core has the sweep phase (register 26, status register 38).
+    pub sweep: bool,
     /// Bits of one synapse word (`[hardware] synapse_bits`): the weight in the low bits, then
     /// the per-synapse variables, the rest reserved (read as written).
     pub synapse_bits: u32,
@@ -192,15 +194,6 @@ fn unrealisable(field: &str, message: String) -> GenError {
 impl Layout {
     /// Derive the layout, refusing what no supported device can hold.
     pub fn new(net: &Network) -> Result<Self, GenError> {
-        if net.cfg.plasticity.sweep_period_steps.is_some() {
-            return Err(unrealisable(
-                "plasticity.sweep_period_steps",
-                "the sweep (terms with `u`) runs in the models (sim, compare) but is not built \
-                 into the core yet; remove the `u` terms and sweep_period_steps to generate, \
-                 co-simulate or synthesize this network"
-                    .to_string(),
-            ));
-        }
         let (m, n) = (net.cfg.network.inputs, net.cfg.network.neurons);
         let sw = net.cfg.hardware.synapse_bits;
         let blocks = dp16kd_blocks(m as u64 * n as u64, sw);
@@ -354,6 +347,18 @@ impl Layout {
                 h.scaling_period_steps as i64,
             ),
         ];
+        if let Some(k) = net.cfg.plasticity.sweep_period_steps {
+            regs.push(Reg {
+                index: SWEEP_REG_INDEX,
+                name: "param_sweep_period".into(),
+                width: 32,
+                what: "sweep period K, steps (the sweep of the `u` terms ends every K-th step, \
+                       semantics 4.7)"
+                    .into(),
+                value: k as u64,
+                built: true,
+            });
+        }
         if let Some(fr) = net.modulator_format() {
             regs.push(Reg {
                 index: MOD_REG_INDEX,
@@ -421,6 +426,7 @@ impl Layout {
             y2,
             plastic,
             synapse_bits: sw,
+            sweep: net.cfg.plasticity.sweep_period_steps.is_some(),
             single_port: net.cfg.hardware.weight_memory
                 == synforge_sim::config::WeightMemory::SinglePort,
         })
@@ -500,6 +506,12 @@ pub fn param_regs(net: &Network) -> Vec<Vec<(u32, String)>> {
         })
         .collect()
 }
+
+/// The register of the sweep's period (built when some term has `u`).
+pub const SWEEP_REG_INDEX: u32 = 26;
+/// The status register of the steps into the sweep period (with the sweep; a saved state
+/// writes it).
+pub const SWEEP_PHASE_REG: u32 = 38;
 
 /// The register of the global modulator `r` (built when the rule reads it).
 pub const MOD_REG_INDEX: u32 = 25;

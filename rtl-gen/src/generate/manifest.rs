@@ -30,10 +30,13 @@ pub fn manifest(net: &Network, d: &Design, hash: &str) -> Value {
             "shift": sh.shift,
         })
     };
-    let status: Vec<Value> = STATUS_REGS
+    let mut status: Vec<Value> = STATUS_REGS
         .iter()
         .map(|(i, n)| json!({"index": i, "name": n, "writable": STATUS_REGS_WRITABLE.contains(i)}))
         .collect();
+    if l.sweep {
+        status.push(json!({"index": crate::layout::SWEEP_PHASE_REG, "name": "status_sweep_phase", "writable": true}));
+    }
     let mut m = json!({
         "generator": format!("synforge-rtl {}", env!("CARGO_PKG_VERSION")),
         "config_hash": hash,
@@ -107,6 +110,14 @@ pub fn layout_markdown(d: &Design) -> String {
             "read-only"
         };
         writeln!(s, "| {i} | `{n}` | 32 | {rw} | - |").unwrap();
+    }
+    if l.sweep {
+        writeln!(
+            s,
+            "| {} | `status_sweep_phase` | 32 | read; written when a saved state is loaded | - |",
+            crate::layout::SWEEP_PHASE_REG
+        )
+        .unwrap();
     }
     for (title, w) in [
         (

@@ -45,6 +45,7 @@ fn random_configs_match() {
     const BUILDS: u64 = 14;
     const MODULATED: u64 = 3;
     const TAGGED: u64 = 3;
+    const SWEPT: u64 = 3;
     const RUNS: u64 = 15;
     const STEPS: u32 = 300;
     let start = Instant::now();
@@ -55,11 +56,12 @@ fn random_configs_match() {
     let mut rules = Vec::new();
     // Builds past BUILDS: rules that read the modulator `r`, set before every step; the last
     // TAGGED also read per-synapse variables, each with its own update.
-    for b in 1..=BUILDS + MODULATED + TAGGED {
+    for b in 1..=BUILDS + MODULATED + TAGGED + SWEPT {
         let base = match b {
             b if b <= BUILDS => random::structure(b),
             b if b <= BUILDS + MODULATED => random::modulated_structure(b),
-            b => random::tagged_structure(b),
+            b if b <= BUILDS + MODULATED + TAGGED => random::tagged_structure(b),
+            b => random::swept_structure(b),
         };
         let net0 = base.build().unwrap();
         rules.push(net0.rule.as_ref().map_or("off".to_string(), |r| match r.name.as_str() {
@@ -127,7 +129,7 @@ fn random_configs_match() {
     eprintln!("per-synapse variables away from their initial value at the end: {moved:?}");
     eprintln!("{resumed} runs continued on the core from a state saved mid-run: zero mismatches");
     eprintln!(
-        "{runs} random configs ({BUILDS} builds, {MODULATED} more modulated, {TAGGED} more with per-synapse variables), {steps} steps, {spikes} output spikes, \
+        "{runs} random configs ({BUILDS} builds, {MODULATED} more modulated, {TAGGED} more with per-synapse variables, {SWEPT} more with the sweep too), {steps} steps, {spikes} output spikes, \
          {updates} synaptic updates: zero mismatches in {:.1} s",
         start.elapsed().as_secs_f64()
     );

@@ -28,20 +28,53 @@ fn trace(rng: &mut ChaCha8Rng) -> FormatSpec {
 
 /// A random structure: its config (a valid network) with fixed formats and amplitude format.
 pub fn structure(seed: u64) -> Config {
-    structure_with(seed, false, false)
+    structure_with(seed, false, false, false)
 }
 
 /// A random structure whose rule is a custom one that reads the modulator `r`, in a random
 /// modulator format.
 pub fn modulated_structure(seed: u64) -> Config {
-    structure_with(seed, true, false)
+    structure_with(seed, true, false, false)
 }
 
 /// A random modulated structure whose rule also reads per-synapse variables: one or two
 /// (`e`, `c`), signed or not, each with a random update of its own (which may read `r`, the
 /// weight and, for `c`, `e`), in a synapse word that holds them beside the weight.
 pub fn tagged_structure(seed: u64) -> Config {
-    structure_with(seed, true, true)
+    structure_with(seed, true, true, false)
+}
+
+/// A tagged structure with sweep terms (`u`): each variable decays in the sweep, the weight
+/// sometimes takes `r` times a variable or decays there too, every few steps.
+pub fn swept_structure(seed: u64) -> Config {
+    structure_with(seed, true, true, true)
+}
+
+/// Sweep terms for a tagged config, from their own stream.
+fn add_sweep(c: &mut Config, rng: &mut ChaCha8Rng) {
+    let p = &mut c.plasticity;
+    let names: Vec<String> = p.synapse.keys().cloned().collect();
+    for name in &names {
+        let v = p.synapse.get_mut(name).expect("declared");
+        v.update.push_str(&format!(" - d_{name} * {name} * u"));
+        p.params.insert(format!("d_{name}"), rng.random_range(0.05..0.5));
+    }
+    if rng.random() {
+        // The traces as the step leaves them (after its bumps).
+        let v = p.synapse.get_mut(&names[0]).expect("declared");
+        v.update.push_str(" + t_x * x1 * y1 * u");
+        p.params.insert("t_x".into(), rng.random_range(0.01..0.2));
+    }
+    let dw = p.dw.as_mut().expect("a custom rule");
+    if rng.random() {
+        dw.push_str(&format!(" + b_{0} * {0} * r * u", names[0]));
+        p.params.insert(format!("b_{}", names[0]), rng.random_range(0.001..0.05));
+    }
+    if rng.random() {
+        dw.push_str(" - b_w * w * u");
+        p.params.insert("b_w".into(), rng.random_range(0.001..0.1));
+    }
+    p.sweep_period_steps = Some(rng.random_range(1..=8));
 }
 
 /// Per-synapse variables for `c` (a modulated custom rule with a weight of `ww` bits), from
@@ -87,7 +120,7 @@ fn add_variables(c: &mut Config, ww: u32, rng: &mut ChaCha8Rng) {
     }
 }
 
-fn structure_with(seed: u64, modulated: bool, tagged: bool) -> Config {
+fn structure_with(seed: u64, modulated: bool, tagged: bool, swept: bool) -> Config {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     loop {
         let mut c = Config::default();
@@ -143,6 +176,9 @@ fn structure_with(seed: u64, modulated: bool, tagged: bool) -> Config {
             let mut v = ChaCha8Rng::seed_from_u64(rng.random());
             add_variables(&mut c, ww, &mut v);
             c.hardware.synapse_bits = 16;
+            if swept {
+                add_sweep(&mut c, &mut v);
+            }
         }
         parameters(&mut c, &mut rng);
         if c.build().is_ok() {
@@ -161,6 +197,13 @@ pub fn parameters_of(base: &Config, seed: u64) -> Network {
         parameters(&mut c, &mut rng);
         if let Ok(mut net) = c.build() {
             if synforge_rtl::cosim::structure_key(&net) == key {
+                if net.cfg.plasticity.sweep_period_steps.is_some() {
+                    // The sweep's period is a register: any period, from its own stream.
+                    let mut k = ChaCha8Rng::seed_from_u64(seed ^ 0x0053_5745_4550);
+                    let mut c = net.cfg.clone();
+                    c.plasticity.sweep_period_steps = Some(k.random_range(1..=8));
+                    net = c.build().expect("only the period changed");
+                }
                 if let Some(f) = net.modulator_format() {
                     // A modulator that changes on about a third of the steps, from its own
                     // stream: zero, both extremes and past them (saturating), anything between.

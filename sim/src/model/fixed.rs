@@ -1264,7 +1264,8 @@ mod tests {
                         let vars = crate::plasticity::rule::VarVals { r: self.r, syn: old };
                         let w0 = self.w[a];
                         if rule.events {
-                            self.w[a] = rule.update_target(w0 as i64, w0, pre, post, &v, &vars, lfsr)
+                            self.w[a] = rule
+                                .update_target(w0 as i64, w0, pre, post, &v, &vars, lfsr)
                                 as u16;
                         }
                         for (k, sr) in b.syn_rules.iter().enumerate() {

@@ -351,10 +351,8 @@ pub const MAX_TERMS: usize = 16;
 pub const MAX_FACTORS: usize = 8;
 
 /// Names the language keeps for later rules, with what they will be.
-const RESERVED: &[(&str, &str)] = &[
-    ("x3", "a slow pre rate trace"),
-    ("y3", "a slow post rate trace (BCM)"),
-];
+const RESERVED: &[(&str, &str)] =
+    &[("x3", "a slow pre rate trace"), ("y3", "a slow post rate trace (BCM)")];
 
 /// What a name in the rule text stands for, or why it cannot be used, when it is not a
 /// parameter. `None` for a name free to be a parameter.

@@ -79,7 +79,12 @@ fn a_tag_decays_in_the_sweep_with_its_time_constant_in_both_models() {
         assert!((e1f[s] - e0f[s] * factor).abs() < 1e-12, "float tag {s}: {} {}", e0f[s], e1f[s]);
         // Fixed: the same decay from its own start, each of the 50 steps rounded to nearest;
         // a tag stalls once k * |e| < 0.5 LSB, so within 1 / (2k) = 10.3 LSB of the float.
-        assert!((e1q[s] - e0q[s] * factor).abs() < 11.0 * lsb, "fixed tag {s}: {} {}", e0q[s], e1q[s]);
+        assert!(
+            (e1q[s] - e0q[s] * factor).abs() < 11.0 * lsb,
+            "fixed tag {s}: {} {}",
+            e0q[s],
+            e1q[s]
+        );
         checked += (e0f[s].abs() > 0.05) as usize;
     }
     assert!(checked > 10);

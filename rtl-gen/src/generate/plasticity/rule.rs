@@ -185,6 +185,9 @@ pub fn ports(r: &Rule, ww: u32) -> Vec<(String, u32)> {
         slots(r).into_iter().map(|s| (slot_port(s).to_string(), r.trace_format(s).width)).collect();
     p.push(("post".into(), 1));
     p.push(("pre".into(), 1));
+    if r.sweeps() {
+        p.push(("sweep".into(), 1));
+    }
     p.push(("w".into(), ww));
     p.push(("r".into(), 32));
     p.extend(r.params.iter().map(|q| (param_port(&q.name), AMP_BITS)));
@@ -389,7 +392,7 @@ fn gate_expr(g: Gate) -> &'static str {
         Gate::Pre => "pre",
         Gate::Post => "post",
         Gate::Both => "(pre & post)",
-        Gate::Sweep => unreachable!("Layout::new refuses sweep terms"),
+        Gate::Sweep => "sweep",
     }
 }
 
@@ -447,10 +450,10 @@ fn prod_body(v: &mut String, r: &Rule, sh: &Shape) -> Vec<String> {
             .map(|&k| {
                 let (e, ew) = &terms[k];
                 let gate = r.terms[k].gate;
-                if gate != Gate::Post {
+                if matches!(gate, Gate::Pre | Gate::Both) {
                     used.push("pre".into());
                 }
-                if gate != Gate::Pre {
+                if matches!(gate, Gate::Post | Gate::Both) {
                     used.push("post".into());
                 }
                 // A modulated term is in this group when `r`'s sign turns the term's into it.
@@ -623,6 +626,9 @@ fn input_decls(v: &mut String, r: &Rule, ww: u32, with_w_r: bool) {
             .unwrap();
     }
     v.push_str("    input  wire post,\n    input  wire pre,\n");
+    if r.sweeps() {
+        v.push_str("    input  wire sweep,\n");
+    }
     if with_w_r {
         writeln!(v, "    input  wire [{}:0] w,\n    input  wire [31:0] r,", ww - 1).unwrap();
     }
