@@ -1249,6 +1249,42 @@ impl Network {
             }
             _ => {}
         }
+        if let Some(rw) = &cfg.stimulus.reward {
+            let f = |name: &str| format!("stimulus.reward.{name}");
+            check(
+                rule.as_ref().is_some_and(|r| r.reads_mod())
+                    || syn.iter().any(|v| v.update.reads_mod()),
+                "stimulus.reward",
+                || {
+                    "the rule does not read the modulator `r` the reward sets: write `r` into a \
+                    term (as `a * e * r * u`), or remove [stimulus.reward]"
+                        .into()
+                },
+            )?;
+            check(cfg.stimulus.modulator_file.is_none(), "stimulus.reward", || {
+                "the modulator comes from the reward task or from modulator_file, not both: \
+                 remove one"
+                    .into()
+            })?;
+            check(rw.input < n.inputs, &f("input"), || {
+                format!("input {} does not exist (inputs 0 to {})", rw.input, n.inputs - 1)
+            })?;
+            check(rw.neuron < n.neurons, &f("neuron"), || {
+                format!("neuron {} does not exist (neurons 0 to {})", rw.neuron, n.neurons - 1)
+            })?;
+            let [lo, hi] = rw.delay_ms;
+            check(
+                lo.is_finite() && hi.is_finite() && 0.0 <= lo && lo <= hi && hi <= 1e9,
+                &f("delay_ms"),
+                || format!("[{lo}, {hi}]: give [lo, hi] with 0 <= lo <= hi (ms)"),
+            )?;
+            for (name, v) in [("window_ms", rw.window_ms), ("duration_ms", rw.duration_ms)] {
+                check(v.is_finite() && v > 0.0 && v <= 1e9, &f(name), || {
+                    format!("{v}: must be a positive time in ms")
+                })?;
+            }
+            check(rw.value.is_finite(), &f("value"), || "must be a finite number".into())?;
+        }
         let modulator = match &cfg.stimulus.modulator_file {
             None => crate::stimulus::Modulator::none(),
             Some(path) => {

@@ -27,6 +27,7 @@ pub mod plasticity;
 pub mod run;
 pub mod state;
 pub mod stimulus;
+pub mod task;
 pub mod trace;
 pub mod wave;
 

@@ -97,6 +97,10 @@ pub struct StimulusSpec {
     /// core's register does), `r = 0` before the first.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub modulator_file: Option<PathBuf>,
+    /// A task that sets the modulator from the network's spikes (closed loop), instead of a
+    /// file: `[stimulus.reward]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reward: Option<crate::task::RewardSpec>,
 }
 
 impl Default for StimulusSpec {
@@ -111,6 +115,7 @@ impl Default for StimulusSpec {
             pairing: None,
             file: None,
             modulator_file: None,
+            reward: None,
         }
     }
 }

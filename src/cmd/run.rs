@@ -158,7 +158,7 @@ fn drive<L: std::io::Read + std::io::Write>(
         // A rule that reads the modulator: each step's frame carries it (0x06), and the core
         // sets its register before the step (semantics 4.3).
         let (cyc, got) = if modulated {
-            host.step_mod(net.modulator_raw(net.modulator_at(t)) as u16, stim.at(t))?
+            host.step_mod(net.modulator_raw(model.next_modulator()) as u16, stim.at(t))?
         } else {
             host.step(stim.at(t))?
         };

@@ -15,6 +15,7 @@ mod continual;
 mod fuzz;
 mod modulator;
 mod plot;
+mod reward;
 mod synapse_vars;
 
 fn synforge(dir: &Path, args: &[&str]) -> Output {

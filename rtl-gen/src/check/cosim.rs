@@ -355,11 +355,26 @@ impl Harness {
         }
         let t0 = from.map_or(0, |m| m.time());
         let modulator = params.modulator_format();
+        // A reward task sets r from the model's own spikes: run the model first for them (the
+        // core must spike as it does, which the run then checks).
+        let task_r: Option<Vec<f64>> = params.cfg.stimulus.reward.as_ref().map(|_| {
+            let mut m = from.cloned().unwrap_or_else(|| FixedModel::with_weights(params, w0));
+            (t0..stim.steps())
+                .map(|t| {
+                    let r = m.next_modulator();
+                    m.step(stim.at(t));
+                    r
+                })
+                .collect()
+        });
         for t in t0..stim.steps() {
             // The modulator of this step, written before it (semantics 4.3); every step, so a
             // run that goes on from a saved state needs nothing restored.
             if let Some(f) = modulator {
-                let raw = params.modulator_raw(params.modulator_at(t)) as u64;
+                let r = task_r
+                    .as_ref()
+                    .map_or_else(|| params.modulator_at(t), |v| v[(t - t0) as usize]);
+                let raw = params.modulator_raw(r) as u64;
                 writeln!(c, "1 {:x} {:x}", MOD_REG_INDEX, raw & crate::verilog::ones(f.width))?;
             }
             // Reversed, the first one twice: the core must sort and deduplicate.

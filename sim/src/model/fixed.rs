@@ -687,9 +687,19 @@ pub struct FixedModel {
     out: Vec<u32>,
     /// [`Model::set_modulator`]'s value for the next step.
     r_next: Option<f64>,
+    /// The task that sets `r` from the spikes (`stimulus.reward`).
+    task: Option<crate::task::RewardTask>,
 }
 
 impl FixedModel {
+    /// `r` of the next step unless a host sets it: the reward task's, else the stimulus's.
+    fn scheduled_modulator(&self) -> f64 {
+        match &self.task {
+            Some(task) => task.r(self.t),
+            None => self.net.modulator_at(self.t),
+        }
+    }
+
     /// A fresh model with the config's initial weights.
     pub fn new(net: &Network) -> Self {
         let w0: Vec<u16> = initial_weights(net)
@@ -758,6 +768,12 @@ impl FixedModel {
             prev_total: 0,
             out: Vec::new(),
             r_next: None,
+            task: net
+                .cfg
+                .stimulus
+                .reward
+                .as_ref()
+                .map(|s| crate::task::RewardTask::new(s, net.cfg.network.dt_ms)),
         }
     }
 
@@ -862,7 +878,7 @@ impl Model for FixedModel {
                 }
             }
         }
-        let r = self.r_next.take().unwrap_or_else(|| self.net.modulator_at(self.t));
+        let r = self.r_next.take().unwrap_or_else(|| self.scheduled_modulator());
         let shared = Shared {
             r: self.net.modulator_raw(r),
             b,
@@ -911,6 +927,9 @@ impl Model for FixedModel {
         for tile in &self.tiles {
             self.out.extend(tile.fired.iter().map(|f| (tile.j0 + f.jj) as u32));
         }
+        if let Some(task) = &mut self.task {
+            task.observe(self.t, pre, &self.out);
+        }
         self.prev_total = self.out.len() as u32;
         self.t += 1;
         &self.out
@@ -923,6 +942,10 @@ impl Model for FixedModel {
 
     fn set_modulator(&mut self, r: f64) {
         self.r_next = Some(r);
+    }
+
+    fn next_modulator(&self) -> f64 {
+        self.r_next.unwrap_or_else(|| self.scheduled_modulator())
     }
 
     fn time(&self) -> u32 {

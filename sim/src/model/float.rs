@@ -49,6 +49,8 @@ pub struct FloatModel {
     r_format: Option<crate::format::Format>,
     /// [`Model::set_modulator`]'s value for the next step.
     r_next: Option<f64>,
+    /// The task that sets `r` from the spikes (`stimulus.reward`).
+    task: Option<crate::task::RewardTask>,
     /// The per-synapse variables, input-major like `w`, and their updates.
     syn: Vec<Vec<f64>>,
     syn_rules: Vec<RuleFloat>,
@@ -57,6 +59,14 @@ pub struct FloatModel {
 }
 
 impl FloatModel {
+    /// `r` of the next step unless a host sets it: the reward task's, else the stimulus's.
+    fn scheduled_modulator(&self) -> f64 {
+        match &self.task {
+            Some(task) => task.r(self.t),
+            None => self.modulator.at(self.t),
+        }
+    }
+
     /// A fresh model with the config's initial weights (unquantised).
     pub fn new(net: &Network) -> Self {
         Self::with_weights(net, initial_weights(net))
@@ -100,6 +110,12 @@ impl FloatModel {
             modulator: net.modulator.clone(),
             r_format: net.modulator_format(),
             r_next: None,
+            task: net
+                .cfg
+                .stimulus
+                .reward
+                .as_ref()
+                .map(|s| crate::task::RewardTask::new(s, net.cfg.network.dt_ms)),
             syn: net
                 .syn
                 .iter()
@@ -158,7 +174,7 @@ impl Model for FloatModel {
         }
         // §4.3 Plasticity: every synapse whose input or neuron spiked, once. The modulator
         // saturates into its format's range and is not rounded.
-        let r = self.r_next.take().unwrap_or_else(|| self.modulator.at(self.t));
+        let r = self.r_next.take().unwrap_or_else(|| self.scheduled_modulator());
         let r = self.r_format.map_or(0.0, |f| if r.is_finite() { f.sat_real(r) } else { 0.0 });
         if let Some(rule) = &self.rule {
             for i in 0..ni {
@@ -236,6 +252,9 @@ impl Model for FloatModel {
         self.prev_spiked.copy_from_slice(&self.spiked);
         self.out.clear();
         self.out.extend((0..nn).filter(|&j| self.spiked[j]).map(|j| j as u32));
+        if let Some(task) = &mut self.task {
+            task.observe(self.t, pre, &self.out);
+        }
         self.prev_total = self.out.len() as u32;
         self.t += 1;
         &self.out
@@ -247,6 +266,10 @@ impl Model for FloatModel {
 
     fn set_modulator(&mut self, r: f64) {
         self.r_next = Some(r);
+    }
+
+    fn next_modulator(&self) -> f64 {
+        self.r_next.unwrap_or_else(|| self.scheduled_modulator())
     }
 
     fn time(&self) -> u32 {

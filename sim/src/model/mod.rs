@@ -68,6 +68,10 @@ pub trait Model: Send {
     /// (`stimulus.modulator_file`, 0 without one): for a host that computes `r` from the
     /// spikes as it goes (closed-loop reward).
     fn set_modulator(&mut self, r: f64);
+    /// The global modulator `r` the next step will take (before its format rounds and
+    /// saturates it): [`Model::set_modulator`]'s, else the reward task's
+    /// (`stimulus.reward`, from the model's own spikes), else the stimulus's.
+    fn next_modulator(&self) -> f64;
     /// Per-synapse variable `k` of every synapse as a real number, input-major; `None` when
     /// the network has no such variable.
     fn syn(&self, k: usize) -> Option<Vec<f64>>;

@@ -160,6 +160,7 @@ fn pinned_default() -> Config {
             pairing: None,
             file: None,
             modulator_file: None,
+            reward: None,
         },
         hardware: Default::default(),
     }
