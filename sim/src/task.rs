@@ -72,6 +72,11 @@ impl RewardTask {
         }
     }
 
+    /// The task of `net`'s `[stimulus.reward]`, if it has one.
+    pub fn of(net: &crate::config::Network) -> Option<Self> {
+        net.cfg.stimulus.reward.as_ref().map(|s| Self::new(s, net.cfg.network.dt_ms))
+    }
+
     /// `r` of step `t`.
     pub fn r(&self, t: u32) -> f64 {
         if self.pending.iter().any(|&s| s <= t && t < s.saturating_add(self.duration)) {

@@ -650,8 +650,8 @@ fn syn_of(l: &Layout, model: &FixedModel) -> Vec<Vec<i64>> {
 }
 
 /// The first field of the synapse word where `got` differs from `want`: its name and both
-/// values (the variables' signed, the reserved bits' as the tag).
-fn word_diff(l: &Layout, want: u16, got: u64) -> Option<(String, String, String)> {
+/// values (a signed variable's as signed, the reserved bits' as the tag).
+fn word_diff(l: &Layout, net: &Network, want: u16, got: u64) -> Option<(String, String, String)> {
     let sw = &l.synapse_word;
     sw.fields.iter().find_map(|f| {
         let (a, b) = (field_of(want as u64, f.lsb, f.width), field_of(got, f.lsb, f.width));
@@ -659,7 +659,7 @@ fn word_diff(l: &Layout, want: u16, got: u64) -> Option<(String, String, String)
             return None;
         }
         let k = crate::layout::SYN_FIELDS.iter().position(|n| *n == f.name);
-        let signed = k.is_some() && f.what.contains("sQ");
+        let signed = k.is_some_and(|k| net.syn[k].fmt.signed);
         let show = |x: u64| if signed { sign(x, f.width).to_string() } else { x.to_string() };
         let name = match f.name {
             "reserved" => "reserved bits (as written)".to_string(),
@@ -944,7 +944,9 @@ impl<'a> Checker<'a> {
                     let vals: Vec<i64> = syn.iter().map(|v| v[i * n + j]).collect();
                     let want = expected_word(l, w[i * n + j], &vals, i, j);
                     let got = self.weights[j * m + i];
-                    if let Some((field, a, b)) = word_diff(l, want, got as u64) {
+                    if let Some((field, a, b)) =
+                        word_diff(l, self.model.network(), want, got as u64)
+                    {
                         let place = format!("synapse (input {i}, neuron {j})");
                         self.differ(Some(t), place, &field, a, b);
                         break 'all;
@@ -1041,7 +1043,7 @@ impl<'a> Checker<'a> {
                 if got > 0xffff {
                     let place = format!("synapse (input {i}, neuron {j})");
                     self.differ(None, place, "word", want, got);
-                } else if let Some((field, a, b)) = word_diff(l, want, got) {
+                } else if let Some((field, a, b)) = word_diff(l, self.model.network(), want, got) {
                     self.differ(None, format!("synapse (input {i}, neuron {j})"), &field, a, b);
                 }
             }

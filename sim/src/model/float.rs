@@ -110,12 +110,7 @@ impl FloatModel {
             modulator: net.modulator.clone(),
             r_format: net.modulator_format(),
             r_next: None,
-            task: net
-                .cfg
-                .stimulus
-                .reward
-                .as_ref()
-                .map(|s| crate::task::RewardTask::new(s, net.cfg.network.dt_ms)),
+            task: crate::task::RewardTask::of(net),
             syn: net
                 .syn
                 .iter()
