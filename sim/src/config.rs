@@ -315,8 +315,10 @@ pub struct SynapseVarSpec {
     #[serde(default)]
     pub init: f64,
     /// Its update `d<name>`, in the rule language (it may read the weight, the other
-    /// variables and `r`): `v' = clamp(v + round(S), v_min, v_max)`.
-    pub update: String,
+    /// variables and `r`): `v' = clamp(v + round(S), v_min, v_max)`. A preset's variable
+    /// takes the preset's, and none may be given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update: Option<String>,
 }
 
 fn nearest() -> Rounding {
@@ -1008,9 +1010,86 @@ impl Network {
                 pl.synapse.len()
             )
         })?;
-        check(pl.synapse.is_empty() || pl.rule.is_custom(), "plasticity.synapse", || {
-            "per-synapse variables need rule = \"custom\" (the presets read none)".into()
-        })?;
+        let preset = crate::plasticity::presets::find(pl.rule.as_str());
+        let with_vars = || {
+            let names: Vec<String> = crate::plasticity::presets::PRESETS
+                .iter()
+                .filter(|p| !p.vars.is_empty())
+                .map(|p| format!("\"{}\"", p.name))
+                .collect();
+            names.join(" or ")
+        };
+        check(
+            pl.synapse.is_empty()
+                || pl.rule.is_custom()
+                || preset.is_some_and(|p| !p.vars.is_empty()),
+            "plasticity.synapse",
+            || {
+                format!(
+                    "per-synapse variables need rule = \"custom\" or a preset that has them ({}); \
+                     rule = \"{}\" reads none",
+                    with_vars(),
+                    pl.rule
+                )
+            },
+        )?;
+        // Each variable's update: the custom rule's own, a preset's from the preset.
+        let mut updates: Vec<String> = Vec::new();
+        if let Some(p) = preset.filter(|p| !p.vars.is_empty()) {
+            for v in p.vars {
+                check(
+                    pl.synapse.contains_key(v.name),
+                    &format!("plasticity.synapse.{}", v.name),
+                    || {
+                        format!(
+                            "the {} preset keeps {} `{}` per synapse: declare its format, e.g. \
+                         [plasticity.synapse.{}] {}",
+                            p.name, v.what, v.name, v.name, v.example
+                        )
+                    },
+                )?;
+            }
+        }
+        for (name, v) in &pl.synapse {
+            let field = format!("plasticity.synapse.{name}");
+            match preset {
+                Some(p) => {
+                    let Some(pv) = p.vars.iter().find(|pv| pv.name == name) else {
+                        let own: Vec<&str> = p.vars.iter().map(|v| v.name).collect();
+                        return Err(Error::field(
+                            field,
+                            format!(
+                                "the {} preset has no variable `{name}` (it keeps {}); remove the \
+                                 table, or set rule = \"custom\"",
+                                p.name,
+                                own.join(", ")
+                            ),
+                        ));
+                    };
+                    check(v.update.is_none(), &format!("{field}.update"), || {
+                        format!(
+                            "the {} preset writes `{name}`'s update (\"{}\"); remove update, or \
+                             set rule = \"custom\" and write dw and every update yourself",
+                            p.name, pv.update
+                        )
+                    })?;
+                    updates.push(pv.update.to_string());
+                }
+                None => {
+                    let Some(u) = &v.update else {
+                        return Err(Error::field(
+                            format!("{field}.update"),
+                            format!(
+                                "`{name}` needs its update, the rule language's d{name}, e.g. \
+                                 update = \"p * x1 * y0 - m * y1 * x0\" with p and m under \
+                                 [plasticity.params]"
+                            ),
+                        ));
+                    };
+                    updates.push(u.clone());
+                }
+            }
+        }
         let mut syn_formats = Vec::new();
         for (name, v) in &pl.synapse {
             let field = format!("plasticity.synapse.{name}");
@@ -1073,10 +1152,10 @@ impl Network {
                 .collect()
         };
         let mut var_params: Vec<Vec<String>> = Vec::new();
-        for (name, v) in &pl.synapse {
+        for (name, update) in pl.synapse.keys().zip(&updates) {
             let field = format!("plasticity.synapse.{name}.update");
-            parse(&v.update).map_err(|e| Error::field(&field, e.render(&v.update)))?;
-            let ps = reads(&v.update);
+            parse(update).map_err(|e| Error::field(&field, e.render(update)))?;
+            let ps = reads(update);
             for (k, other) in var_params.iter().enumerate() {
                 if let Some(p) = ps.iter().find(|p| other.contains(p)) {
                     let first = pl.synapse.keys().nth(k).expect("a variable per list");
@@ -1129,7 +1208,7 @@ impl Network {
                 .collect();
             let src = crate::plasticity::rule::Source {
                 name,
-                text: &v.update,
+                text: &updates[k],
                 field: &field,
                 params,
                 amplitudes: false,
@@ -1475,6 +1554,7 @@ fn rule_source(pl: &PlasticitySection) -> Result<Option<RuleSource>> {
         text: text.into(),
         field: "plasticity.rule",
         params,
-        amplitudes: true,
+        // A preset with variables scales them, not weight units.
+        amplitudes: preset.vars.is_empty(),
     }))
 }

@@ -61,7 +61,8 @@ pub struct BenchArgs {
     #[arg(long)]
     continual: bool,
     /// With --continual: the networks, each a row of the outcome [default:
-    /// examples/continual.toml and examples/continual-pair.toml, compiled in].
+    /// examples/continual.toml, examples/consolidation.toml and examples/continual-pair.toml,
+    /// compiled in].
     #[arg(long, short = 'c', requires = "continual", num_args = 1.., action = clap::ArgAction::Append)]
     config: Vec<std::path::PathBuf>,
     /// With --continual: a shortened run, this many training samples per class (and a third
@@ -143,6 +144,8 @@ fn continual(a: &BenchArgs) -> Result<ExitCode> {
     let cfgs = if a.config.is_empty() {
         vec![
             Config::from_toml_str(c::CONFIG, "examples/continual.toml").map_err(usage)?,
+            Config::from_toml_str(c::CONFIG_CONSOLIDATION, "examples/consolidation.toml")
+                .map_err(usage)?,
             Config::from_toml_str(c::CONFIG_PAIR, "examples/continual-pair.toml").map_err(usage)?,
         ]
     } else {

@@ -41,6 +41,8 @@ use crate::{usage, UsageError};
 const DIGITS_GZ: &[u8] = include_bytes!("../../data/optdigits/digits.csv.gz");
 /// The benchmark's network.
 pub const CONFIG: &str = include_str!("../../examples/continual.toml");
+/// It with metaplastic consolidation.
+pub const CONFIG_CONSOLIDATION: &str = include_str!("../../examples/consolidation.toml");
 /// Its plain-STDP baseline.
 pub const CONFIG_PAIR: &str = include_str!("../../examples/continual-pair.toml");
 /// Pixels of a sample.
@@ -233,6 +235,14 @@ pub struct Outcome {
     pub memory_norm: Vec<f64>,
     /// What each task rewrote: `sum |w_after - w_before|` over its training.
     pub rewritten: Vec<f64>,
+    /// With a consolidation level (the network's first unsigned per-synapse variable): after
+    /// each task, the fraction of "stiff" synapses, whose level is at least half its format's
+    /// maximum, and the mean level. Empty without one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stiff: Vec<f64>,
+    /// The mean level after each task, as `stiff`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub level_mean: Vec<f64>,
     /// Seconds.
     pub seconds: f64,
 }
@@ -262,11 +272,14 @@ impl Outcome {
     }
 }
 
-/// The network frozen: plasticity off, everything else as trained.
+/// The network frozen: plasticity off (the per-synapse variables, which only the rule reads,
+/// and the sweep with it), everything else as trained.
 fn frozen(net: &Network) -> Result<Network> {
     let mut cfg = net.cfg.clone();
     cfg.plasticity.rule = RuleName::off();
     cfg.plasticity.dw = None;
+    cfg.plasticity.synapse.clear();
+    cfg.plasticity.sweep_period_steps = None;
     cfg.homeostasis.scaling = false;
     cfg.build().map_err(usage)
 }
@@ -360,6 +373,8 @@ pub fn run_model(
     let w0 = m.weights();
     let mut rewritten = Vec::new();
     let mut w_prev = w0.clone();
+    let level = net.syn.iter().position(|v| !v.fmt.signed);
+    let (mut stiff, mut level_mean) = (Vec::new(), Vec::new());
     for (i, task) in tasks.iter().enumerate() {
         let mut spikes = 0u64;
         train_task(d, task, i, p, prob, &mut |pre, shown| {
@@ -374,6 +389,12 @@ pub fn run_model(
         memory_norm.push(dist(&w0));
         rewritten.push(dist(&w_prev));
         w_prev = w;
+        if let Some(k) = level {
+            let c = m.syn(k).expect("the network's variable");
+            let half = net.syn[k].fmt.max_real() / 2.0;
+            stiff.push(c.iter().filter(|&&x| x >= half).count() as f64 / c.len() as f64);
+            level_mean.push(c.iter().sum::<f64>() / c.len() as f64);
+        }
         let s = snap(m.as_ref());
         let row = tasks
             .iter()
@@ -398,6 +419,8 @@ pub fn run_model(
         train_spikes_per_sample,
         memory_norm,
         rewritten,
+        stiff,
+        level_mean,
         seconds: began.elapsed().as_secs_f64(),
     })
 }
@@ -427,6 +450,15 @@ pub fn table(o: &Outcome, tasks: &[Task]) -> String {
         o.memory_norm.iter().map(|x| format!("{x:.1}")).collect::<Vec<_>>().join(" "),
         o.rewritten.iter().map(|x| format!("{x:.1}")).collect::<Vec<_>>().join(" ")
     );
+    if !o.stiff.is_empty() {
+        let _ = writeln!(
+            s,
+            "    stiff synapses (level at least half its maximum) after each task: {}; mean \
+             level: {}",
+            o.stiff.iter().map(|x| format!("{:.1} %", 100.0 * x)).collect::<Vec<_>>().join(" "),
+            o.level_mean.iter().map(|x| format!("{x:.3}")).collect::<Vec<_>>().join(" ")
+        );
+    }
     let _ = writeln!(
         s,
         "    ACC {:.3}  BWT {:+.3}  just learned {:.3}  (untrained ACC {:.3}); {:.0} s",

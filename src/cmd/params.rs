@@ -52,6 +52,17 @@ pub fn run(a: ParamsArgs) -> Result<ExitCode> {
             }
         }
     }
+    for v in &net.syn {
+        println!(
+            "per-synapse variable `{}` ({}, init {}):",
+            v.name,
+            v.fmt.q_name(),
+            v.fmt.to_real(v.init)
+        );
+        for line in v.update.explain().lines() {
+            println!("  {line}");
+        }
+    }
     println!("parameters (requested -> realised):");
     println!(
         "  {:<28} {:>14} {:>14} {:>12} {:>10}  format",

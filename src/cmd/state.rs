@@ -125,6 +125,9 @@ struct Report {
     step: u32,
     simulated_s: f64,
     weights: WeightReport,
+    /// The per-synapse variables beside the weight.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    variables: Vec<VarReport>,
     /// Per neuron: spikes since the counters were last reset, and the rate over those steps.
     neurons_since_reset: RateReport,
     arrays: Vec<ArrayReport>,
@@ -147,6 +150,25 @@ struct WeightReport {
     /// The same over `(w_max - w_min) * synapses`: 0 unchanged, 1 every weight moved across
     /// the whole range.
     memory_norm_rel: f64,
+    /// The memory norm of each neuron's synapses.
+    memory_norm_per_neuron: Vec<f64>,
+}
+
+/// A per-synapse variable (`plasticity.synapse.<name>`), as a consolidation level or a tag.
+#[derive(Serialize)]
+struct VarReport {
+    name: String,
+    /// Its array in the state (`syn0`, `syn1`).
+    array: String,
+    mean: f64,
+    min: f64,
+    max: f64,
+    /// An unsigned variable, read as a consolidation level: the fraction of synapses at least
+    /// half its format's maximum ("stiff"), in all and per neuron.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stiff: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stiff_per_neuron: Option<Vec<f64>>,
 }
 
 #[derive(Serialize)]
@@ -189,13 +211,48 @@ fn report(path: &Path, s: &State) -> Result<Report> {
         let b = (((x - lo) / (hi - lo)) * 10.0).floor().clamp(0.0, 9.0) as usize;
         histogram[b] += 1.0 / n;
     }
-    let memory_norm = match s.get(WEIGHT_INIT) {
+    let nn = s.structure.neurons as usize;
+    let (memory_norm, memory_norm_per_neuron) = match s.get(WEIGHT_INIT) {
         Some(q) => {
             let w0 = q.values.reals(q.format.as_ref());
-            w.iter().zip(&w0).map(|(a, b)| (a - b).abs()).sum::<f64>()
+            let mut per = vec![0.0; nn];
+            for (k, (a, b)) in w.iter().zip(&w0).enumerate() {
+                per[k % nn] += (a - b).abs();
+            }
+            (per.iter().sum::<f64>(), per)
         }
-        None => f64::NAN,
+        None => (f64::NAN, vec![f64::NAN; nn]),
     };
+    let mut variables = Vec::new();
+    for (k, (name, spec)) in cfg.plasticity.synapse.iter().enumerate() {
+        let array = synforge_sim::state::SYN_NAMES[k];
+        let Some(q) = s.get(array) else { continue };
+        let v = q.values.reals(q.format.as_ref());
+        let count = v.len().max(1) as f64;
+        let (stiff, stiff_per_neuron) = if spec.signed {
+            (None, None)
+        } else {
+            let top = ((1u64 << spec.width) - 1) as f64 * (-(spec.frac as f64)).exp2();
+            let mut per = vec![0.0; nn];
+            for (i, x) in v.iter().enumerate() {
+                if *x >= top / 2.0 {
+                    per[i % nn] += 1.0;
+                }
+            }
+            let all = per.iter().sum::<f64>() / count;
+            let inputs = s.structure.inputs.max(1) as f64;
+            (Some(all), Some(per.into_iter().map(|c| c / inputs).collect()))
+        };
+        variables.push(VarReport {
+            name: name.clone(),
+            array: array.to_string(),
+            mean: v.iter().sum::<f64>() / count,
+            min: v.iter().copied().fold(f64::INFINITY, f64::min),
+            max: v.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            stiff,
+            stiff_per_neuron,
+        });
+    }
     // Counters reset at synaptic scaling: at the end of every step t with (t + 1) % K == 0.
     let h = &cfg.homeostasis;
     let steps = if h.scaling { s.step % h.scaling_period_steps.max(1) } else { s.step };
@@ -251,7 +308,9 @@ fn report(path: &Path, s: &State) -> Result<Report> {
             histogram,
             memory_norm,
             memory_norm_rel: memory_norm / ((hi - lo) * n),
+            memory_norm_per_neuron,
         },
+        variables,
         neurons_since_reset: RateReport {
             steps,
             saturated: counts.iter().filter(|&&c| c == u16::MAX).count(),
@@ -296,6 +355,25 @@ pub fn run(a: StateArgs) -> Result<ExitCode> {
         w.memory_norm,
         100.0 * w.memory_norm_rel
     );
+    let per: Vec<String> = w.memory_norm_per_neuron.iter().map(|x| format!("{x:.3}")).collect();
+    println!("  memory norm per neuron: {}", per.join(" "));
+    for v in &r.variables {
+        print!(
+            "  variable `{}` ({}): mean {:.4}, min {:.4}, max {:.4}",
+            v.name, v.array, v.mean, v.min, v.max
+        );
+        match (&v.stiff, &v.stiff_per_neuron) {
+            (Some(all), Some(per)) => {
+                let per: Vec<String> = per.iter().map(|x| format!("{:.0}", 100.0 * x)).collect();
+                println!(
+                    "; stiff (at least half its maximum) {:.1} %, per neuron (%): {}",
+                    100.0 * all,
+                    per.join(" ")
+                );
+            }
+            _ => println!(),
+        }
+    }
     println!("  histogram, ten bins from w_min to w_max:");
     for (k, f) in w.histogram.iter().enumerate() {
         let a = w.w_min + (w.w_max - w.w_min) * k as f64 / 10.0;

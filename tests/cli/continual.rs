@@ -2,7 +2,8 @@
 
 use super::{json, ok, refused, tmp, write};
 
-/// The whole benchmark (a few seconds): for the rule and the plain-STDP baseline, the accuracy
+/// The whole benchmark (a few seconds): for the rule, the rule with consolidation and the
+/// plain-STDP baseline, the accuracy
 /// matrix of both models, ACC and BWT as Lopez-Paz & Ranzato define them from it, the untrained
 /// baseline; run twice, the same.
 #[test]
@@ -13,7 +14,8 @@ fn bench_continual_measures_accuracy_and_forgetting_in_both_models() {
         stdout.contains(
             "continual (64 x 40, rule custom), 5 tasks of 2 digits, 1352 training and 445 \
              held-out samples"
-        ) && stdout.contains("continual-pair (64 x 40, rule pair)"),
+        ) && stdout.contains("continual-pair (64 x 40, rule pair)")
+            && stdout.contains("consolidation (64 x 40, rule custom)"),
         "{stdout}"
     );
     assert!(stdout.contains("summary (fixed | float):"), "{stdout}");
@@ -26,8 +28,19 @@ fn bench_continual_measures_accuracy_and_forgetting_in_both_models() {
     let runs = j["runs"].as_array().unwrap();
     assert_eq!(
         runs.iter().map(|r| r["config"].as_str().unwrap()).collect::<Vec<_>>(),
-        ["continual", "continual-pair"]
+        ["continual", "consolidation", "continual-pair"]
     );
+    // Consolidation forgets less than the same rule without it, in both models (what the
+    // README's table shows; deterministic, so this holds the figures).
+    let bwt_of = |run: usize, model: usize| runs[run]["models"][model]["bwt"].as_f64().unwrap();
+    for model in 0..2 {
+        assert!(
+            bwt_of(1, model) > bwt_of(0, model) + 0.05,
+            "{} {}",
+            bwt_of(1, model),
+            bwt_of(0, model)
+        );
+    }
     for run in runs {
         let models = run["models"].as_array().unwrap();
         assert_eq!(
@@ -50,6 +63,16 @@ fn bench_continual_measures_accuracy_and_forgetting_in_both_models() {
             let rewritten: Vec<f64> = serde_json::from_value(m["rewritten"].clone()).unwrap();
             assert_eq!((norm.len(), rewritten.len()), (5, 5));
             assert!(norm[0] > 1.0 && (norm[0] - rewritten[0]).abs() < 1e-9, "{m}");
+            // With a level per synapse: the fraction of stiff synapses and the mean level after
+            // each task, growing with what was learned; none without one.
+            let stiff = m["stiff"].as_array().map(|a| a.len());
+            if run["config"] == "consolidation" {
+                assert_eq!(stiff, Some(5), "{m}");
+                let s: Vec<f64> = serde_json::from_value(m["stiff"].clone()).unwrap();
+                assert!(s[0] > 0.1 && s[4] >= s[0] && s[4] <= 1.0, "{s:?}");
+            } else {
+                assert_eq!(stiff, None, "{m}");
+            }
             if run["config"] == "continual" {
                 // Each task is learned: right after it, well above the untrained network.
                 let untrained: Vec<f64> = serde_json::from_value(m["untrained"].clone()).unwrap();
@@ -126,5 +149,10 @@ fn the_continual_benchmarks_training_cosimulates_with_zero_mismatches() {
     assert!(out.contains("wrote t.csv") && out.contains("over 4500 steps"), "{out}");
     let stdout = ok(dir.path(), &["cosim", "-c", cfg.to_str().unwrap(), "-s", "t.csv", "-o", "c"]);
     assert!(stdout.contains("cosim continual: 64 inputs x 40 neurons"), "{stdout}");
+    assert!(stdout.contains("zero mismatches"), "{stdout}");
+    // The same training with consolidation: a level per synapse in the synapse word.
+    let cfg = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/consolidation.toml");
+    let stdout = ok(dir.path(), &["cosim", "-c", cfg.to_str().unwrap(), "-s", "t.csv", "-o", "k"]);
+    assert!(stdout.contains("cosim consolidation: 64 inputs x 40 neurons"), "{stdout}");
     assert!(stdout.contains("zero mismatches"), "{stdout}");
 }

@@ -353,7 +353,18 @@ fn schema() -> Vec<(String, &'static str, Ty)> {
         ("traces".into(), "tau_x_ms", Ty::F64),
         ("traces".into(), "tau_y_ms", Ty::F64),
         ("traces".into(), "increment", Ty::F64),
-        ("plasticity".into(), "rule", Ty::Enum(&["off", "pair", "triplet"])),
+        (
+            "plasticity".into(),
+            "rule",
+            Ty::Enum(&["off", "pair", "triplet", "custom", "reward-stdp", "consolidation"]),
+        ),
+        ("plasticity".into(), "sweep_period_steps", Ty::Int),
+        ("plasticity.synapse.c".into(), "width", Ty::Int),
+        ("plasticity.synapse.c".into(), "frac", Ty::Int),
+        ("plasticity.synapse.c".into(), "signed", Ty::Bool),
+        ("plasticity.synapse.c".into(), "init", Ty::F64),
+        ("plasticity.synapse.c".into(), "rounding", Ty::Enum(ROUNDINGS)),
+        ("plasticity.synapse.c".into(), "update", Ty::Str),
         ("plasticity".into(), "weight_dependence", Ty::Enum(&["additive", "multiplicative"])),
         ("plasticity".into(), "a_plus", Ty::F64),
         ("plasticity".into(), "a_minus", Ty::F64),
@@ -384,6 +395,13 @@ fn schema() -> Vec<(String, &'static str, Ty)> {
         ("stimulus.pairing".into(), "offset_min_ms", Ty::F64),
         ("stimulus.pairing".into(), "offset_max_ms", Ty::F64),
         ("stimulus.pairing".into(), "period_ms", Ty::F64),
+        ("stimulus.reward".into(), "input", Ty::Int),
+        ("stimulus.reward".into(), "neuron", Ty::Int),
+        ("stimulus.reward".into(), "window_ms", Ty::F64),
+        ("stimulus.reward".into(), "delay_ms", Ty::FloatList),
+        ("stimulus.reward".into(), "value", Ty::F64),
+        ("stimulus.reward".into(), "duration_ms", Ty::F64),
+        ("stimulus.reward".into(), "seed", Ty::Int),
         ("hardware".into(), "weight_memory", Ty::Enum(&["dual-port", "single-port"])),
         ("hardware".into(), "synapse_bits", Ty::Int),
     ];
@@ -499,9 +517,15 @@ fn valid_net(rng: &mut ChaCha8Rng) -> Net {
     }
     t.set("traces", "increment", fmt_f(*[0.5, 1.0].choose(rng).expect("inc")));
 
-    let rule = *["off", "pair", "pair", "triplet", "custom"].choose(rng).expect("rule");
+    let rule = *["off", "pair", "pair", "triplet", "custom", "reward-stdp", "consolidation"]
+        .choose(rng)
+        .expect("rule");
     t.set("plasticity", "rule", format!("\"{rule}\""));
-    let dep = *["additive", "multiplicative"].choose(rng).expect("dep");
+    let dep = if rule == "reward-stdp" {
+        "additive"
+    } else {
+        *["additive", "multiplicative"].choose(rng).expect("dep")
+    };
     t.set("plasticity", "weight_dependence", format!("\"{dep}\""));
     if rule == "custom" {
         // A random rule of the language (random terms, gates, brackets, weight factors), its
@@ -511,7 +535,7 @@ fn valid_net(rng: &mut ChaCha8Rng) -> Net {
         for name in r.params.keys() {
             t.set("plasticity.params", name, fmt_f(rng.random_range(1..=10) as f64 / 1000.0));
         }
-    } else {
+    } else if rule != "reward-stdp" {
         t.set("plasticity", "a_plus", fmt_f(rng.random_range(1..=10) as f64 / 1000.0));
         t.set("plasticity", "a_minus", fmt_f(rng.random_range(1..=10) as f64 / 1000.0));
     }
@@ -606,6 +630,49 @@ fn valid_net(rng: &mut ChaCha8Rng) -> Net {
             10
         };
         t.set("hardware", "synapse_bits", rng.random_range(ww..=16).to_string());
+    }
+    if rule == "reward-stdp" || rule == "consolidation" {
+        // A preset with a variable beside the weight: its format fills the 16-bit word, the
+        // sweep every few steps; the reward task sets r for reward-stdp (or r stays 0).
+        let ww: u32 = if t.get("formats", "weight").is_some_and(|w| w.contains("width = 8")) {
+            8
+        } else {
+            10
+        };
+        t.set("hardware", "synapse_bits", "16");
+        t.set("plasticity", "sweep_period_steps", rng.random_range(1..=20).to_string());
+        let small = |rng: &mut ChaCha8Rng| fmt_f(rng.random_range(1..=50) as f64 / 1000.0);
+        if rule == "reward-stdp" {
+            t.set("plasticity.synapse.e", "width", (16 - ww).to_string());
+            t.set("plasticity.synapse.e", "frac", (16 - ww - 3).to_string());
+            t.set("plasticity.synapse.e", "signed", "true");
+            for p in ["a_reward", "tag_plus", "tag_minus", "tag_decay"] {
+                let v = small(rng);
+                t.set("plasticity.params", p, v);
+            }
+            t.set("formats", "modulator", "{ width = 8, frac = 6 }");
+            if rng.random_bool(0.7) {
+                let lo = rng.random_range(0..=50) as f64;
+                t.set("stimulus.reward", "input", rng.random_range(0..inputs).to_string());
+                t.set("stimulus.reward", "neuron", rng.random_range(0..neurons).to_string());
+                t.set("stimulus.reward", "window_ms", fmt_f(rng.random_range(1..=20) as f64));
+                t.set(
+                    "stimulus.reward",
+                    "delay_ms",
+                    format!("[{}, {}]", fmt_f(lo), fmt_f(lo + rng.random_range(0..=50) as f64)),
+                );
+                t.set("stimulus.reward", "value", fmt_f(*[1.0, -0.5].choose(rng).expect("v")));
+                t.set("stimulus.reward", "duration_ms", fmt_f(rng.random_range(1..=20) as f64));
+                t.set("stimulus.reward", "seed", rng.random::<u16>().to_string());
+            }
+        } else {
+            t.set("plasticity.synapse.c", "width", (16 - ww).to_string());
+            t.set("plasticity.synapse.c", "frac", (16 - ww).to_string());
+            for p in ["w_decay", "c_up", "c_decay"] {
+                let v = small(rng);
+                t.set("plasticity.params", p, v);
+            }
+        }
     }
     if rng.random_bool(0.2) {
         t.set("plasticity", "w_init_file", "\"w.csv\"");

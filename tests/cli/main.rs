@@ -11,6 +11,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+mod consolidation;
 mod continual;
 mod fuzz;
 mod modulator;
@@ -463,7 +464,7 @@ fn rule_mistakes_are_refused_with_their_column_and_fix() {
         dir.path(),
         &["params", "-c", "name.toml"],
         "error: config field `plasticity.rule`: `quadruplet` is not a rule: use \"off\", \"custom\" \
-         (with dw = \"...\"), or a preset: pair, triplet\n",
+         (with dw = \"...\"), or a preset: pair, triplet, reward-stdp, consolidation\n",
     );
     write(dir.path(), "both.toml", "[plasticity]\nrule = \"pair\"\ndw = \"a * x1 * y0\"\n");
     refused(

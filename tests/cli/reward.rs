@@ -30,7 +30,7 @@ fn the_rewarded_synapse_climbs_to_the_top_only_with_a_tag_that_bridges_the_delay
     let d = dir.path();
     write(d, "reward.toml", &example());
     // The control: the tag forgets in 100 ms, far less than the 1 to 3 s delay.
-    let short = example().replace("k = 0.0952 ", "k = 0.632 ");
+    let short = example().replace("tag_decay = 0.0952 ", "tag_decay = 0.632 ");
     assert_ne!(short, example());
     write(d, "short.toml", &short);
     for model in ["fixed", "float"] {

@@ -1526,7 +1526,7 @@ fn rule_datapath_matches_the_model() {
                     signed,
                     rounding: if rng.random() { Rounding::Floor } else { Rounding::Nearest },
                     init: 0.0,
-                    update: text,
+                    update: Some(text),
                 },
             );
         }

@@ -56,13 +56,16 @@ fn add_sweep(c: &mut Config, rng: &mut ChaCha8Rng) {
     let names: Vec<String> = p.synapse.keys().cloned().collect();
     for name in &names {
         let v = p.synapse.get_mut(name).expect("declared");
-        v.update.push_str(&format!(" - d_{name} * {name} * u"));
+        v.update
+            .as_mut()
+            .expect("a custom variable")
+            .push_str(&format!(" - d_{name} * {name} * u"));
         p.params.insert(format!("d_{name}"), rng.random_range(0.05..0.5));
     }
     if rng.random() {
         // The traces as the step leaves them (after its bumps).
         let v = p.synapse.get_mut(&names[0]).expect("declared");
-        v.update.push_str(" + t_x * x1 * y1 * u");
+        v.update.as_mut().expect("a custom variable").push_str(" + t_x * x1 * y1 * u");
         p.params.insert("t_x".into(), rng.random_range(0.01..0.2));
     }
     let dw = p.dw.as_mut().expect("a custom rule");
@@ -114,7 +117,7 @@ fn add_variables(c: &mut Config, ww: u32, rng: &mut ChaCha8Rng) {
                 signed,
                 rounding: if rng.random() { Rounding::Floor } else { Rounding::Nearest },
                 init: if signed && rng.random() { -init } else { init },
-                update: text,
+                update: Some(text),
             },
         );
     }

@@ -768,12 +768,7 @@ impl FixedModel {
             prev_total: 0,
             out: Vec::new(),
             r_next: None,
-            task: net
-                .cfg
-                .stimulus
-                .reward
-                .as_ref()
-                .map(|s| crate::task::RewardTask::new(s, net.cfg.network.dt_ms)),
+            task: crate::task::RewardTask::of(net),
         }
     }
 
@@ -1451,7 +1446,7 @@ mod tests {
                     signed,
                     rounding: if rng.random() { Rounding::Floor } else { Rounding::Nearest },
                     init: 0.0,
-                    update: u.text.replace('p', "q"),
+                    update: Some(u.text.replace('p', "q")),
                 },
             );
         }
@@ -1460,10 +1455,10 @@ mod tests {
             // takes r times the tag, sometimes decays; every few steps.
             let p = &mut c.plasticity;
             let e = p.synapse.get_mut("e").expect("swept cases are tagged");
-            e.update.push_str(" - qd * e * u");
+            e.update.as_mut().expect("a custom variable").push_str(" - qd * e * u");
             p.params.insert("qd".into(), rng.random_range(0.05..0.5));
             if rng.random() {
-                e.update.push_str(" + qs * x1 * u");
+                e.update.as_mut().expect("a custom variable").push_str(" + qs * x1 * u");
                 p.params.insert("qs".into(), rng.random_range(0.001..0.05));
             }
             let dw = p.dw.as_mut().expect("a custom rule");

@@ -638,7 +638,12 @@ impl Rule {
     pub fn explain(&self) -> String {
         use std::fmt::Write;
         let mut s = String::new();
-        writeln!(s, "dw = \"{}\"", self.text).unwrap();
+        // A variable's update is compiled under the variable's name, with it as its target.
+        let (target, fmt) = match self.target {
+            Some(k) => (self.name.as_str(), self.syn[k]),
+            None => ("w", self.w),
+        };
+        writeln!(s, "d{target} = \"{}\"", self.text).unwrap();
         writeln!(
             s,
             "amplitude format {} (every constant, bracket and parameter register)",
@@ -676,12 +681,14 @@ impl Rule {
         }
         writeln!(
             s,
-            "sum: {} fraction bits, at most {} bits with sign; one rounding ({:?}) by {} bits to the weight {}, then clamp to [w_min, w_max]",
+            "sum: {} fraction bits, at most {} bits with sign; one rounding ({:?}) by {} bits to {} {}, then clamp to {}",
             self.sum_frac(),
             bits(self.sum_max) + 1,
             self.rounding,
             self.shift,
-            self.w.q_name()
+            if self.target.is_some() { format!("`{target}`") } else { "the weight".into() },
+            fmt.q_name(),
+            if self.target.is_some() { "its format's range" } else { "[w_min, w_max]" }
         )
         .unwrap();
         s

@@ -1,4 +1,5 @@
 //! Integration tests of the models, one binary, grouped by concern.
+mod consolidation;
 mod golden;
 mod learning;
 mod props;

@@ -133,7 +133,7 @@ fn sweep_mistakes_are_refused_naming_the_field() {
     assert!(err(c).contains("at least 1"));
     let mut c = decaying(10);
     c.plasticity.dw = Some("a * e * r * x0".into());
-    c.plasticity.synapse.get_mut("e").unwrap().update = "p * x1 * y0 - m * y1 * x0".into();
+    c.plasticity.synapse.get_mut("e").unwrap().update = Some("p * x1 * y0 - m * y1 * x0".into());
     c.plasticity.params.remove("k");
     let e = err(c);
     assert!(e.contains("plasticity.sweep_period_steps") && e.contains("remove"), "{e}");

@@ -162,7 +162,7 @@ fn a_saved_state_carries_the_variables_and_the_run_goes_on_bit_for_bit() {
 fn a_variable_whose_update_alone_reads_r_gets_r() {
     let mut c = tagged();
     c.plasticity.dw = Some("a * e * x0".into());
-    c.plasticity.synapse.get_mut("e").unwrap().update = "p * r * y0 - m * y1 * x0".into();
+    c.plasticity.synapse.get_mut("e").unwrap().update = Some("p * r * y0 - m * y1 * x0".into());
     let net = c.build().unwrap();
     assert_eq!(net.modulator_raw(1.0), 64, "r's format comes from the update");
     let mut spec = net.cfg.stimulus.clone();

@@ -4,7 +4,9 @@
 //! Adding a preset: a file here with its [`Preset`], one entry in [`PRESETS`], its section in
 //! `docs/semantics.md` §4.3.1 and its tests. Nothing else in synforge names a preset.
 
+mod consolidation;
 mod pair;
+mod reward_stdp;
 mod triplet;
 
 use crate::config::WeightDependence;
@@ -20,6 +22,22 @@ pub struct Preset {
     pub additive: &'static str,
     /// Its text with `weight_dependence = "multiplicative"` (soft bounds), if it has one.
     pub multiplicative: Option<&'static str>,
+    /// Its per-synapse variables: the config declares each one's format under
+    /// `[plasticity.synapse.<name>]`; the preset writes its update.
+    pub vars: &'static [PresetVar],
+}
+
+/// A per-synapse variable of a preset.
+#[derive(Clone, Copy, Debug)]
+pub struct PresetVar {
+    /// Its name in the rule language.
+    pub name: &'static str,
+    /// What it is, for messages.
+    pub what: &'static str,
+    /// Its update.
+    pub update: &'static str,
+    /// A format that suits it, for the message that asks for one.
+    pub example: &'static str,
 }
 
 impl Preset {
@@ -33,7 +51,8 @@ impl Preset {
 }
 
 /// Every preset, by name.
-pub const PRESETS: &[Preset] = &[pair::PAIR, triplet::TRIPLET];
+pub const PRESETS: &[Preset] =
+    &[pair::PAIR, triplet::TRIPLET, reward_stdp::REWARD_STDP, consolidation::CONSOLIDATION];
 
 /// The preset called `name`.
 pub fn find(name: &str) -> Option<&'static Preset> {

@@ -9,4 +9,5 @@ pub const PAIR: Preset = Preset {
     about: "pair STDP: potentiation a_plus * x1 on a neuron spike, depression a_minus * y1 on an input spike",
     additive: "a_plus * x1 * y0 - a_minus * y1 * x0",
     multiplicative: Some("a_plus * x1 * (w_max - w) * y0 - a_minus * y1 * (w - w_min) * x0"),
+    vars: &[],
 };

@@ -13,4 +13,5 @@ pub const TRIPLET: Preset = Preset {
     multiplicative: Some(
         "(a_plus + a3_plus * y2) * x1 * (w_max - w) * y0 - (a_minus + a3_minus * x2) * y1 * (w - w_min) * x0",
     ),
+    vars: &[],
 };
