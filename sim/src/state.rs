@@ -41,6 +41,8 @@ pub enum Per {
     Input,
     /// One for the network, shape `[]`.
     Network,
+    /// A list of its own length, shape `[n]` (the reward task's pending rewards).
+    List,
 }
 
 /// A quantity's values, in the type the model keeps them in.
@@ -353,6 +355,7 @@ impl State {
             Per::Neuron => vec![nn],
             Per::Input => vec![ni],
             Per::Network => vec![],
+            Per::List => vec![0],
         }
     }
 
@@ -363,7 +366,7 @@ impl State {
             arrays.push(ArrayMeta {
                 name: q.name.to_string(),
                 per: q.per,
-                shape: self.shape(q.per),
+                shape: if q.per == Per::List { vec![q.values.len()] } else { self.shape(q.per) },
                 dtype: q.values.dtype().to_string(),
                 format: q.format,
                 scale: q.format.map_or(1.0, |f| (-(f.frac as f64)).exp2()),
@@ -474,7 +477,9 @@ impl State {
                 // A quantity of a later version: kept in the file, not read by this one.
                 continue;
             };
-            if a.shape != state.shape(a.per) {
+            let shape_ok =
+                if a.per == Per::List { a.shape.len() == 1 } else { a.shape == state.shape(a.per) };
+            if !shape_ok {
                 return Err(damaged(format!(
                     "array `{}` has shape {:?}, not the {:?} of the network it belongs to",
                     a.name,
@@ -552,7 +557,31 @@ pub const QUANTITIES: &[(&str, &str)] = &[
     ("lfsr_inputs", "the input side's LFSR state"),
     ("syn0", "per-synapse variable 0, the first of plasticity.synapse by name"),
     ("syn1", "per-synapse variable 1, the second of plasticity.synapse by name"),
+    ("reward_lfsr", "the reward task's LFSR state (its delays)"),
+    (
+        "reward_last_pre",
+        "the reward task's last unpaired spike of its input (step; 2^32 - 1: none)",
+    ),
+    ("reward_pairings", "the reward task's pairings so far"),
+    ("reward_pending", "the reward task's rewards not yet over: their first steps, ascending"),
 ];
+
+/// The state names of the reward task's quantities.
+pub const REWARD_NAMES: [&str; 4] =
+    ["reward_lfsr", "reward_last_pre", "reward_pairings", "reward_pending"];
+
+/// The values of the list quantity `name` in `q`, of any length, as `u32`.
+pub fn u32_list<'a>(q: &'a [Quantity], name: &str) -> Result<&'a [u32], String> {
+    match &q
+        .iter()
+        .find(|x| x.name == name)
+        .ok_or_else(|| format!("has no `{name}`, which this network's state holds"))?
+        .values
+    {
+        Values::U32(v) => Ok(v),
+        other => Err(format!("`{name}` is {}, not <u4 as this model keeps it", other.dtype())),
+    }
+}
 
 /// The state names of the per-synapse variables, in name order.
 pub const SYN_NAMES: [&str; 2] = ["syn0", "syn1"];
@@ -669,6 +698,11 @@ impl State {
         };
         let mut out = Vec::new();
         for q in &self.quantities {
+            if REWARD_NAMES.contains(&q.name) {
+                // The reward task's, the same in both models.
+                out.push(q.clone());
+                continue;
+            }
             let fmt = format_of(q.name);
             let values = match (to, &q.values, fmt) {
                 (_, Values::Bool(_) | Values::U16(_), None) => q.values.clone(),

@@ -77,6 +77,54 @@ impl RewardTask {
         net.cfg.stimulus.reward.as_ref().map(|s| Self::new(s, net.cfg.network.dt_ms))
     }
 
+    /// Its state, as saved-state quantities ([`crate::state::REWARD_NAMES`]).
+    pub fn quantities(&self) -> Vec<crate::state::Quantity> {
+        use crate::state::{self, Per, Quantity, Values};
+        let q = |name: &'static str, per, v: Vec<u32>| Quantity {
+            name,
+            per,
+            values: Values::U32(v),
+            format: None,
+            what: state::what(name),
+        };
+        vec![
+            q("reward_lfsr", Per::Network, vec![self.lfsr.state()]),
+            q("reward_last_pre", Per::Network, vec![self.last_pre.unwrap_or(u32::MAX)]),
+            q("reward_pairings", Per::Network, vec![self.pairings]),
+            q("reward_pending", Per::List, self.pending.clone()),
+        ]
+    }
+
+    /// Go on from the quantities [`RewardTask::quantities`] gave, at step `step`; checked
+    /// first, nothing changed on a refusal.
+    pub fn restore(&mut self, q: &[crate::state::Quantity], step: u32) -> Result<(), String> {
+        use crate::state;
+        let lfsr = state::u32s(q, "reward_lfsr", 1)?;
+        state::in_range("reward_lfsr", lfsr, 1, u32::MAX as i64, "the LFSR's states (0 is dead)")?;
+        let last = state::u32s(q, "reward_last_pre", 1)?[0];
+        if last != u32::MAX && last >= step {
+            return Err(format!(
+                "`reward_last_pre` = {last} is not a step before the state's step {step}"
+            ));
+        }
+        let pairings = state::u32s(q, "reward_pairings", 1)?[0];
+        let pending = state::u32_list(q, "reward_pending")?;
+        if !pending.windows(2).all(|w| w[0] <= w[1]) {
+            return Err("`reward_pending` is not in ascending order".into());
+        }
+        if pending.len() > pairings as usize {
+            return Err(format!(
+                "`reward_pending` holds {} rewards, more than the {pairings} pairings",
+                pending.len()
+            ));
+        }
+        self.lfsr = Lfsr::new(lfsr[0]);
+        self.last_pre = (last != u32::MAX).then_some(last);
+        self.pairings = pairings;
+        self.pending = pending.to_vec();
+        Ok(())
+    }
+
     /// `r` of step `t`.
     pub fn r(&self, t: u32) -> f64 {
         if self.pending.iter().any(|&s| s <= t && t < s.saturating_add(self.duration)) {

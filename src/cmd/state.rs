@@ -46,13 +46,6 @@ pub struct Persist {
 /// file and what to do.
 pub fn load(path: &Path, net: &Network, kind: ModelKind) -> Result<State> {
     let usage = |m: String| anyhow::Error::new(UsageError(format!("--load-state {m}")));
-    if net.cfg.stimulus.reward.is_some() {
-        return Err(usage(format!(
-            "{}: the config has a reward task (stimulus.reward), whose pairings and pending \
-             rewards a saved state does not hold yet; run it from the start",
-            path.display()
-        )));
-    }
     let s = State::read(path).map_err(|e| usage(e.to_string()))?;
     s.check_fits(net, kind).map_err(|m| usage(format!("{}: {m}", path.display())))?;
     Ok(s)
@@ -279,6 +272,7 @@ fn report(path: &Path, s: &State) -> Result<Report> {
                 synforge_sim::state::Per::Neuron => vec![s.structure.neurons as usize],
                 synforge_sim::state::Per::Input => vec![s.structure.inputs as usize],
                 synforge_sim::state::Per::Network => vec![],
+                synforge_sim::state::Per::List => vec![q.values.len()],
             },
             dtype: q.values.dtype().to_string(),
             format: q.format.map(|f| f.q_name()),

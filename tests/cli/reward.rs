@@ -61,8 +61,24 @@ fn the_distal_reward_core_matches_the_model_step_by_step() {
     // Busier than the example's first seconds, so that pairings and rewards happen early.
     let busy = example().replace("rate_hz = 1.0", "rate_hz = 4.0");
     write(d, "busy.toml", &busy);
-    let out = ok(d, &["cosim", "-c", "busy.toml", "--steps", "20000", "-o", "cosim"]);
+    // Two halves, the second from the state the core read back (the task's pending rewards
+    // and pairings come from the host's model beside it).
+    let out = ok(
+        d,
+        &["cosim", "-c", "busy.toml", "--steps", "10000", "-o", "cosim", "--save-state", "h.npz"],
+    );
     assert!(out.contains("RTL == bit-accurate model: zero mismatches"), "{out}");
+    let out = ok(
+        d,
+        &["cosim", "-c", "busy.toml", "--steps", "20000", "-o", "cosim", "--load-state", "h.npz"],
+    );
+    assert!(out.contains("RTL == bit-accurate model: zero mismatches"), "{out}");
+    // The same second half from the model's own state: the same weights at the end.
+    ok(d, &["sim", "-c", "busy.toml", "--steps", "10000", "-o", "s1", "--save-state", "m.npz"]);
+    // (`sim --steps` after a load counts the steps to run on; `cosim --steps` the last step.)
+    ok(d, &["sim", "-c", "busy.toml", "--steps", "10000", "-o", "s2", "--load-state", "m.npz"]);
+    ok(d, &["sim", "-c", "busy.toml", "--steps", "20000", "-o", "whole"]);
+    assert_eq!(read(&d.join("s2/weights.csv")), read(&d.join("whole/weights.csv")));
     let out = ok(d, &["run", "--sim", "-c", "busy.toml", "--steps", "4000", "-o", "board"]);
     assert!(out.contains("board == bit-accurate model"), "{out}");
 }
@@ -96,14 +112,70 @@ fn reward_task_mistakes_are_refused_naming_the_field() {
         "error: config field `stimulus.reward.delay_ms`: [3000, 1000]: give [lo, hi] with 0 <= lo \
          <= hi (ms)\n",
     );
-    write(d, "short-run.toml", &example().replace("steps = 3600000", "steps = 200"));
-    ok(d, &["sim", "-c", "short-run.toml", "-o", "s", "--save-state", "s.npz"]);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_synforge"))
-        .current_dir(d)
-        .args(["sim", "-c", "short-run.toml", "-o", "t", "--load-state", "s.npz"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("stimulus.reward") && err.contains("from the start"), "{err}");
+}
+
+/// The reward task's state (pending rewards, the unpaired spike, the delays' LFSR) is saved
+/// with the network's: a run split in two at any step is the run in one piece, in both models,
+/// and `synforge state` lists the task's arrays.
+#[test]
+fn a_reward_task_goes_on_from_a_saved_state_as_if_never_stopped() {
+    let dir = tmp();
+    let d = dir.path();
+    let busy = example().replace("rate_hz = 1.0", "rate_hz = 4.0");
+    write(d, "busy.toml", &busy);
+    for model in ["fixed", "float"] {
+        let o = |s: &str| format!("{model}-{s}");
+        let st = format!("{model}.npz");
+        ok(
+            d,
+            &[
+                "sim",
+                "-c",
+                "busy.toml",
+                "--model",
+                model,
+                "--steps",
+                "7777",
+                "-o",
+                &o("a"),
+                "--save-state",
+                &st,
+            ],
+        );
+        ok(
+            d,
+            &[
+                "sim",
+                "-c",
+                "busy.toml",
+                "--model",
+                model,
+                "--steps",
+                "22223",
+                "-o",
+                &o("b"),
+                "--load-state",
+                &st,
+            ],
+        );
+        ok(d, &["sim", "-c", "busy.toml", "--model", model, "--steps", "30000", "-o", &o("whole")]);
+        assert_eq!(
+            read(&d.join(o("b")).join("weights.csv")),
+            read(&d.join(o("whole")).join("weights.csv")),
+            "{model}"
+        );
+        // The split falls while rewards are pending: the state carries them.
+        let s = synforge_sim::state::State::read(&d.join(&st)).unwrap();
+        let u32s = |name: &str| match &s.get(name).expect(name).values {
+            synforge_sim::state::Values::U32(v) => v.clone(),
+            other => panic!("{name}: {other:?}"),
+        };
+        let (pairings, pending) = (u32s("reward_pairings")[0], u32s("reward_pending"));
+        eprintln!("{model}: at step 7777, {pairings} pairings, rewards pending from {pending:?}");
+        assert!(pairings > 0 && !pending.is_empty(), "{model}: {pairings} {pending:?}");
+    }
+    let out = ok(d, &["state", "fixed.npz"]);
+    for name in ["reward_lfsr", "reward_last_pre", "reward_pairings", "reward_pending"] {
+        assert!(out.contains(name), "{out}");
+    }
 }

@@ -1071,7 +1071,15 @@ impl<'a> Checker<'a> {
                 self.differ(None, "core".into(), "steps into the sweep period", want, got);
             }
         }
-        self.readback = Some(port_state::state_from_reads(l, self.net, &rd));
+        let (step, mut q) = port_state::state_from_reads(l, self.net, &rd);
+        // The reward task runs on the host, beside the model: the core holds none of it.
+        q.extend(
+            self.model
+                .state()
+                .into_iter()
+                .filter(|q| synforge_sim::state::REWARD_NAMES.contains(&q.name)),
+        );
+        self.readback = Some((step, q));
     }
 }
 

@@ -1053,6 +1053,9 @@ impl Model for FixedModel {
             let raw = self.syn_raw(k).into_iter().map(|x| x as i32).collect();
             out.push(q(state::SYN_NAMES[k], Per::Synapse, Values::I32(raw), Some(v.fmt)));
         }
+        if let Some(t) = &self.task {
+            out.extend(t.quantities());
+        }
         out
     }
 
@@ -1109,6 +1112,14 @@ impl Model for FixedModel {
             u32::MAX as i64,
             "the LFSR's states (0 is its dead state)",
         )?;
+        let task = match &self.task {
+            Some(t) => {
+                let mut t = t.clone();
+                t.restore(q, step)?;
+                Some(t)
+            }
+            None => None,
+        };
         let mut syn = Vec::new();
         for (k, var) in net.syn.iter().enumerate() {
             let name = state::SYN_NAMES[k];
@@ -1153,6 +1164,7 @@ impl Model for FixedModel {
         m.in_lfsr = Lfsr::new(in_lfsr[0]);
         m.prev_total = spiked.iter().filter(|&&s| s).count() as u32;
         m.t = step;
+        m.task = task;
         *self = m;
         Ok(())
     }

@@ -323,6 +323,9 @@ impl Model for FloatModel {
         for (k, s) in self.syn.iter().enumerate() {
             out.push(q(state::SYN_NAMES[k], Per::Synapse, Values::F64(s.clone())));
         }
+        if let Some(t) = &self.task {
+            out.extend(t.quantities());
+        }
         out
     }
 
@@ -353,6 +356,14 @@ impl Model for FloatModel {
         let spiked = state::bools(q, "spiked", nn)?;
         let x1 = trace("trace_x1", ni)?;
         let x2 = if self.has_x2 { Some(trace("trace_x2", ni)?) } else { None };
+        let task = match &self.task {
+            Some(t) => {
+                let mut t = t.clone();
+                t.restore(q, step)?;
+                Some(t)
+            }
+            None => None,
+        };
         let mut syn = Vec::new();
         for (k, r) in self.syn_rules.iter().enumerate() {
             let name = state::SYN_NAMES[k];
@@ -383,6 +394,7 @@ impl Model for FloatModel {
         }
         self.prev_total = spiked.iter().filter(|&&s| s).count() as u32;
         self.t = step;
+        self.task = task;
         // A value set for "the next step" belonged to the run before the load.
         self.r_next = None;
         Ok(())
