@@ -321,6 +321,24 @@ pub struct SynapseVarSpec {
     pub update: Option<String>,
 }
 
+impl SynapseVarSpec {
+    /// Its fixed-point format.
+    pub fn format(&self) -> Format {
+        if self.signed {
+            Format::signed(self.width, self.frac)
+        } else {
+            Format::unsigned(self.width, self.frac)
+        }
+    }
+
+    /// Whether `x`, a value of this variable read as a consolidation level (unsigned), makes
+    /// its synapse "stiff": at least half its format's maximum (the diagnostics of `synforge
+    /// state` and `bench --continual`). Never for a signed variable (a tag).
+    pub fn stiff(&self, x: f64) -> bool {
+        !self.signed && x >= self.format().max_real() / 2.0
+    }
+}
+
 fn nearest() -> Rounding {
     Rounding::Nearest
 }
@@ -1116,12 +1134,7 @@ impl Network {
                  second draw per synapse and clock); use \"nearest\" or \"floor\""
                     .into()
             })?;
-            let fmt = if v.signed {
-                Format::signed(v.width, v.frac)
-            } else {
-                Format::unsigned(v.width, v.frac)
-            };
-            syn_formats.push((name.clone(), fmt));
+            syn_formats.push((name.clone(), v.format()));
         }
         // `plasticity.amplitude_frac` is dw's; each variable's update chooses its own.
         let env_of = |target: Option<usize>, rounding| RuleEnv {

@@ -348,14 +348,15 @@ impl State {
         self.quantities.iter().find(|q| q.name == name)
     }
 
-    fn shape(&self, per: Per) -> Vec<usize> {
+    /// The shape of a quantity that lives `per`; `None` for a list, whose length is its own.
+    fn shape(&self, per: Per) -> Option<Vec<usize>> {
         let (ni, nn) = (self.structure.inputs as usize, self.structure.neurons as usize);
         match per {
-            Per::Synapse => vec![ni, nn],
-            Per::Neuron => vec![nn],
-            Per::Input => vec![ni],
-            Per::Network => vec![],
-            Per::List => vec![0],
+            Per::Synapse => Some(vec![ni, nn]),
+            Per::Neuron => Some(vec![nn]),
+            Per::Input => Some(vec![ni]),
+            Per::Network => Some(vec![]),
+            Per::List => None,
         }
     }
 
@@ -366,7 +367,7 @@ impl State {
             arrays.push(ArrayMeta {
                 name: q.name.to_string(),
                 per: q.per,
-                shape: if q.per == Per::List { vec![q.values.len()] } else { self.shape(q.per) },
+                shape: self.shape(q.per).unwrap_or_else(|| vec![q.values.len()]),
                 dtype: q.values.dtype().to_string(),
                 format: q.format,
                 scale: q.format.map_or(1.0, |f| (-(f.frac as f64)).exp2()),
@@ -477,14 +478,14 @@ impl State {
                 // A quantity of a later version: kept in the file, not read by this one.
                 continue;
             };
-            let shape_ok =
-                if a.per == Per::List { a.shape.len() == 1 } else { a.shape == state.shape(a.per) };
+            let want = state.shape(a.per);
+            let shape_ok = want.as_ref().map_or(a.shape.len() == 1, |w| a.shape == *w);
             if !shape_ok {
                 return Err(damaged(format!(
-                    "array `{}` has shape {:?}, not the {:?} of the network it belongs to",
+                    "array `{}` has shape {:?}, not the {} of the network it belongs to",
                     a.name,
                     a.shape,
-                    state.shape(a.per)
+                    want.map_or("[n] of a list".to_string(), |w| format!("{w:?}"))
                 )));
             }
             let raw = member(&mut zip, &format!("{}.npy", a.name)).map_err(damaged)?;
@@ -566,22 +567,12 @@ pub const QUANTITIES: &[(&str, &str)] = &[
     ("reward_pending", "the reward task's rewards not yet over: their first steps, ascending"),
 ];
 
+/// The LFSRs of the fixed model's stochastic rounding, which the float model does not have.
+const ROUNDING_LFSRS: [&str; 2] = ["lfsr", "lfsr_inputs"];
+
 /// The state names of the reward task's quantities.
 pub const REWARD_NAMES: [&str; 4] =
     ["reward_lfsr", "reward_last_pre", "reward_pairings", "reward_pending"];
-
-/// The values of the list quantity `name` in `q`, of any length, as `u32`.
-pub fn u32_list<'a>(q: &'a [Quantity], name: &str) -> Result<&'a [u32], String> {
-    match &q
-        .iter()
-        .find(|x| x.name == name)
-        .ok_or_else(|| format!("has no `{name}`, which this network's state holds"))?
-        .values
-    {
-        Values::U32(v) => Ok(v),
-        other => Err(format!("`{name}` is {}, not <u4 as this model keeps it", other.dtype())),
-    }
-}
 
 /// The state names of the per-synapse variables, in name order.
 pub const SYN_NAMES: [&str; 2] = ["syn0", "syn1"];
@@ -611,24 +602,30 @@ fn read_vec<T: ndarray_npy::ReadableElement + Clone>(
     Ok(a.iter().cloned().collect())
 }
 
-/// The values of quantity `name` in `q`, which must be `len` long.
-fn values<'a>(q: &'a [Quantity], name: &str, len: usize) -> Result<&'a Values, String> {
+/// The values of quantity `name` in `q`, which must be `len` long (any length: `None`, for a
+/// list).
+fn values<'a>(q: &'a [Quantity], name: &str, len: Option<usize>) -> Result<&'a Values, String> {
     let v = &q
         .iter()
         .find(|x| x.name == name)
         .ok_or_else(|| format!("has no `{name}`, which this network's state holds"))?
         .values;
-    if v.len() != len {
-        return Err(format!("`{name}` has {} values, not {len}", v.len()));
+    match len {
+        Some(len) if v.len() != len => Err(format!("`{name}` has {} values, not {len}", v.len())),
+        _ => Ok(v),
     }
-    Ok(v)
 }
 
 macro_rules! typed {
     ($fn:ident, $variant:ident, $t:ty, $dtype:literal) => {
-        /// The values of quantity `name`, of this type and `len` long.
-        pub fn $fn<'a>(q: &'a [Quantity], name: &str, len: usize) -> Result<&'a [$t], String> {
-            match values(q, name, len)? {
+        /// The values of quantity `name`, of this type and `len` long (`None`: a list, any
+        /// length).
+        pub fn $fn<'a>(
+            q: &'a [Quantity],
+            name: &str,
+            len: impl Into<Option<usize>>,
+        ) -> Result<&'a [$t], String> {
+            match values(q, name, len.into())? {
                 Values::$variant(v) => Ok(v),
                 other => Err(format!(
                     "`{name}` is {}, not {} as this model keeps it",
@@ -673,10 +670,11 @@ pub fn in_range_f64(name: &str, v: &[f64], lo: f64, hi: f64, what: &str) -> Resu
 impl State {
     /// Its quantities as the other model keeps them, for starting both models of `synforge
     /// compare` from one state. Fixed to float: every raw word times its scale (the reals it
-    /// stands for); the LFSRs are left out (the float model draws nothing). Float to fixed:
-    /// every real rounded to nearest in its format and clamped into it (weights into
-    /// `[w_min, w_max]`); the LFSRs as init seeds them (`fresh`: the state of a new fixed
-    /// model of the network). Counters and flags are the same in both.
+    /// stands for); the rounding LFSRs are left out (the float model rounds nothing). Float to
+    /// fixed: every real rounded to nearest in its format and clamped into it (weights into
+    /// `[w_min, w_max]`); the rounding LFSRs as init seeds them (`fresh`: the state of a new
+    /// fixed model of the network). Counters, flags and the reward task's state are the same
+    /// in both.
     pub fn converted(&self, net: &Network, to: ModelKind, fresh: &[Quantity]) -> Vec<Quantity> {
         if self.model == to {
             return self.quantities.clone();
@@ -698,15 +696,10 @@ impl State {
         };
         let mut out = Vec::new();
         for q in &self.quantities {
-            if REWARD_NAMES.contains(&q.name) {
-                // The reward task's, the same in both models.
-                out.push(q.clone());
-                continue;
-            }
             let fmt = format_of(q.name);
             let values = match (to, &q.values, fmt) {
+                (ModelKind::Float, _, _) if ROUNDING_LFSRS.contains(&q.name) => continue,
                 (_, Values::Bool(_) | Values::U16(_), None) => q.values.clone(),
-                (ModelKind::Float, Values::U32(_), None) => continue, // an LFSR
                 (ModelKind::Float, v, Some(fm)) => Values::F64(v.reals(Some(&fm))),
                 (ModelKind::Fixed, Values::F64(x), Some(fm)) => {
                     let (lo, hi) = if matches!(q.name, "weight" | WEIGHT_INIT) {
@@ -737,9 +730,7 @@ impl State {
             });
         }
         if to == ModelKind::Fixed {
-            out.extend(
-                fresh.iter().filter(|q| q.name == "lfsr" || q.name == "lfsr_inputs").cloned(),
-            );
+            out.extend(fresh.iter().filter(|q| ROUNDING_LFSRS.contains(&q.name)).cloned());
         }
         out
     }

@@ -95,9 +95,9 @@ impl RewardTask {
         ]
     }
 
-    /// Go on from the quantities [`RewardTask::quantities`] gave, at step `step`; checked
-    /// first, nothing changed on a refusal.
-    pub fn restore(&mut self, q: &[crate::state::Quantity], step: u32) -> Result<(), String> {
+    /// This task going on from the quantities [`RewardTask::quantities`] gave, at step
+    /// `step`, or why they cannot be.
+    pub fn restored(&self, q: &[crate::state::Quantity], step: u32) -> Result<Self, String> {
         use crate::state;
         let lfsr = state::u32s(q, "reward_lfsr", 1)?;
         state::in_range("reward_lfsr", lfsr, 1, u32::MAX as i64, "the LFSR's states (0 is dead)")?;
@@ -108,7 +108,7 @@ impl RewardTask {
             ));
         }
         let pairings = state::u32s(q, "reward_pairings", 1)?[0];
-        let pending = state::u32_list(q, "reward_pending")?;
+        let pending = state::u32s(q, "reward_pending", None)?;
         if !pending.windows(2).all(|w| w[0] <= w[1]) {
             return Err("`reward_pending` is not in ascending order".into());
         }
@@ -118,11 +118,13 @@ impl RewardTask {
                 pending.len()
             ));
         }
-        self.lfsr = Lfsr::new(lfsr[0]);
-        self.last_pre = (last != u32::MAX).then_some(last);
-        self.pairings = pairings;
-        self.pending = pending.to_vec();
-        Ok(())
+        Ok(RewardTask {
+            lfsr: Lfsr::new(lfsr[0]),
+            last_pre: (last != u32::MAX).then_some(last),
+            pairings,
+            pending: pending.to_vec(),
+            ..self.clone()
+        })
     }
 
     /// `r` of step `t`.

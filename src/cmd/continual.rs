@@ -374,6 +374,7 @@ pub fn run_model(
     let mut rewritten = Vec::new();
     let mut w_prev = w0.clone();
     let level = net.syn.iter().position(|v| !v.fmt.signed);
+    let spec = |k: usize| &net.cfg.plasticity.synapse[&net.syn[k].name];
     let (mut stiff, mut level_mean) = (Vec::new(), Vec::new());
     for (i, task) in tasks.iter().enumerate() {
         let mut spikes = 0u64;
@@ -391,8 +392,7 @@ pub fn run_model(
         w_prev = w;
         if let Some(k) = level {
             let c = m.syn(k).expect("the network's variable");
-            let half = net.syn[k].fmt.max_real() / 2.0;
-            stiff.push(c.iter().filter(|&&x| x >= half).count() as f64 / c.len() as f64);
+            stiff.push(c.iter().filter(|&&x| spec(k).stiff(x)).count() as f64 / c.len() as f64);
             level_mean.push(c.iter().sum::<f64>() / c.len() as f64);
         }
         let s = snap(m.as_ref());

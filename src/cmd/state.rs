@@ -225,12 +225,9 @@ fn report(path: &Path, s: &State) -> Result<Report> {
         let (stiff, stiff_per_neuron) = if spec.signed {
             (None, None)
         } else {
-            let top = ((1u64 << spec.width) - 1) as f64 * (-(spec.frac as f64)).exp2();
             let mut per = vec![0.0; nn];
-            for (i, x) in v.iter().enumerate() {
-                if *x >= top / 2.0 {
-                    per[i % nn] += 1.0;
-                }
+            for (i, &x) in v.iter().enumerate() {
+                per[i % nn] += spec.stiff(x) as u8 as f64;
             }
             let all = per.iter().sum::<f64>() / count;
             let inputs = s.structure.inputs.max(1) as f64;

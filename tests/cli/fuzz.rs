@@ -621,24 +621,17 @@ fn valid_net(rng: &mut ChaCha8Rng) -> Net {
             files.push(("spikes.csv".to_string(), valid_csv(rng, inputs, steps).into_bytes()));
         }
     }
+    // The weight's width, for the synapse word.
+    let ww: u32 =
+        if t.get("formats", "weight").is_some_and(|w| w.contains("width = 8")) { 8 } else { 10 };
     if rng.random_bool(0.5) {
         let wm = ["dual-port", "single-port"].choose(rng).expect("wm");
         t.set("hardware", "weight_memory", format!("\"{wm}\""));
-        let ww: u32 = if t.get("formats", "weight").is_some_and(|w| w.contains("width = 8")) {
-            8
-        } else {
-            10
-        };
         t.set("hardware", "synapse_bits", rng.random_range(ww..=16).to_string());
     }
     if rule == "reward-stdp" || rule == "consolidation" {
         // A preset with a variable beside the weight: its format fills the 16-bit word, the
         // sweep every few steps; the reward task sets r for reward-stdp (or r stays 0).
-        let ww: u32 = if t.get("formats", "weight").is_some_and(|w| w.contains("width = 8")) {
-            8
-        } else {
-            10
-        };
         t.set("hardware", "synapse_bits", "16");
         t.set("plasticity", "sweep_period_steps", rng.random_range(1..=20).to_string());
         let small = |rng: &mut ChaCha8Rng| fmt_f(rng.random_range(1..=50) as f64 / 1000.0);

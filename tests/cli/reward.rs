@@ -126,39 +126,13 @@ fn a_reward_task_goes_on_from_a_saved_state_as_if_never_stopped() {
     for model in ["fixed", "float"] {
         let o = |s: &str| format!("{model}-{s}");
         let st = format!("{model}.npz");
-        ok(
-            d,
-            &[
-                "sim",
-                "-c",
-                "busy.toml",
-                "--model",
-                model,
-                "--steps",
-                "7777",
-                "-o",
-                &o("a"),
-                "--save-state",
-                &st,
-            ],
-        );
-        ok(
-            d,
-            &[
-                "sim",
-                "-c",
-                "busy.toml",
-                "--model",
-                model,
-                "--steps",
-                "22223",
-                "-o",
-                &o("b"),
-                "--load-state",
-                &st,
-            ],
-        );
-        ok(d, &["sim", "-c", "busy.toml", "--model", model, "--steps", "30000", "-o", &o("whole")]);
+        let sim = |steps: &str, out: &str, state: &[&str]| {
+            let base = ["sim", "-c", "busy.toml", "--model", model, "--steps", steps, "-o", out];
+            ok(d, &[&base[..], state].concat());
+        };
+        sim("7777", &o("a"), &["--save-state", &st]);
+        sim("22223", &o("b"), &["--load-state", &st]);
+        sim("30000", &o("whole"), &[]);
         assert_eq!(
             read(&d.join(o("b")).join("weights.csv")),
             read(&d.join(o("whole")).join("weights.csv")),
@@ -166,10 +140,7 @@ fn a_reward_task_goes_on_from_a_saved_state_as_if_never_stopped() {
         );
         // The split falls while rewards are pending: the state carries them.
         let s = synforge_sim::state::State::read(&d.join(&st)).unwrap();
-        let u32s = |name: &str| match &s.get(name).expect(name).values {
-            synforge_sim::state::Values::U32(v) => v.clone(),
-            other => panic!("{name}: {other:?}"),
-        };
+        let u32s = |name: &str| synforge_sim::state::u32s(&s.quantities, name, None).unwrap();
         let (pairings, pending) = (u32s("reward_pairings")[0], u32s("reward_pending"));
         eprintln!("{model}: at step 7777, {pairings} pairings, rewards pending from {pending:?}");
         assert!(pairings > 0 && !pending.is_empty(), "{model}: {pairings} {pending:?}");

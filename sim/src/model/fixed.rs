@@ -1112,14 +1112,7 @@ impl Model for FixedModel {
             u32::MAX as i64,
             "the LFSR's states (0 is its dead state)",
         )?;
-        let task = match &self.task {
-            Some(t) => {
-                let mut t = t.clone();
-                t.restore(q, step)?;
-                Some(t)
-            }
-            None => None,
-        };
+        let task = self.task.as_ref().map(|t| t.restored(q, step)).transpose()?;
         let mut syn = Vec::new();
         for (k, var) in net.syn.iter().enumerate() {
             let name = state::SYN_NAMES[k];

@@ -356,14 +356,7 @@ impl Model for FloatModel {
         let spiked = state::bools(q, "spiked", nn)?;
         let x1 = trace("trace_x1", ni)?;
         let x2 = if self.has_x2 { Some(trace("trace_x2", ni)?) } else { None };
-        let task = match &self.task {
-            Some(t) => {
-                let mut t = t.clone();
-                t.restore(q, step)?;
-                Some(t)
-            }
-            None => None,
-        };
+        let task = self.task.as_ref().map(|t| t.restored(q, step)).transpose()?;
         let mut syn = Vec::new();
         for (k, r) in self.syn_rules.iter().enumerate() {
             let name = state::SYN_NAMES[k];

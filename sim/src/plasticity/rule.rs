@@ -639,9 +639,11 @@ impl Rule {
         use std::fmt::Write;
         let mut s = String::new();
         // A variable's update is compiled under the variable's name, with it as its target.
-        let (target, fmt) = match self.target {
-            Some(k) => (self.name.as_str(), self.syn[k]),
-            None => ("w", self.w),
+        let (target, to, fmt, range) = match self.target {
+            Some(k) => {
+                (self.name.as_str(), format!("`{}`", self.name), self.syn[k], "its format's range")
+            }
+            None => ("w", "the weight".to_string(), self.w, "[w_min, w_max]"),
         };
         writeln!(s, "d{target} = \"{}\"", self.text).unwrap();
         writeln!(
@@ -686,9 +688,9 @@ impl Rule {
             bits(self.sum_max) + 1,
             self.rounding,
             self.shift,
-            if self.target.is_some() { format!("`{target}`") } else { "the weight".into() },
+            to,
             fmt.q_name(),
-            if self.target.is_some() { "its format's range" } else { "[w_min, w_max]" }
+            range
         )
         .unwrap();
         s
