@@ -13,7 +13,7 @@ pub mod generate;
 pub mod tools;
 
 pub use check::{cosim, cycles, port_state};
-pub use deploy::{board, board_top, bridge, protocol, simboard, synth};
+pub use deploy::{board, board_top, bridge, multipliers, protocol, simboard, synth};
 pub use generate::{
     controller, core, layout, lfsr, manifest, mem, neuron, plasticity, trace, verilog,
 };

@@ -252,6 +252,19 @@ impl Harness {
         family: crate::board::Family,
         tools: &Tools,
     ) -> Result<Self, CosimError> {
+        Self::build_gate_level_with(net, dir, family, tools, false)
+    }
+
+    /// [`Harness::build_gate_level`], with every multiplier that would take a DSP built from
+    /// logic cells instead when `soft` (what `synforge synth` does to some when a device's DSPs
+    /// run out; see [`crate::multipliers`]).
+    pub fn build_gate_level_with(
+        net: &Network,
+        dir: &Path,
+        family: crate::board::Family,
+        tools: &Tools,
+        soft: bool,
+    ) -> Result<Self, CosimError> {
         let (design, rtl) = write_design(net, dir)?;
         let synth = match family {
             crate::board::Family::Ice40 => "synth_ice40 -device u -dsp -spram",
@@ -270,10 +283,20 @@ impl Harness {
             }
             h.finalize().iter().map(|b| format!("{b:02x}")).collect::<String>()
         };
+        let read = format!("read_verilog -sv {}", rtl.join(" "));
+        let soft = if soft {
+            let survey = crate::multipliers::survey_script(&read, synth, crate::TOP);
+            std::fs::write(dir.join("survey.ys"), survey)?;
+            let log = dir.join("survey.log");
+            tools.yosys(&["-q", "-s", "survey.ys"], dir, &log, "listing the multipliers")?;
+            let text = std::fs::read_to_string(dir.join(crate::multipliers::SURVEY_OUT))?;
+            crate::multipliers::candidates(crate::multipliers::parse_survey(&text), family)
+        } else {
+            Vec::new()
+        };
         let script = format!(
-            "# rtl {rtl_hash}\nread_verilog -sv {}\n{synth} -top {}\nwrite_verilog -noattr netlist.v\nstat\n",
-            rtl.join(" "),
-            crate::TOP
+            "# rtl {rtl_hash}\n{}stat\n",
+            crate::multipliers::script(&read, synth, crate::TOP, &soft, None)
         );
         let fresh = std::fs::read_to_string(dir.join("synth-netlist.ys")).ok().as_deref()
             == Some(script.as_str())

