@@ -159,6 +159,96 @@ impl WeightStats {
     }
 }
 
+/// The learning diagnostics of the BDH background document (issue 11, item 7), per neuron:
+/// how much memory the weights hold, how much of it is consolidated, how fast it fades.
+#[derive(Clone, Debug, Serialize)]
+pub struct Diagnostics {
+    /// `sum |w - w0|` over every synapse (BDH's `sigma_norm`), `w0` the weights learning
+    /// started from.
+    pub memory_norm: f64,
+    /// The same over each neuron's synapses.
+    pub memory_norm_per_neuron: Vec<f64>,
+    /// With an unsigned per-synapse variable (the first, read as a consolidation level): the
+    /// fraction of "stiff" synapses, whose level is at least half its format's maximum.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stiff: Option<f64>,
+    /// The same per neuron.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stiff_per_neuron: Option<Vec<f64>>,
+    /// With a sweep in the rule: the effective decay rate per sweep
+    /// ([`RuleFloat::sweep_decay`](crate::plasticity::rule::RuleFloat::sweep_decay)), the mean
+    /// over the synapses above `w_min`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decay_per_sweep: Option<f64>,
+    /// The same per neuron (NaN, `null` in JSON, where every synapse is at `w_min`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decay_per_neuron: Option<Vec<f64>>,
+    /// The synapses above `w_min`, whose decay is counted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decay_synapses: Option<usize>,
+}
+
+impl Diagnostics {
+    /// Of weights `w` (input-major, real units) that started at `w0`, with the per-synapse
+    /// variables' values `vars` (as [`Model::syn`]).
+    pub fn of(net: &Network, w: &[f64], w0: &[f64], vars: &[Vec<f64>]) -> Self {
+        let nn = net.neurons().max(1);
+        let per_neuron = |f: &dyn Fn(usize) -> Option<f64>| {
+            let (mut sum, mut count) = (vec![0.0; nn], vec![0usize; nn]);
+            for i in 0..w.len() {
+                if let Some(x) = f(i) {
+                    sum[i % nn] += x;
+                    count[i % nn] += 1;
+                }
+            }
+            (sum, count)
+        };
+        let (norm, _) = per_neuron(&|i| Some((w[i] - w0[i]).abs()));
+        let level = net.syn.iter().position(|v| !v.fmt.signed).filter(|&k| k < vars.len());
+        let (stiff, stiff_per_neuron) = match level {
+            Some(k) => {
+                let spec = &net.cfg.plasticity.synapse[&net.syn[k].name];
+                let (sum, count) = per_neuron(&|i| Some(spec.stiff(vars[k][i]) as u8 as f64));
+                let all = sum.iter().sum::<f64>() / count.iter().sum::<usize>().max(1) as f64;
+                let per = sum.iter().zip(&count).map(|(s, &c)| s / c.max(1) as f64).collect();
+                (Some(all), Some(per))
+            }
+            None => (None, None),
+        };
+        let p = &net.cfg.plasticity;
+        let rule = net.rule.as_ref().filter(|r| r.sweeps());
+        let rule = rule.map(|r| crate::plasticity::rule::RuleFloat::new(r, p.w_min, p.w_max));
+        let (decay_per_sweep, decay_per_neuron, decay_synapses) = match rule {
+            Some(f) => {
+                let (sum, count) = per_neuron(&|i| {
+                    let mut syn = [0.0; 2];
+                    for (k, v) in vars.iter().enumerate().take(2) {
+                        syn[k] = v[i];
+                    }
+                    f.sweep_decay(w[i], &syn)
+                });
+                let n: usize = count.iter().sum();
+                let per = sum
+                    .iter()
+                    .zip(&count)
+                    .map(|(s, &c)| if c == 0 { f64::NAN } else { s / c as f64 })
+                    .collect();
+                (Some(sum.iter().sum::<f64>() / n.max(1) as f64), Some(per), Some(n))
+            }
+            None => (None, None, None),
+        };
+        Diagnostics {
+            memory_norm: norm.iter().sum(),
+            memory_norm_per_neuron: norm,
+            stiff,
+            stiff_per_neuron,
+            decay_per_sweep,
+            decay_per_neuron,
+            decay_synapses,
+        }
+    }
+}
+
 /// The JSON summary of a run.
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
@@ -188,6 +278,9 @@ pub struct Summary {
     pub mean_rate_hz: f64,
     /// Final weights.
     pub weights: WeightStats,
+    /// Memory norm, stiff synapses and effective decay, the memory norm since this run's
+    /// first step.
+    pub diagnostics: Diagnostics,
     /// Synaptic events processed.
     pub synaptic_events: u64,
     /// Wall time, s.
@@ -197,8 +290,15 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Summarise a finished run.
-    pub fn new(net: &Network, model: &str, rec: &Record, weights: &[f64]) -> Self {
+    /// Summarise a finished run: final `weights` and variables `vars`, from weights `w0`.
+    pub fn new(
+        net: &Network,
+        model: &str,
+        rec: &Record,
+        weights: &[f64],
+        w0: &[f64],
+        vars: &[Vec<f64>],
+    ) -> Self {
         let c = &net.cfg;
         let simulated_s = rec.steps as f64 * c.network.dt_ms / 1000.0;
         let spike_counts = rec.spike_counts.clone();
@@ -218,6 +318,7 @@ impl Summary {
             spike_counts,
             rates_hz,
             weights: WeightStats::of(weights, c.plasticity.w_min, c.plasticity.w_max),
+            diagnostics: Diagnostics::of(net, weights, w0, vars),
             synaptic_events: rec.synaptic_events,
             wall_s: rec.seconds,
             events_per_s: rec.synaptic_events as f64 / rec.seconds.max(1e-12),

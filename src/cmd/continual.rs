@@ -243,6 +243,11 @@ pub struct Outcome {
     /// The mean level after each task, as `stiff`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub level_mean: Vec<f64>,
+    /// With a sweep in the rule: after each task, the mean effective decay rate per sweep over
+    /// the synapses above `w_min` (as `synforge state`; `run::Diagnostics`). Empty
+    /// without a sweep.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub decay: Vec<f64>,
     /// Seconds.
     pub seconds: f64,
 }
@@ -376,6 +381,8 @@ pub fn run_model(
     let level = net.syn.iter().position(|v| !v.fmt.signed);
     let spec = |k: usize| &net.cfg.plasticity.synapse[&net.syn[k].name];
     let (mut stiff, mut level_mean) = (Vec::new(), Vec::new());
+    let decay_rule = net.rule.as_ref().is_some_and(|r| r.sweeps());
+    let mut decay = Vec::new();
     for (i, task) in tasks.iter().enumerate() {
         let mut spikes = 0u64;
         train_task(d, task, i, p, prob, &mut |pre, shown| {
@@ -389,6 +396,11 @@ pub fn run_model(
         let dist = |x: &[f64]| w.iter().zip(x).map(|(a, b)| (a - b).abs()).sum::<f64>();
         memory_norm.push(dist(&w0));
         rewritten.push(dist(&w_prev));
+        if decay_rule {
+            let vars: Vec<Vec<f64>> = (0..net.syn.len()).filter_map(|k| m.syn(k)).collect();
+            let d = synforge_sim::run::Diagnostics::of(net, &w, &w0, &vars);
+            decay.extend(d.decay_per_sweep);
+        }
         w_prev = w;
         if let Some(k) = level {
             let c = m.syn(k).expect("the network's variable");
@@ -421,6 +433,7 @@ pub fn run_model(
         rewritten,
         stiff,
         level_mean,
+        decay,
         seconds: began.elapsed().as_secs_f64(),
     })
 }
@@ -457,6 +470,14 @@ pub fn table(o: &Outcome, tasks: &[Task]) -> String {
              level: {}",
             o.stiff.iter().map(|x| format!("{:.1} %", 100.0 * x)).collect::<Vec<_>>().join(" "),
             o.level_mean.iter().map(|x| format!("{x:.3}")).collect::<Vec<_>>().join(" ")
+        );
+    }
+    if !o.decay.is_empty() {
+        let _ = writeln!(
+            s,
+            "    effective decay per sweep, no activity (mean over synapses above w_min) after \
+             each task: {}",
+            o.decay.iter().map(|x| format!("{x:.2e}")).collect::<Vec<_>>().join(" ")
         );
     }
     let _ = writeln!(

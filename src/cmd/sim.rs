@@ -166,7 +166,8 @@ pub fn simulate(
     }
     csv.w.flush().context("cannot write spikes.csv")?;
     let weights = m.weights();
-    let summary = Summary::new(net, name, &record, &weights);
+    let vars: Vec<Vec<f64>> = (0..net.syn.len()).filter_map(|k| m.syn(k)).collect();
+    let summary = Summary::new(net, name, &record, &weights, &start_weights, &vars);
 
     write_weights(dir, "weights.csv", net, &weights)?;
     write_npy_outputs(dir, net, &start_weights, &weights, summary.output_spikes)?;

@@ -121,6 +121,9 @@ struct Report {
     /// The per-synapse variables beside the weight.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     variables: Vec<VarReport>,
+    /// How fast the weights forget when nothing happens (rules with a sweep).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decay: Option<DecayReport>,
     /// Per neuron: spikes since the counters were last reset, and the rate over those steps.
     neurons_since_reset: RateReport,
     arrays: Vec<ArrayReport>,
@@ -162,6 +165,46 @@ struct VarReport {
     stiff: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     stiff_per_neuron: Option<Vec<f64>>,
+}
+
+/// The effective decay rate (BDH's `avg_decay`): the fraction of its distance above `w_min`
+/// that a synapse's weight loses in one sweep with no activity (traces, events and `r` zero),
+/// from its own weight and variables, in f64 with the rule's float form. Under consolidation
+/// it is `w_decay * (1 - c)`: stiff synapses forget slower. Synapses at `w_min` are left out.
+#[derive(Serialize)]
+struct DecayReport {
+    sweep_period_steps: u32,
+    /// Mean over the synapses above `w_min`, per sweep.
+    per_sweep: f64,
+    /// The same per step (`per_sweep / sweep_period_steps`).
+    per_step: f64,
+    /// Per neuron, per sweep (NaN where every synapse is at `w_min`).
+    per_neuron: Vec<f64>,
+    /// Synapses above `w_min`, counted.
+    synapses: usize,
+}
+
+/// See [`DecayReport`]; `None` for a rule without a sweep.
+fn effective_decay(cfg: &Config, s: &State, w: &[f64]) -> Result<Option<DecayReport>> {
+    let Some(period) = cfg.plasticity.sweep_period_steps.filter(|&k| k > 0) else {
+        return Ok(None);
+    };
+    let net = cfg.build().map_err(|e| UsageError(format!("the state's config: {e}")))?;
+    let vars: Vec<Vec<f64>> = (0..net.syn.len())
+        .filter_map(|k| s.get(synforge_sim::state::SYN_NAMES[k]))
+        .map(|q| q.values.reals(q.format.as_ref()))
+        .collect();
+    let d = synforge_sim::run::Diagnostics::of(&net, w, w, &vars);
+    Ok(match (d.decay_per_sweep, d.decay_per_neuron, d.decay_synapses) {
+        (Some(per_sweep), Some(per_neuron), Some(synapses)) => Some(DecayReport {
+            sweep_period_steps: period,
+            per_sweep,
+            per_step: per_sweep / period as f64,
+            per_neuron,
+            synapses,
+        }),
+        _ => None,
+    })
 }
 
 #[derive(Serialize)]
@@ -243,6 +286,7 @@ fn report(path: &Path, s: &State) -> Result<Report> {
             stiff_per_neuron,
         });
     }
+    let decay = effective_decay(&cfg, s, &w)?;
     // Counters reset at synaptic scaling: at the end of every step t with (t + 1) % K == 0.
     let h = &cfg.homeostasis;
     let steps = if h.scaling { s.step % h.scaling_period_steps.max(1) } else { s.step };
@@ -285,6 +329,7 @@ fn report(path: &Path, s: &State) -> Result<Report> {
         inputs: s.structure.inputs,
         neurons: s.structure.neurons,
         rule: s.structure.rule.clone(),
+        decay,
         step: s.step,
         simulated_s: s.step as f64 * dt_s,
         weights: WeightReport {
@@ -364,6 +409,13 @@ pub fn run(a: StateArgs) -> Result<ExitCode> {
             }
             _ => println!(),
         }
+    }
+    if let Some(d) = &r.decay {
+        let per: Vec<String> = d.per_neuron.iter().map(|x| format!("{:.2e}", x)).collect();
+        println!(
+            "  effective decay toward w_min with no activity: {:.3e} per sweep of {} steps ({:.3e} per step), over the {} synapses above w_min; per neuron: {}",
+            d.per_sweep, d.sweep_period_steps, d.per_step, d.synapses, per.join(" ")
+        );
     }
     println!("  histogram, ten bins from w_min to w_max:");
     for (k, f) in w.histogram.iter().enumerate() {

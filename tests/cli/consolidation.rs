@@ -69,8 +69,8 @@ fn a_preset_variable_without_its_format_is_refused_naming_the_table() {
     );
 }
 
-/// The diagnostics of a consolidating network (issue 11, item 7): the memory norm per neuron
-/// and the fraction of stiff synapses, from the model's saved state and from the board's
+/// The diagnostics of a consolidating network (issue 11, item 7): the memory norm per neuron,
+/// the fraction of stiff synapses and the effective decay rate, from the model's saved state and from the board's
 /// read-back alike.
 #[test]
 fn synforge_state_reports_stiff_synapses_from_the_model_and_the_board() {
@@ -107,6 +107,44 @@ fn synforge_state_reports_stiff_synapses_from_the_model_and_the_board() {
     // The board learned what the model learned: the same diagnostics, read back.
     assert_eq!(m["variables"], b["variables"]);
     assert_eq!(m["weights"], b["weights"]);
+    // The effective decay: w_decay * (1 - c) per sweep, slower where c has grown.
+    let decay = &m["decay"];
+    let per_sweep = decay["per_sweep"].as_f64().unwrap();
+    let w_decay = 0.002;
+    assert!(per_sweep > 0.0 && per_sweep < w_decay * 1.01, "{decay}");
+    assert_eq!(decay["sweep_period_steps"].as_u64(), Some(50), "{decay}");
+    assert_eq!(decay["per_neuron"].as_array().map(|a| a.len()), Some(3), "{decay}");
+    assert_eq!(m["decay"], b["decay"]);
+    // And the run's summary.json says the same.
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("s/summary.json")).unwrap()).unwrap();
+    let diag = &summary["summary"]["diagnostics"];
+    assert_eq!(diag["decay_per_sweep"], decay["per_sweep"], "{diag}");
+    assert_eq!(diag["decay_per_neuron"], decay["per_neuron"], "{diag}");
+    assert_eq!(diag["stiff"], m["variables"][0]["stiff"], "{diag}");
+    assert_eq!(diag["memory_norm"], m["weights"]["memory_norm"], "{diag}");
     let text = ok(d, &["state", "board.npz"]);
     assert!(text.contains("variable `c` (syn0)") && text.contains("stiff"), "{text}");
+    assert!(text.contains("effective decay toward w_min"), "{text}");
+}
+
+/// The consolidation preset on the iCEBreaker (issue 11's last point): its products need more
+/// multipliers than the UP5K's 8 DSPs, so `synforge synth` builds the cheapest of the rest from
+/// logic cells, and the board takes `examples/consolidation-ice40.toml` at its clock.
+#[test]
+fn the_consolidation_preset_fits_the_icebreaker_with_multipliers_in_logic_cells() {
+    let dir = tmp();
+    let d = dir.path();
+    let cfg =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/consolidation-ice40.toml");
+    let cfg = cfg.to_str().unwrap();
+    let out = ok(d, &["synth", "-c", cfg, "-b", "icebreaker", "-o", "s"]);
+    assert!(out.contains("multipliers in logic cells") && out.contains("PASS"), "{out}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("s/report.json")).unwrap()).unwrap();
+    assert_eq!(report["pass"], true, "{report}");
+    assert!(report["dsp"]["used"].as_u64().unwrap() <= 8, "{report}");
+    let soft = report["soft_multipliers"].as_array().unwrap();
+    assert!(!soft.is_empty(), "{report}");
+    assert!(d.join("s/top.bin").is_file());
 }

@@ -1312,6 +1312,18 @@ impl RuleFloat {
         }
     }
 
+    /// The effective decay rate of a synapse (the BDH document's `avg_decay`): the fraction of
+    /// its distance above `w_min` that one sweep with no activity (traces, events and `r`
+    /// zero) takes from weight `w`, given its variables `syn`. Under the consolidation preset
+    /// it is `w_decay * (1 - c)`. `None` for a rule without a sweep, or at `w_min`.
+    pub fn sweep_decay(&self, w: f64, syn: &[f64; 2]) -> Option<f64> {
+        if !self.sweeps || w <= self.w_min {
+            return None;
+        }
+        let after = self.update_target(w, w, false, false, &[0.0; 6], 0.0, syn);
+        Some((w - after) / (w - self.w_min))
+    }
+
     /// The new weight of a synapse whose input spiked (`pre`) and/or whose neuron spiked
     /// (`post`), with the trace values `v` indexed by [`Slot`] and this step's modulator `r`.
     pub fn update(&self, w: f64, pre: bool, post: bool, v: &[f64; 6], r: f64) -> f64 {

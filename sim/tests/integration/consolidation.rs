@@ -122,3 +122,23 @@ fn a_preset_names_the_variable_it_needs_and_writes_its_update() {
     let e = err(c);
     assert!(e.contains("plasticity.synapse.c.update") && e.contains("needs its update"), "{e}");
 }
+
+/// The effective decay rate (issue 11, item 7) of the consolidation preset: `w_decay * (1 - c)`
+/// per sweep, whatever the weight; none at `w_min`, and none for a rule without a sweep.
+#[test]
+fn the_effective_decay_is_w_decay_times_one_minus_c() {
+    use synforge_sim::plasticity::rule::RuleFloat;
+    let net = consolidating(0.05).build().unwrap();
+    let p = &net.cfg.plasticity;
+    let f = RuleFloat::new(net.rule.as_ref().unwrap(), p.w_min, p.w_max);
+    let w_decay = 0.002;
+    for (w, c) in [(0.1, 0.0), (0.2, 0.5), (0.05, 0.75)] {
+        let d = f.sweep_decay(w, &[c, 0.0]).unwrap();
+        // w_decay is held in the amplitude format: within its quantisation.
+        assert!((d - w_decay * (1.0 - c)).abs() < 1e-3 * w_decay, "w {w} c {c}: {d}");
+    }
+    assert_eq!(f.sweep_decay(p.w_min, &[0.0; 2]), None);
+    let pair = Config::builtin_default().build().unwrap();
+    let g = RuleFloat::new(pair.rule.as_ref().unwrap(), 0.0, 0.125);
+    assert_eq!(g.sweep_decay(0.1, &[0.0; 2]), None);
+}
