@@ -7,6 +7,7 @@ use std::fmt::Write;
 
 use crate::board::Board;
 use crate::bridge::{self, BaudError, BridgeSpec};
+use crate::deploy::shell;
 
 /// A board top that cannot be made.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -194,6 +195,14 @@ pub fn generate(
         modulator,
     };
     let mut files = bridge::modules(&bspec);
+    shell::emit::add(
+        &mut files,
+        shell::emit::modules("sf_por", &mut shell::reset::PowerOnReset::default()),
+    );
+    shell::emit::add(
+        &mut files,
+        shell::emit::modules("sf_heartbeat", &mut shell::reset::Heartbeat::default()),
+    );
     let nled = spec.leds.len().max(1);
     let mut v = String::new();
     writeln!(
@@ -209,15 +218,13 @@ pub fn generate(
         Some(p) => v.push_str(&p.instance),
         None => v.push_str("    assign core_clk = clk;\n    assign pll_lock = 1'b1;\n"),
     }
-    v.push_str("    // Power-on reset: 15 clocks after the PLL locks.\n    reg [3:0] por = 4'd0;\n    always @(posedge core_clk) if (pll_lock && !(&por)) por <= por + 4'd1;\n    wire rst = !(&por);\n");
+    v.push_str("    // Power-on reset: 15 clocks after the PLL locks (`sf_por`, rust-hdl).\n    wire rst;\n    sf_por u_por (.clk(core_clk), .lock(pll_lock), .rst(rst));\n");
     writeln!(v, "    wire in_valid, in_ready, step, busy, done, out_valid, out_ready, mm_we, mm_re, mm_rvalid, error_seen;\n    wire [{}:0] in_index;\n    wire [{}:0] out_index;\n    wire [31:0] mm_addr, mm_wdata, mm_rdata;", l.input_index_bits - 1, l.neuron_index_bits - 1).unwrap();
     v.push_str("    sf_bridge u_bridge (\n        .clk(core_clk), .rst(rst), .uart_rx(uart_rx), .uart_tx(uart_tx),\n        .in_valid(in_valid), .in_index(in_index), .step(step), .busy(busy), .done(done),\n        .out_valid(out_valid), .out_ready(out_ready), .out_index(out_index),\n        .mm_addr(mm_addr), .mm_wdata(mm_wdata), .mm_we(mm_we), .mm_re(mm_re), .mm_rdata(mm_rdata), .mm_rvalid(mm_rvalid),\n        .error_seen(error_seen)\n    );\n");
     v.push_str("    synforge_core u_core (\n        .clk(core_clk), .rst(rst),\n        .in_valid(in_valid), .in_ready(in_ready), .in_index(in_index),\n        .step(step), .busy(busy), .done(done),\n        .out_valid(out_valid), .out_ready(out_ready), .out_index(out_index),\n        .mm_addr(mm_addr), .mm_wdata(mm_wdata), .mm_we(mm_we), .mm_re(mm_re), .mm_rdata(mm_rdata), .mm_rvalid(mm_rvalid)\n    );\n");
-    v.push_str(
-        "    reg [25:0] beat = 26'd0;\n    always @(posedge core_clk) beat <= beat + 26'd1;\n",
-    );
+    v.push_str("    wire beat;\n    sf_heartbeat u_beat (.clk(core_clk), .beat(beat));\n");
     v.push_str("    /* verilator lint_off UNUSEDSIGNAL */ // the bridge never offers an event the core is not ready for\n    wire unused_ok = &{1'b0, in_ready};\n    /* verilator lint_on UNUSEDSIGNAL */\n");
-    let mut lights = vec!["beat[25]".to_string(), "error_seen".to_string()];
+    let mut lights = vec!["beat".to_string(), "error_seen".to_string()];
     lights.truncate(nled);
     while lights.len() < nled {
         lights.push("1'b0".into());
@@ -226,7 +233,7 @@ pub fn generate(
         writeln!(v, "    assign led[{k}] = {}{on};", if low { "~" } else { "" }).unwrap();
     }
     if spec.leds.is_empty() {
-        v.push_str("    assign led[0] = beat[25];\n");
+        v.push_str("    assign led[0] = beat;\n");
     }
     v.push_str("endmodule\n");
     files.push(("synforge_board_top".to_string(), v));

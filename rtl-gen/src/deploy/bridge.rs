@@ -164,7 +164,7 @@ impl BridgeSpec {
     }
 }
 
-/// `sf_uart_rx`, `sf_uart_tx`, `sf_bridge`, and their RAMs: one string per module.
+/// `sf_bridge`, its rust-hdl blocks ([`shell_modules`]) and its RAMs: one string per module.
 pub fn modules(s: &BridgeSpec) -> Vec<(String, String)> {
     let d = s.divisor;
     // Callers get the divisor from `uart_divisor`, which refuses anything else.
@@ -172,60 +172,39 @@ pub fn modules(s: &BridgeSpec) -> Vec<(String, String)> {
         (MIN_CLOCKS_PER_BIT..=MAX_CLOCKS_PER_BIT).contains(&d),
         "the UART needs {MIN_CLOCKS_PER_BIT} to {MAX_CLOCKS_PER_BIT} clocks per bit, not {d}"
     );
-    let cw = bits_for(d as u64);
     let bb = s.buffer_bytes();
     let baw = bits_for(bb as u64 - 1);
     let faw = bits_for(s.neurons.saturating_sub(1) as u64);
-    let mut out = Vec::new();
-
-    let mut rx = String::new();
-    writeln!(rx, "// sf_uart_rx: 8N1 receiver, {d} clocks per bit, sampling mid-bit; a framing error drops the byte.").unwrap();
-    rx.push_str("module sf_uart_rx (\n    input  wire clk,\n    input  wire rst,\n    input  wire rx,\n    output reg  valid,\n    output reg  [7:0] data\n);\n");
-    rx.push_str("    reg [1:0] sync = 2'b11;\n    reg busy = 1'b0;\n    reg [3:0] n = 4'd0;\n    reg [7:0] sh = 8'd0;\n");
-    writeln!(rx, "    reg [{}:0] cnt = {cw}'d0;", cw - 1).unwrap();
-    rx.push_str(
-        "    always @(posedge clk) begin\n        sync <= {sync[0], rx};\n        valid <= 1'b0;\n",
-    );
-    rx.push_str(
-        "        if (rst) begin\n            busy <= 1'b0;\n        end else if (!busy) begin\n",
-    );
-    writeln!(
-        rx,
-        "            if (!sync[1]) begin busy <= 1'b1; n <= 4'd0; cnt <= {cw}'d{}; end",
-        d / 2 - 1
-    )
-    .unwrap();
-    writeln!(rx, "        end else if (cnt != {cw}'d0) begin\n            cnt <= cnt - {cw}'d1;\n        end else begin\n            cnt <= {cw}'d{};", d - 1).unwrap();
-    rx.push_str("            if (n == 4'd0) begin\n                if (sync[1]) busy <= 1'b0; // a glitch, not a start bit\n                n <= 4'd1;\n");
-    rx.push_str("            end else if (n != 4'd9) begin\n                sh <= {sync[1], sh[7:1]};\n                n <= n + 4'd1;\n");
-    rx.push_str("            end else begin\n                busy <= 1'b0;\n                if (sync[1]) begin valid <= 1'b1; data <= sh; end\n            end\n        end\n    end\nendmodule\n");
-    out.push(("sf_uart_rx".to_string(), rx));
-
-    let mut tx = String::new();
-    writeln!(
-        tx,
-        "// sf_uart_tx: 8N1 transmitter, {d} clocks per bit. `start` with `data` while not `busy`."
-    )
-    .unwrap();
-    tx.push_str("module sf_uart_tx (\n    input  wire clk,\n    input  wire rst,\n    input  wire start,\n    input  wire [7:0] data,\n    output wire tx,\n    output wire busy\n);\n");
-    // `busy` is a register (`n != 0` kept one clock ahead), not a compare of `n`: it starts the
-    // bridge's longest path, through its state decode to the response word's enable.
-    tx.push_str("    reg [9:0] sh = 10'h3ff;\n    reg [3:0] n = 4'd0;\n    reg busy_r = 1'b0;\n");
-    writeln!(tx, "    reg [{}:0] cnt = {cw}'d0;", cw - 1).unwrap();
-    tx.push_str("    assign busy = busy_r;\n    assign tx = busy_r ? sh[0] : 1'b1;\n");
-    tx.push_str(
-        "    always @(posedge clk) begin\n        if (rst) begin\n            n <= 4'd0;\n            busy_r <= 1'b0;\n",
-    );
-    writeln!(tx, "        end else if (!busy_r) begin\n            if (start) begin sh <= {{1'b1, data, 1'b0}}; n <= 4'd10; busy_r <= 1'b1; cnt <= {cw}'d{}; end", d - 1).unwrap();
-    writeln!(tx, "        end else if (cnt != {cw}'d0) begin\n            cnt <= cnt - {cw}'d1;\n        end else begin\n            sh <= {{1'b1, sh[9:1]}};\n            n <= n - 4'd1;\n            if (n == 4'd1) busy_r <= 1'b0;\n            cnt <= {cw}'d{};\n        end\n    end\nendmodule\n", d - 1).unwrap();
-    out.push(("sf_uart_tx".to_string(), tx));
-
+    let mut out = shell_modules(d);
     out.push(("sf_ram_frame".into(), crate::mem::ram_module("sf_ram_frame", 8, bb)));
     out.push((
         "sf_ram_spikes".into(),
         crate::mem::ram_module("sf_ram_spikes", s.neuron_index_bits, s.neurons),
     ));
     out.push(("sf_bridge".to_string(), bridge(s, baw, faw)));
+    out
+}
+
+/// The rust-hdl blocks of the bridge (`shell/`): `sf_uart_rx`, `sf_uart_tx` with a bit-time
+/// counter of the divisor's width, `sf_crc8`, and the flip-flop modules they share.
+pub fn shell_modules(divisor: u32) -> Vec<(String, String)> {
+    use crate::deploy::shell::{crc::Crc8, emit, uart::UartRx, uart::UartTx};
+    // rust-hdl's widths are const generics: one instance per counter width.
+    macro_rules! by_width {
+        ($($w:literal)*) => {
+            match bits_for(divisor as u64) {
+                $($w => [
+                    emit::modules("sf_uart_rx", &mut UartRx::<$w>::new(divisor)),
+                    emit::modules("sf_uart_tx", &mut UartTx::<$w>::new(divisor)),
+                ],)*
+                w => unreachable!("a divisor of {w} bits"),
+            }
+        };
+    }
+    let [rx, tx] = by_width!(3 4 5 6 7 8 9 10 11 12 13 14 15 16);
+    let mut out = rx;
+    emit::add(&mut out, tx);
+    emit::add(&mut out, emit::modules("sf_crc8", &mut Crc8::default()));
     out
 }
 
@@ -252,11 +231,10 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
     .unwrap();
     v.push_str("    output reg  [31:0] mm_addr,\n    output reg  [31:0] mm_wdata,\n    output reg  mm_we,\n    output reg  mm_re,\n    input  wire [31:0] mm_rdata,\n    input  wire mm_rvalid,\n");
     v.push_str("    output reg  error_seen\n);\n");
-    v.push_str(
-        "    function [7:0] crc8; // CRC-8/SMBUS: polynomial 0x07, init 0, no reflection\n        input [7:0] c;\n        input [7:0] b;\n        integer k;\n        reg [7:0] x;\n        begin\n            x = c ^ b;\n            for (k = 0; k < 8; k = k + 1) x = x[7] ? ((x << 1) ^ 8'h07) : (x << 1);\n            crc8 = x;\n        end\n    endfunction\n\n",
-    );
     v.push_str("    wire rx_valid;\n    wire [7:0] rx_data;\n    sf_uart_rx u_rx (.clk(clk), .rst(rst), .rx(uart_rx), .valid(rx_valid), .data(rx_data));\n");
     v.push_str("    reg tx_start;\n    reg [7:0] tx_data;\n    wire tx_busy;\n    sf_uart_tx u_tx (.clk(clk), .rst(rst), .start(tx_start), .data(tx_data), .tx(uart_tx), .busy(tx_busy));\n");
+    // The CRC-8 of a received byte and of a sent one (`sf_crc8`, docs/protocol.md).
+    v.push_str("    reg [7:0] crc;\n    reg [7:0] resp_q;\n    wire [7:0] crc_rx, crc_tx;\n    sf_crc8 u_crc_rx (.crc(crc), .data(rx_data), .crc_next(crc_rx));\n    sf_crc8 u_crc_tx (.crc(crc), .data(resp_q), .crc_next(crc_tx));\n");
     writeln!(v, "    reg fb_we;\n    reg [{0}:0] fb_wa, fb_ra;\n    reg [7:0] fb_wd;\n    wire [7:0] fb_rd;", baw - 1).unwrap();
     v.push_str("    sf_ram_frame u_frame (.clk(clk), .we(fb_we), .wa(fb_wa), .wd(fb_wd), .ra(fb_ra), .rd(fb_rd));\n");
     writeln!(
@@ -276,16 +254,16 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
     for (k, st) in states.iter().enumerate() {
         writeln!(v, "    localparam [4:0] B_{st} = 5'd{k};").unwrap();
     }
-    v.push_str("    reg [4:0] state;\n    reg [7:0] cmd, crc, status;\n    reg is_wr, is_rd, is_br; // cmd decoded once, in EXEC\n    reg br_issued;      // a burst read's first read is out\n    reg [31:0] baddr;   // a burst's address (of the word last read or next written)\n    wire [31:0] baddr_next = baddr + 32'd1; // one incrementer for both bursts\n    reg [15:0] btotal;  // a burst read's words\n    reg [15:0] pay_last; // resp_len + 3: the last payload byte\n    reg br_next;        // registered while a byte waits: a burst read's next word is due after it\n    reg k_last;         // registered while a payload byte is read: it is the last\n    reg [15:0] len, k;\n    reg [31:0] cycles;\n");
+    v.push_str("    reg [4:0] state;\n    reg [7:0] cmd, status;\n    reg is_wr, is_rd, is_br; // cmd decoded once, in EXEC\n    reg br_issued;      // a read's (or a burst read's first) read is out: a flag, not a 32-bit sentinel compare on the word's enable path\n    reg [31:0] baddr;   // a burst's address (of the word last read or next written)\n    wire [31:0] baddr_next = baddr + 32'd1; // one incrementer for both bursts\n    reg [12:0] btotal;  // a burst read's words (at most 8191)\n    reg [15:0] pay_last; // resp_len + 3: the last payload byte\n    reg br_next;        // registered while a byte waits: a burst read's next word is due after it\n    reg k_last;         // registered while a payload byte is read: it is the last\n    reg [15:0] len, k;\n    reg [31:0] cycles;\n");
     writeln!(v, "    reg [{}:0] idle_cnt;", tw - 1).unwrap();
     writeln!(
         v,
-        "    reg [15:0] n_spk;\n    reg [15:0] resp_len;\n    reg [15:0] crc_at; // resp_len + 4: where the CRC byte goes, registered off the byte select\n    reg [15:0] tk;\n    reg [7:0] lo, pay_lo;\n    reg bad_index; // a step's payload names an input the core does not have"
+        "    reg [15:0] n_spk;\n    reg [15:0] resp_len;\n    reg [15:0] crc_at; // resp_len + 4: where the CRC byte goes, registered off the byte select\n    reg [15:0] tk;\n    reg [7:0] pay_lo;\n    /* verilator lint_off UNUSEDSIGNAL */ // an index's low byte: bits above the core's index width are zero (a larger index is refused)\n    reg [7:0] lo;\n    /* verilator lint_on UNUSEDSIGNAL */\n    reg bad_index; // a step's payload names an input the core does not have"
     )
     .unwrap();
     v.push_str("    reg [63:0] word; // assembled payload bytes, little-endian\n\n");
     // The response byte at position tk: 0x5A, status, len lo, len hi, payload, crc.
-    v.push_str("    // The byte to send and whether it is the last, registered while waiting for the\n    // transmitter (the spike RAM's read data is valid by then).\n    reg [7:0] resp_q;\n    reg tk_end;\n");
+    v.push_str("    // The byte to send and whether it is the last, registered while waiting for the\n    // transmitter (the spike RAM's read data is valid by then).\n    reg tk_end;\n");
     v.push_str("    reg [7:0] resp_byte;\n    always @(*) begin\n        if (tk == 16'd0) resp_byte = 8'h5a;\n");
     v.push_str("        else if (tk == 16'd1) resp_byte = status;\n        else if (tk == 16'd2) resp_byte = resp_len[7:0];\n        else if (tk == 16'd3) resp_byte = resp_len[15:8];\n");
     v.push_str("        else if (tk == crc_at) resp_byte = crc;\n");
@@ -304,6 +282,27 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
     // one is sent (a burst read reloads it per word): no byte-select multiplexer.
     v.push_str("        else resp_byte = word[7:0];\n    end\n\n");
 
+    // The length checks of EXEC, decoded every clock from `len`: it is set in LEN1, and EXEC
+    // comes at least a state (CRC) later, so they are registered off EXEC's path.
+    v.push_str("    reg len_0, len_4, len_6, len_8, len_bad_step, len_bad_wb;\n");
+    if s.modulator {
+        v.push_str("    reg len_bad_mod;\n");
+    }
+    writeln!(
+        v,
+        "    always @(posedge clk) begin\n        len_0 <= len == 16'd0;\n        len_4 <= len == 16'd4;\n        len_6 <= len == 16'd6;\n        len_8 <= len == 16'd8;\n        len_bad_step <= len[0] || len > 16'd{};\n        len_bad_wb <= len < 16'd8 || len[1:0] != 2'd0;",
+        2 * s.inputs
+    )
+    .unwrap();
+    if s.modulator {
+        writeln!(
+            v,
+            "        len_bad_mod <= len[0] || len == 16'd0 || len > 16'd{};",
+            2 * s.inputs + 2
+        )
+        .unwrap();
+    }
+    v.push_str("    end\n");
     v.push_str("    always @(posedge clk) begin\n        fb_we <= 1'b0;\n        sp_we <= 1'b0;\n        in_valid <= 1'b0;\n        step <= 1'b0;\n        mm_we <= 1'b0;\n        mm_re <= 1'b0;\n        tx_start <= 1'b0;\n");
     v.push_str(
         "        if (rst) begin\n            state <= B_SYNC;\n            error_seen <= 1'b0;\n",
@@ -317,27 +316,27 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
     writeln!(v, "                else idle_cnt <= idle_cnt + {tw}'d1;\n            end").unwrap();
     v.push_str("            case (state)\n");
     v.push_str(&format!("            B_SYNC: begin\n                idle_cnt <= {tw}'d0;\n                if (rx_valid && rx_data == 8'ha5) begin crc <= 8'd0; state <= B_CMD; end\n            end\n"));
-    v.push_str("            B_CMD: if (rx_valid) begin cmd <= rx_data; crc <= crc8(crc, rx_data); state <= B_LEN0; end\n");
-    v.push_str("            B_LEN0: if (rx_valid) begin len[7:0] <= rx_data; crc <= crc8(crc, rx_data); state <= B_LEN1; end\n");
-    writeln!(v, "            B_LEN1: if (rx_valid) begin\n                len[15:8] <= rx_data; crc <= crc8(crc, rx_data); k <= 16'd0; bad_index <= 1'b0;\n                if ({{rx_data, len[7:0]}} > 16'd{len_max}) begin status <= 8'he4; state <= B_RESP; end\n                else state <= ({{rx_data, len[7:0]}} == 16'd0) ? B_CRC : B_PAY;\n            end").unwrap();
-    writeln!(v, "            B_PAY: if (rx_valid) begin\n                fb_we <= 1'b1; fb_wa <= k[{}:0]; fb_wd <= rx_data; crc <= crc8(crc, rx_data);\n                k <= k + 16'd1;\n                if (!k[0]) pay_lo <= rx_data;\n                else if ({}{{rx_data, pay_lo}} >= 16'd{}) bad_index <= 1'b1; // checked for steps\n                if (k[{cm}:0] + {cw}'d1 == len[{cm}:0]) state <= B_CRC; // len <= {bb} from here on\n            end", baw - 1, if s.modulator { "!(cmd == 8'h06 && k[15:1] == 15'd0) && " } else { "" }, s.inputs, cm = cw - 1).unwrap();
+    v.push_str("            B_CMD: if (rx_valid) begin cmd <= rx_data; crc <= crc_rx; state <= B_LEN0; end\n");
+    v.push_str("            B_LEN0: if (rx_valid) begin len[7:0] <= rx_data; crc <= crc_rx; state <= B_LEN1; end\n");
+    writeln!(v, "            B_LEN1: if (rx_valid) begin\n                len[15:8] <= rx_data; crc <= crc_rx; k <= 16'd0; bad_index <= 1'b0;\n                if ({{rx_data, len[7:0]}} > 16'd{len_max}) begin status <= 8'he4; state <= B_RESP; end\n                else state <= ({{rx_data, len[7:0]}} == 16'd0) ? B_CRC : B_PAY;\n            end").unwrap();
+    writeln!(v, "            B_PAY: if (rx_valid) begin\n                fb_we <= 1'b1; fb_wa <= k[{}:0]; fb_wd <= rx_data; crc <= crc_rx;\n                k <= k + 16'd1;\n                if (!k[0]) pay_lo <= rx_data;\n                else if ({}{{rx_data, pay_lo}} >= 16'd{}) bad_index <= 1'b1; // checked for steps\n                if (k[{cm}:0] + {cw}'d1 == len[{cm}:0]) state <= B_CRC; // len <= {bb} from here on\n            end", baw - 1, if s.modulator { "!(cmd == 8'h06 && k[15:1] == 15'd0) && " } else { "" }, s.inputs, cm = cw - 1).unwrap();
     v.push_str("            B_CRC: if (rx_valid) begin\n                if (rx_data != crc) begin status <= 8'he1; state <= B_RESP; end\n                else begin k <= 16'd0; word <= 64'd0; state <= B_EXEC; end\n            end\n");
     // EXEC: gather the fixed-size payloads (write 8 bytes, read 4) into `word`, then act.
     writeln!(v, "            B_EXEC: if (!busy) begin // the core may still be in its init")
         .unwrap();
     v.push_str("                is_wr <= cmd == 8'h01;\n                is_rd <= cmd == 8'h02;\n                is_br <= cmd == 8'h04;\n                br_issued <= 1'b0;\n                case (cmd)\n");
     v.push_str("                8'h00: begin status <= 8'h80; state <= B_RESP; end\n");
-    writeln!(v, "                8'h01, 8'h02: begin\n                    if (len != ((cmd == 8'h01) ? 16'd8 : 16'd4)) begin status <= 8'he4; state <= B_RESP; end\n                    else begin fb_ra <= {}; k <= 16'd0; state <= B_RD; end\n                end", crate::verilog::lit(baw, 0)).unwrap();
-    writeln!(v, "                8'h03: begin\n                    if (len[0] || len > 16'd{}) begin status <= 8'he4; state <= B_RESP; end\n                    else if (bad_index) begin status <= 8'he5; state <= B_RESP; end\n                    else begin fb_ra <= {}; k <= 16'd0; k_last <= len == 16'd0; state <= B_EV; end\n                end", 2 * s.inputs, crate::verilog::lit(baw, 0)).unwrap();
+    writeln!(v, "                8'h01, 8'h02: begin\n                    if ((cmd == 8'h01) ? !len_8 : !len_4) begin status <= 8'he4; state <= B_RESP; end\n                    else begin fb_ra <= {}; k <= 16'd0; state <= B_RD; end\n                end", crate::verilog::lit(baw, 0)).unwrap();
+    writeln!(v, "                8'h03: begin\n                    if (len_bad_step) begin status <= 8'he4; state <= B_RESP; end\n                    else if (bad_index) begin status <= 8'he5; state <= B_RESP; end\n                    else begin fb_ra <= {}; k <= 16'd0; k_last <= len_0; state <= B_EV; end\n                end", crate::verilog::lit(baw, 0)).unwrap();
     if s.modulator {
         // A step with the modulator: its two bytes first (written into register 25 as they
         // are read, in B_EV_HI), then the indices as for 0x03.
-        writeln!(v, "                8'h06: begin\n                    if (len[0] || len == 16'd0 || len > 16'd{}) begin status <= 8'he4; state <= B_RESP; end\n                    else if (bad_index) begin status <= 8'he5; state <= B_RESP; end\n                    else begin fb_ra <= {}; k <= 16'd0; k_last <= 1'b0; state <= B_EV; end\n                end", 2 * s.inputs + 2, crate::verilog::lit(baw, 0)).unwrap();
+        writeln!(v, "                8'h06: begin\n                    if (len_bad_mod) begin status <= 8'he4; state <= B_RESP; end\n                    else if (bad_index) begin status <= 8'he5; state <= B_RESP; end\n                    else begin fb_ra <= {}; k <= 16'd0; k_last <= 1'b0; state <= B_EV; end\n                end", crate::verilog::lit(baw, 0)).unwrap();
     }
     // Burst read: address (4), count (2), gathered like a read; burst write: address (4), then
     // the words, each written as its four bytes arrive from the buffer.
-    writeln!(v, "                8'h04: begin\n                    if (len != 16'd6) begin status <= 8'he4; state <= B_RESP; end\n                    else begin fb_ra <= {}; k <= 16'd0; state <= B_RD; end\n                end", crate::verilog::lit(baw, 0)).unwrap();
-    writeln!(v, "                8'h05: begin\n                    if (len < 16'd8 || len[1:0] != 2'd0) begin status <= 8'he4; state <= B_RESP; end\n                    else begin fb_ra <= {}; k <= 16'd0; state <= B_WB; end\n                end", crate::verilog::lit(baw, 0)).unwrap();
+    writeln!(v, "                8'h04: begin\n                    if (!len_6) begin status <= 8'he4; state <= B_RESP; end\n                    else begin fb_ra <= {}; k <= 16'd0; state <= B_RD; end\n                end", crate::verilog::lit(baw, 0)).unwrap();
+    writeln!(v, "                8'h05: begin\n                    if (len_bad_wb) begin status <= 8'he4; state <= B_RESP; end\n                    else begin fb_ra <= {}; k <= 16'd0; state <= B_WB; end\n                end", crate::verilog::lit(baw, 0)).unwrap();
     v.push_str("                default: begin status <= 8'he3; state <= B_RESP; end\n                endcase\n            end\n");
     // WB: the buffer's read latency (and the core idle: a burst may write init); WB_WAIT: one
     // byte in; every fourth completes a word: the first is the address, the others are written.
@@ -358,19 +357,19 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
     // STEP/act.
     v.push_str("            B_STEP: begin\n");
     v.push_str("                if (is_wr) begin mm_we <= 1'b1; mm_addr <= word[31:0]; mm_wdata <= word[63:32]; status <= 8'h81; state <= B_RESP; end\n");
-    v.push_str("                else if (is_rd) begin\n                    if (!mm_re && !mm_rvalid && word[63:32] != 32'hffffffff) begin mm_re <= 1'b1; mm_addr <= word[63:32]; word[63:32] <= 32'hffffffff; end\n");
+    v.push_str("                else if (is_rd) begin\n                    if (!br_issued) begin br_issued <= 1'b1; mm_re <= 1'b1; mm_addr <= word[63:32]; end\n");
     v.push_str("                    if (mm_rvalid) begin word <= {32'd0, mm_rdata}; status <= 8'h82; state <= B_RESP; end\n                end\n");
     // A burst read: 1 to 8191 words (the response's length and its CRC's position, 4 bytes a
     // word + 4, in 16 bits; 16383 words overflowed the CRC position); the first read here,
     // the others while the response is sent.
-    v.push_str("                else if (is_br) begin\n                    if (!br_issued) begin\n                        br_issued <= 1'b1;\n                        if (word[63:48] == 16'd0 || word[63:61] != 3'd0) begin status <= 8'he4; state <= B_RESP; end\n                        else begin mm_re <= 1'b1; mm_addr <= word[47:16]; baddr <= word[47:16]; btotal <= word[63:48]; end\n                    end else if (mm_rvalid) begin word <= {32'd0, mm_rdata}; status <= 8'h84; state <= B_RESP; end\n                end\n");
+    v.push_str("                else if (is_br) begin\n                    if (!br_issued) begin\n                        br_issued <= 1'b1;\n                        if (word[63:48] == 16'd0 || word[63:61] != 3'd0) begin status <= 8'he4; state <= B_RESP; end\n                        else begin mm_re <= 1'b1; mm_addr <= word[47:16]; baddr <= word[47:16]; btotal <= word[60:48]; end\n                    end else if (mm_rvalid) begin word <= {32'd0, mm_rdata}; status <= 8'h84; state <= B_RESP; end\n                end\n");
     writeln!(v, "                else begin\n                    cycles <= cycles + 32'd1;\n                    if (out_valid) begin sp_we <= 1'b1; sp_wa <= n_spk[{}:0]; n_spk <= n_spk + 16'd1; end", faw - 1).unwrap();
     v.push_str("                    if (done) begin word <= {32'd0, cycles}; status <= 8'h83; state <= B_RESP; end\n                end\n            end\n");
     // RESP: set up the response, then send byte by byte, CRC over status, length, payload.
     v.push_str(
         "            B_RESP: begin\n                if (status[7:4] == 4'he) error_seen <= 1'b1;\n",
     );
-    v.push_str("                resp_len <= (status == 8'h82) ? 16'd4 : (status == 8'h83) ? (16'd4 + {n_spk[14:0], 1'b0}) : (status == 8'h80) ? 16'd4 : (status == 8'h84) ? {1'b0, btotal[12:0], 2'b00} : 16'd0;\n");
+    v.push_str("                resp_len <= (status == 8'h82) ? 16'd4 : (status == 8'h83) ? (16'd4 + {n_spk[14:0], 1'b0}) : (status == 8'h80) ? 16'd4 : (status == 8'h84) ? {1'b0, btotal, 2'b00} : 16'd0;\n");
     writeln!(
         v,
         "                if (status == 8'h80) word <= {{32'd0, 16'd{}, 16'd{}}};",
@@ -382,7 +381,7 @@ fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
     // The byte waits here at least a clock: its flags are registered (off the byte's send).
     v.push_str("            B_T_WAIT: begin\n                resp_q <= resp_byte;\n                tk_end <= tk == crc_at;\n                br_next <= status == 8'h84 && tk[15:2] != 14'd0 && tk[1:0] == 2'd3 && tk != pay_last;\n                if (!tx_busy) state <= B_T_SEND;\n            end\n");
     v.push_str("            B_T_SEND: begin\n                tx_start <= 1'b1;\n                tx_data <= resp_q;\n");
-    v.push_str("                if (tk != 16'd0 && !tk_end) crc <= crc8(crc, resp_q);\n");
+    v.push_str("                if (tk != 16'd0 && !tk_end) crc <= crc_tx;\n");
     v.push_str("                state <= B_T_BUSY;\n            end\n");
     v.push_str("            B_T_BUSY: if (!tx_start && !tx_busy) begin\n");
     v.push_str("                if (tk_end) state <= B_SYNC;\n                else begin\n                    tk <= tk + 16'd1;\n                    if (tk[15:2] != 14'd0) word <= {8'd0, word[63:8]};\n");

@@ -7,5 +7,6 @@ pub mod board_top;
 pub mod bridge;
 pub mod multipliers;
 pub mod protocol;
+pub mod shell;
 pub mod simboard;
 pub mod synth;

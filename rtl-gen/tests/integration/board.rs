@@ -341,3 +341,39 @@ fn steps_that_carry_the_modulator_set_it_and_run_like_the_model() {
         assert_eq!(host.read(REGION_WEIGHTS << 28 | i as u32).unwrap(), wi as u32, "weight {i}");
     }
 }
+
+#[test]
+fn the_board_top_and_its_rust_hdl_blocks_are_lint_and_yosys_clean() {
+    use synforge_rtl::board_top::{self, TopSpec};
+    use synforge_rtl::tools::{lint, yosys_check};
+    let t = tools();
+    for (name, cfg) in
+        [("default", Config::builtin_default()), ("random-3", crate::random::structure(3))]
+    {
+        let net = cfg.build().unwrap();
+        let design = synforge_rtl::generate(&net, "h").unwrap();
+        // 115200 baud from 12 MHz: the iCEBreaker's divisor (104), no PLL.
+        let spec = TopSpec {
+            pll: None,
+            pll_pad: false,
+            board_hz: 12e6,
+            core_hz: 12e6,
+            baud: 115_200,
+            leds: vec![true, false],
+        };
+        let (top, _) = board_top::generate(&design, &spec, "h").unwrap();
+        let dir = build_dir(&format!("lint-top-{name}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut files = Vec::new();
+        for (f, text) in design.files.iter().chain(&top) {
+            assert!(!text.contains("localparam signed"), "{f}");
+            std::fs::write(dir.join(f), text).unwrap();
+            files.push(f.as_str());
+        }
+        std::fs::write(dir.join("waivers.vlt"), synforge_rtl::deploy::shell::WAIVERS).unwrap();
+        lint(&t, &dir, &files, Some("waivers.vlt"), "synforge_board_top")
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        yosys_check(&t, &dir, &files, "synforge_board_top")
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+}

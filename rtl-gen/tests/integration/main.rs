@@ -8,6 +8,7 @@ mod fuzz;
 mod gates;
 mod gen;
 mod random;
+mod shell;
 
 use std::path::PathBuf;
 
