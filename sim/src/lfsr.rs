@@ -45,6 +45,67 @@ const JUMP32: [[u32; 256]; 4] = {
     t
 };
 
+/// Four draws (128 single steps) as four byte-indexed tables, from [`JUMP32`] applied four
+/// times: the stride of [`Lfsr::fill`]'s four interleaved chains.
+const JUMP128: [[u32; 256]; 4] = {
+    let mut t = [[0u32; 256]; 4];
+    let mut byte = 0;
+    while byte < 4 {
+        let mut v = 0;
+        while v < 256 {
+            let mut s = (v as u32) << (8 * byte);
+            let mut k = 0;
+            while k < 4 {
+                s = jump(&JUMP32, s);
+                k += 1;
+            }
+            t[byte][v] = s;
+            v += 1;
+        }
+        byte += 1;
+    }
+    t
+};
+
+/// `s` through a byte-indexed jump table.
+#[inline(always)]
+const fn jump(t: &[[u32; 256]; 4], s: u32) -> u32 {
+    t[0][(s & 0xff) as usize]
+        ^ t[1][((s >> 8) & 0xff) as usize]
+        ^ t[2][((s >> 16) & 0xff) as usize]
+        ^ t[3][(s >> 24) as usize]
+}
+
+/// A source of random words for stochastic rounding: an [`Lfsr`], or draws made ahead of time
+/// ([`Drawn`]). Either way the words come in the contract's order.
+pub trait Draw {
+    /// The next random word.
+    fn draw(&mut self) -> u32;
+}
+
+/// Words drawn ahead by [`Lfsr::fill`], handed out in order.
+#[derive(Debug)]
+pub struct Drawn<'a>(std::slice::Iter<'a, u32>);
+
+impl<'a> Drawn<'a> {
+    /// Hand out `words` in order.
+    pub fn new(words: &'a [u32]) -> Self {
+        Drawn(words.iter())
+    }
+
+    /// Every word was handed out.
+    pub fn is_empty(&self) -> bool {
+        self.0.len() == 0
+    }
+}
+
+impl Draw for Drawn<'_> {
+    #[inline(always)]
+    fn draw(&mut self) -> u32 {
+        *self.0.next().expect("fewer words drawn ahead than used")
+    }
+}
+
 /// A 32-bit Galois LFSR. The all-zero state is never used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Lfsr(u32);
@@ -73,18 +134,62 @@ impl Lfsr {
     /// Advance 32 steps and return the new state: one random word.
     #[inline(always)]
     pub fn draw(&mut self) -> u32 {
-        let s = self.0;
-        self.0 = JUMP32[0][(s & 0xff) as usize]
-            ^ JUMP32[1][((s >> 8) & 0xff) as usize]
-            ^ JUMP32[2][((s >> 16) & 0xff) as usize]
-            ^ JUMP32[3][(s >> 24) as usize];
+        self.0 = jump(&JUMP32, self.0);
         self.0
+    }
+
+    /// Fill `out` with the next `out.len()` draws, as that many calls of [`Lfsr::draw`] would,
+    /// leaving the same state. Each draw depends on the one before, a serial chain of table
+    /// lookups; here four chains run side by side, each jumping four draws at a time, so a
+    /// core overlaps their lookups.
+    pub fn fill(&mut self, out: &mut [u32]) {
+        let head = out.len().min(4);
+        for w in &mut out[..head] {
+            *w = self.draw();
+        }
+        if out.len() <= 4 {
+            return;
+        }
+        let mut c = [out[0], out[1], out[2], out[3]];
+        let mut rest = out[4..].chunks_exact_mut(4);
+        for ch in &mut rest {
+            c = [
+                jump(&JUMP128, c[0]),
+                jump(&JUMP128, c[1]),
+                jump(&JUMP128, c[2]),
+                jump(&JUMP128, c[3]),
+            ];
+            ch.copy_from_slice(&c);
+        }
+        for (w, &s) in rest.into_remainder().iter_mut().zip(&c) {
+            *w = jump(&JUMP128, s);
+        }
+        self.0 = *out.last().expect("more than four draws");
+    }
+}
+
+impl Draw for Lfsr {
+    #[inline(always)]
+    fn draw(&mut self) -> u32 {
+        Lfsr::draw(self)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fill_equals_draws_one_by_one_for_every_length() {
+        for n in 0..40 {
+            let (mut a, mut b) = (Lfsr::new(0xDEAD_BEEF), Lfsr::new(0xDEAD_BEEF));
+            let one_by_one: Vec<u32> = (0..n).map(|_| a.draw()).collect();
+            let mut filled = vec![0; n];
+            b.fill(&mut filled);
+            assert_eq!(filled, one_by_one, "{n} draws");
+            assert_eq!(a, b, "state after {n} draws");
+        }
+    }
 
     #[test]
     fn draw_equals_32_single_steps() {

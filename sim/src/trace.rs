@@ -3,7 +3,7 @@
 
 use crate::config::Pairing;
 use crate::format::{decay_raw, Format, Rounding};
-use crate::lfsr::Lfsr;
+use crate::lfsr::{Draw, Drawn};
 
 /// One trace's fixed-point constants.
 #[derive(Clone, Copy, Debug)]
@@ -23,8 +23,33 @@ pub struct TraceFixed {
 impl TraceFixed {
     /// `x := round(x * a / 2^16)`.
     #[inline(always)]
-    pub fn decay(&self, x: u16, lfsr: &mut Lfsr) -> u16 {
+    pub fn decay(&self, x: u16, lfsr: &mut impl Draw) -> u16 {
         decay_raw(x as i64, self.decay, self.rounding, lfsr) as u16
+    }
+
+    /// [`TraceFixed::decay`] of every value of `xs`, a stochastic one taking its word from
+    /// `draws` (every `stride`-th word, the first for `xs[0]`): the same numbers as one
+    /// [`TraceFixed::decay`] per value on an LFSR that drew those words. A trace is never
+    /// negative, so the magnitude-and-sign of `decay_raw` is the value itself, and the loop
+    /// is plain 32-bit arithmetic the compiler vectorises.
+    pub fn decay_all(&self, xs: &mut [u16], draws: &[u32], stride: usize) {
+        let a = self.decay as u32;
+        match self.rounding {
+            Rounding::Stochastic => {
+                let words = draws.iter().step_by(stride.max(1));
+                assert!(words.len() >= xs.len(), "a word for every stochastic decay");
+                for (x, &w) in xs.iter_mut().zip(words) {
+                    // (x * a + top 16 bits of the word) >> 16: below 2^32 for 16-bit x and a.
+                    *x = ((*x as u32 * a + (w >> 16)) >> 16) as u16;
+                }
+            }
+            _ => {
+                let mut none = Drawn::new(&[]);
+                for x in xs {
+                    *x = self.decay(*x, &mut none);
+                }
+            }
+        }
     }
 
     /// Value after a spike: `min(x + inc, max)` (all-to-all) or `inc` (nearest).

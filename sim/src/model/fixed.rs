@@ -682,6 +682,8 @@ pub struct FixedModel {
     post_rows: Spare,
 
     in_lfsr: Lfsr,
+    /// Scratch: the input LFSR's draws of this step's trace decays, drawn ahead.
+    in_draws: Vec<u32>,
     pre_mask: Vec<bool>,
     prev_total: u32,
     out: Vec<u32>,
@@ -760,6 +762,7 @@ impl FixedModel {
             x1: vec![0; ni],
             x2: vec![0; ni],
             x1_after: vec![0; ni],
+            in_draws: Vec::new(),
             x2_after: vec![0; ni],
             post_rows: Spare::default(),
 
@@ -847,12 +850,22 @@ impl Model for FixedModel {
     fn step(&mut self, pre: &[u32]) -> &[u32] {
         debug_assert!(pre.windows(2).all(|p| p[0] < p[1]), "input spikes must be sorted, distinct");
         let b = &self.b;
-        // §4.2 Pre-trace decay, ascending input, on the input LFSR.
-        for i in 0..self.x1.len() {
-            self.x1[i] = b.tr.x1.decay(self.x1[i], &mut self.in_lfsr);
-            if b.x2 {
-                self.x2[i] = b.tr.x2.decay(self.x2[i], &mut self.in_lfsr);
-            }
+        // §4.2 Pre-trace decay, ascending input, on the input LFSR: x1 then x2 of each input.
+        // Every stochastic decay draws, whatever the trace's value, so the step's draws are
+        // known ahead: drawn in one go (`Lfsr::fill`, four chains side by side), then each
+        // trace decays in one pass over its own words (interleaved when both draw).
+        let x1_draws = (b.tr.x1.rounding == Rounding::Stochastic) as usize;
+        let x2_draws = (b.x2 && b.tr.x2.rounding == Rounding::Stochastic) as usize;
+        let per_input = x1_draws + x2_draws;
+        self.in_draws.resize(per_input * self.x1.len(), 0);
+        self.in_lfsr.fill(&mut self.in_draws);
+        b.tr.x1.decay_all(&mut self.x1, &self.in_draws, per_input);
+        if b.x2 {
+            b.tr.x2.decay_all(
+                &mut self.x2,
+                &self.in_draws[x1_draws.min(self.in_draws.len())..],
+                per_input,
+            );
         }
         for &i in pre {
             self.pre_mask[i as usize] = true;
