@@ -30,17 +30,22 @@ impl TraceFixed {
     /// [`TraceFixed::decay`] of every value of `xs`, a stochastic one taking its word from
     /// `draws` (every `stride`-th word, the first for `xs[0]`): the same numbers as one
     /// [`TraceFixed::decay`] per value on an LFSR that drew those words. A trace is never
-    /// negative, so the magnitude-and-sign of `decay_raw` is the value itself, and the loop
-    /// is plain 32-bit arithmetic the compiler vectorises.
+    /// negative, so the magnitude-and-sign of `decay_raw` is the value itself: plain 32-bit
+    /// arithmetic.
     pub fn decay_all(&self, xs: &mut [u16], draws: &[u32], stride: usize) {
         let a = self.decay as u32;
         match self.rounding {
             Rounding::Stochastic => {
-                let words = draws.iter().step_by(stride.max(1));
-                assert!(words.len() >= xs.len(), "a word for every stochastic decay");
-                for (x, &w) in xs.iter_mut().zip(words) {
-                    // (x * a + top 16 bits of the word) >> 16: below 2^32 for 16-bit x and a.
-                    *x = ((*x as u32 * a + (w >> 16)) >> 16) as u16;
+                // (x * a + top 16 bits of the word) >> 16: below 2^32 for 16-bit x and a.
+                let decay = |x: &mut u16, w: u32| *x = ((*x as u32 * a + (w >> 16)) >> 16) as u16;
+                if stride <= 1 {
+                    // One trace draws: contiguous words, a loop the compiler vectorises.
+                    assert!(draws.len() >= xs.len(), "a word for every stochastic decay");
+                    xs.iter_mut().zip(draws).for_each(|(x, &w)| decay(x, w));
+                } else {
+                    let words = draws.iter().step_by(stride);
+                    assert!(words.len() >= xs.len(), "a word for every stochastic decay");
+                    xs.iter_mut().zip(words).for_each(|(x, &w)| decay(x, w));
                 }
             }
             _ => {
