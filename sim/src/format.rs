@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::lfsr::Draw;
+use crate::lfsr::Lfsr;
 
 /// How a value is rounded when low bits are discarded (semantics §2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -133,7 +133,7 @@ impl std::fmt::Display for Format {
 /// `Stochastic` draws one 32-bit word from `lfsr` on every call, whatever `shift` is, and adds
 /// its top `shift` bits. `Floor` and `Nearest` never touch the LFSR. `shift` is at most 32.
 #[inline(always)]
-pub fn round_shift(v: i64, shift: u32, mode: Rounding, lfsr: &mut impl Draw) -> i64 {
+pub fn round_shift(v: i64, shift: u32, mode: Rounding, lfsr: &mut Lfsr) -> i64 {
     debug_assert!(shift <= 32);
     match mode {
         Rounding::Floor => v >> shift,
@@ -166,7 +166,7 @@ pub fn clamp_branchless(x: i64, lo: i64, hi: i64) -> i64 {
 /// Decay a raw value by the U0.16 factor `a`: the magnitude is multiplied and rounded, the
 /// sign is kept, so a negative membrane decays toward zero exactly as a positive one does.
 #[inline(always)]
-pub fn decay_raw(q: i64, a: u16, mode: Rounding, lfsr: &mut impl Draw) -> i64 {
+pub fn decay_raw(q: i64, a: u16, mode: Rounding, lfsr: &mut Lfsr) -> i64 {
     let m = round_shift(q.abs() * a as i64, 16, mode, lfsr);
     if q < 0 {
         -m
@@ -178,7 +178,6 @@ pub fn decay_raw(q: i64, a: u16, mode: Rounding, lfsr: &mut impl Draw) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lfsr::Lfsr;
 
     #[test]
     fn floor_rounds_toward_minus_infinity() {

@@ -30,42 +30,27 @@ const fn advance(mut s: u32, n: u32) -> u32 {
     s
 }
 
-/// The step is linear over GF(2), so 32 steps are the XOR of four byte-indexed tables.
-const JUMP32: [[u32; 256]; 4] = {
+/// `steps` single steps as four byte-indexed tables: the step is linear over GF(2), so `steps`
+/// steps of a state are the XOR of its four bytes' entries.
+const fn jump_tables(steps: u32) -> [[u32; 256]; 4] {
     let mut t = [[0u32; 256]; 4];
     let mut byte = 0;
     while byte < 4 {
         let mut v = 0;
         while v < 256 {
-            t[byte][v] = advance((v as u32) << (8 * byte), 32);
+            t[byte][v] = advance((v as u32) << (8 * byte), steps);
             v += 1;
         }
         byte += 1;
     }
     t
-};
+}
 
-/// Four draws (128 single steps) as four byte-indexed tables, from [`JUMP32`] applied four
-/// times: the stride of [`Lfsr::fill`]'s four interleaved chains.
-const JUMP128: [[u32; 256]; 4] = {
-    let mut t = [[0u32; 256]; 4];
-    let mut byte = 0;
-    while byte < 4 {
-        let mut v = 0;
-        while v < 256 {
-            let mut s = (v as u32) << (8 * byte);
-            let mut k = 0;
-            while k < 4 {
-                s = jump(&JUMP32, s);
-                k += 1;
-            }
-            t[byte][v] = s;
-            v += 1;
-        }
-        byte += 1;
-    }
-    t
-};
+/// One draw (32 single steps).
+const JUMP32: [[u32; 256]; 4] = jump_tables(32);
+
+/// Four draws (128 single steps): the stride of [`Lfsr::fill`]'s four interleaved chains.
+const JUMP128: [[u32; 256]; 4] = jump_tables(128);
 
 /// `s` through a byte-indexed jump table.
 #[inline(always)]
@@ -74,36 +59,6 @@ const fn jump(t: &[[u32; 256]; 4], s: u32) -> u32 {
         ^ t[1][((s >> 8) & 0xff) as usize]
         ^ t[2][((s >> 16) & 0xff) as usize]
         ^ t[3][(s >> 24) as usize]
-}
-
-/// A source of random words for stochastic rounding: an [`Lfsr`], or draws made ahead of time
-/// ([`Drawn`]). Either way the words come in the contract's order.
-pub trait Draw {
-    /// The next random word.
-    fn draw(&mut self) -> u32;
-}
-
-/// Words drawn ahead by [`Lfsr::fill`], handed out in order.
-#[derive(Debug)]
-pub struct Drawn<'a>(std::slice::Iter<'a, u32>);
-
-impl<'a> Drawn<'a> {
-    /// Hand out `words` in order.
-    pub fn new(words: &'a [u32]) -> Self {
-        Drawn(words.iter())
-    }
-
-    /// Every word was handed out.
-    pub fn is_empty(&self) -> bool {
-        self.0.len() == 0
-    }
-}
-
-impl Draw for Drawn<'_> {
-    #[inline(always)]
-    fn draw(&mut self) -> u32 {
-        *self.0.next().expect("fewer words drawn ahead than used")
-    }
 }
 
 /// A 32-bit Galois LFSR. The all-zero state is never used.
@@ -165,13 +120,6 @@ impl Lfsr {
             *w = jump(&JUMP128, s);
         }
         self.0 = *out.last().expect("more than four draws");
-    }
-}
-
-impl Draw for Lfsr {
-    #[inline(always)]
-    fn draw(&mut self) -> u32 {
-        Lfsr::draw(self)
     }
 }
 

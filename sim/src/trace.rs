@@ -3,7 +3,7 @@
 
 use crate::config::Pairing;
 use crate::format::{decay_raw, Format, Rounding};
-use crate::lfsr::{Draw, Drawn};
+use crate::lfsr::Lfsr;
 
 /// One trace's fixed-point constants.
 #[derive(Clone, Copy, Debug)]
@@ -23,7 +23,7 @@ pub struct TraceFixed {
 impl TraceFixed {
     /// `x := round(x * a / 2^16)`.
     #[inline(always)]
-    pub fn decay(&self, x: u16, lfsr: &mut impl Draw) -> u16 {
+    pub fn decay(&self, x: u16, lfsr: &mut Lfsr) -> u16 {
         decay_raw(x as i64, self.decay, self.rounding, lfsr) as u16
     }
 
@@ -49,9 +49,10 @@ impl TraceFixed {
                 }
             }
             _ => {
-                let mut none = Drawn::new(&[]);
+                // Floor and nearest never draw (`round_shift`): any LFSR does.
+                let mut unused = Lfsr::new(1);
                 for x in xs {
-                    *x = self.decay(*x, &mut none);
+                    *x = self.decay(*x, &mut unused);
                 }
             }
         }

@@ -195,14 +195,8 @@ pub fn generate(
         modulator,
     };
     let mut files = bridge::modules(&bspec);
-    shell::emit::add(
-        &mut files,
-        shell::emit::modules("sf_por", &mut shell::reset::PowerOnReset::default()),
-    );
-    shell::emit::add(
-        &mut files,
-        shell::emit::modules("sf_heartbeat", &mut shell::reset::Heartbeat::default()),
-    );
+    files.extend(shell::emit::modules("sf_por", &mut shell::reset::PowerOnReset::default()));
+    files.extend(shell::emit::modules("sf_heartbeat", &mut shell::reset::Heartbeat::default()));
     let nled = spec.leds.len().max(1);
     let mut v = String::new();
     writeln!(

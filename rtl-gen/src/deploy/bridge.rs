@@ -186,7 +186,7 @@ pub fn modules(s: &BridgeSpec) -> Vec<(String, String)> {
 }
 
 /// The rust-hdl blocks of the bridge (`shell/`): `sf_uart_rx`, `sf_uart_tx` with a bit-time
-/// counter of the divisor's width, `sf_crc8`, and the flip-flop modules they share.
+/// counter of the divisor's width, and `sf_crc8`.
 pub fn shell_modules(divisor: u32) -> Vec<(String, String)> {
     use crate::deploy::shell::{crc::Crc8, emit, uart::UartRx, uart::UartTx};
     // rust-hdl's widths are const generics: one instance per counter width.
@@ -202,10 +202,7 @@ pub fn shell_modules(divisor: u32) -> Vec<(String, String)> {
         };
     }
     let [rx, tx] = by_width!(3 4 5 6 7 8 9 10 11 12 13 14 15 16);
-    let mut out = rx;
-    emit::add(&mut out, tx);
-    emit::add(&mut out, emit::modules("sf_crc8", &mut Crc8::default()));
-    out
+    [rx, tx, emit::modules("sf_crc8", &mut Crc8::default())].concat()
 }
 
 fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {

@@ -27,25 +27,25 @@ pub fn clean(name: &str, text: &str) -> Vec<(String, String)> {
         "{name}: rust-hdl wrote a signed localparam (a Signed<N> constant); use Bits<N>"
     );
     let raw = split(text);
-    // Old name -> new name, DFFs by width.
-    let renames: Vec<(String, String)> = raw
-        .iter()
-        .map(|(old, body)| {
-            let new = match dff_width(body) {
-                Some(w) => format!("sf_dff{w}"),
-                None if old == "top" => name.to_string(),
-                None => old.replacen("top", name, 1).replace('$', "_"),
-            };
-            (old.clone(), new)
-        })
-        .collect();
     let dffs: Vec<(&str, u32)> =
         raw.iter().filter_map(|(n, b)| Some((n.as_str(), dff_width(b)?))).collect();
+    // The other modules, old name -> new name.
+    let renames: Vec<(&str, String)> = raw
+        .iter()
+        .map(|(old, _)| old.as_str())
+        .filter(|old| !dffs.iter().any(|(n, _)| n == old))
+        .map(|old| {
+            let new = if old == "top" {
+                name.to_string()
+            } else {
+                old.replacen("top", name, 1).replace('$', "_")
+            };
+            (old, new)
+        })
+        .collect();
     let mut out: Vec<(String, String)> = Vec::new();
-    for ((_, body), (old, new)) in raw.iter().zip(&renames) {
-        if dffs.iter().any(|(n, _)| n == old) {
-            continue;
-        }
+    for (old, new) in &renames {
+        let body = &raw.iter().find(|(n, _)| n == old).expect("a module of the text").1;
         let mut t = inline_dffs(body, &dffs);
         t = t.replace(&format!("module {old}("), &format!("module {new}("));
         t = t.replace(&format!("endmodule // {old}"), "endmodule");
@@ -53,23 +53,9 @@ pub fn clean(name: &str, text: &str) -> Vec<(String, String)> {
             // Instances: `    top$sync sync(`.
             t = t.replace(&format!("    {o} "), &format!("    {n} "));
         }
-        let t = dollars(&t);
-        match out.iter().find(|(n, _)| n == new) {
-            Some((_, seen)) => assert_eq!(seen, &t, "two modules named {new} differ"),
-            None => out.push((new.clone(), t)),
-        }
+        out.push((new.clone(), dollars(&t)));
     }
     out
-}
-
-/// Add `more` to `out`, each module once: blocks share their `sf_dff<N>` modules.
-pub fn add(out: &mut Vec<(String, String)>, more: Vec<(String, String)>) {
-    for (name, text) in more {
-        match out.iter().find(|(n, _)| *n == name) {
-            Some((_, seen)) => assert_eq!(*seen, text, "two modules named {name} differ"),
-            None => out.push((name, text)),
-        }
-    }
 }
 
 /// `body` with each instance of a `DFF` module (`dffs`: names and widths) written as a register
