@@ -4,6 +4,7 @@
 mod blocks;
 mod board;
 mod cosim;
+mod frame;
 mod fuzz;
 mod gates;
 mod gen;

@@ -5,12 +5,24 @@ use std::sync::OnceLock;
 
 use crc::{Crc, CRC_8_SMBUS};
 use rust_hdl::prelude::*;
+use synforge_rtl::bridge::BridgeSpec;
 use synforge_rtl::deploy::shell::reset::{Heartbeat, PowerOnReset};
-use synforge_rtl::deploy::shell::{crc::Crc8, uart::UartRx, uart::UartTx};
+use synforge_rtl::deploy::shell::{crc::Crc8, frame::FrameMachine, uart::UartRx, uart::UartTx};
 
 use crate::{build_dir, tools};
 
 const CRC8: Crc<u8> = Crc::<u8>::new(&CRC_8_SMBUS);
+
+/// A bridge for a 100-input, 20-neuron core whose rule reads the modulator, at 104 clocks a
+/// bit.
+const SPEC: BridgeSpec = BridgeSpec {
+    divisor: 104,
+    input_index_bits: 7,
+    neuron_index_bits: 5,
+    inputs: 100,
+    neurons: 20,
+    modulator: true,
+};
 
 /// A transmitter wired to a receiver, and the CRC-8 of the bytes received so far.
 #[derive(LogicBlock)]
@@ -268,11 +280,23 @@ fn the_shell_blocks_pass_rust_hdl_yosys_validate() {
     let mut lb = Loopback::<3>::new(4);
     lb.connect_all();
     yosys_validate("sf_loopback", &generate_verilog(&lb)).unwrap();
+    let mut fsm = FrameMachine::<7>::new(&SPEC);
+    fsm.connect_all();
+    yosys_validate("sf_bridge_fsm", &generate_verilog(&fsm)).unwrap();
     // And the cleaned modules synforge writes: one per block (the flip-flops inlined), no `$`,
     // no `top`.
-    let mods = synforge_rtl::bridge::shell_modules(104);
+    let mods = synforge_rtl::bridge::frame_modules(&SPEC);
     let names: Vec<&str> = mods.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, ["sf_uart_rx", "sf_uart_tx", "sf_crc8"]);
+    assert_eq!(
+        names,
+        [
+            "sf_bridge_fsm",
+            "sf_bridge_fsm_crc_rx",
+            "sf_bridge_fsm_crc_tx",
+            "sf_bridge_fsm_u_rx",
+            "sf_bridge_fsm_u_tx"
+        ]
+    );
     for (n, t) in &mods {
         assert!(!t.contains("$") && !t.contains("module top"), "{n}:\n{t}");
     }
