@@ -51,6 +51,12 @@ pub struct BenchArgs {
     /// same networks (the default network and 256 x 256), as a ratio.
     #[arg(long)]
     rtl: bool,
+    /// Instead: the Song, Miller & Abbott network of Brian2's STDP example
+    /// (examples/song-brian2.toml: 1000 inputs, one neuron, 10^6 steps at dt 0.1 ms) in the
+    /// bit-accurate model, one thread, beside Brian2 2.9's C++ standalone run of it
+    /// (scripts/brian2, which installs Brian2 on first use), as a ratio.
+    #[arg(long)]
+    brian2: bool,
     /// Instead: synthesize growing networks for each board and write the hardware table
     /// (largest network that fits, resources, Fmax, synaptic updates per second) to this
     /// Markdown file, e.g. BENCHMARKS.md.
@@ -403,6 +409,100 @@ fn rtl(a: &BenchArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// synforge's config of the network of Brian2's STDP example.
+const SONG_BRIAN2: &str = include_str!("../../examples/song-brian2.toml");
+
+/// `synforge bench --brian2`: the Song, Miller & Abbott network in Brian2's C++ standalone mode
+/// (`scripts/brian2`) and in the bit-accurate model (one thread), per step, as a ratio.
+fn brian2() -> Result<ExitCode> {
+    let cfg = Config::from_toml_str(SONG_BRIAN2, "examples/song-brian2.toml").map_err(usage)?;
+    let steps = cfg.stimulus.steps;
+    let seconds = steps as f64 * cfg.network.dt_ms * 1e-3;
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts").join("brian2");
+    if !script.is_file() {
+        return Err(UsageError(format!(
+            "--brian2 runs {}, which is not there: run it from a synforge checkout",
+            script.display()
+        ))
+        .into());
+    }
+    eprintln!("Brian2: {} --seconds {seconds} (installs Brian2 2.9.0 on first use, then compiles the network)", script.display());
+    let out = std::process::Command::new("bash")
+        .arg(&script)
+        .args(["--seconds", &seconds.to_string(), "--dir", "build/bench-brian2"])
+        .stderr(std::process::Stdio::inherit())
+        .output()?;
+    if !out.status.success() {
+        anyhow::bail!("{} failed ({}); its messages are above", script.display(), out.status);
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().rev().find(|l| l.starts_with('{')).unwrap_or_default();
+    let b: serde_json::Value = serde_json::from_str(line)
+        .map_err(|e| anyhow::anyhow!("{}: no result line ({e}): {text}", script.display()))?;
+    let num = |k: &str| {
+        b[k].as_f64().ok_or_else(|| anyhow::anyhow!("Brian2's result has no {k}: {line}"))
+    };
+    let (b_run, b_program, b_steps) = (num("run_s")?, num("program_s")?, num("steps")?);
+    anyhow::ensure!(b_steps as u32 == steps, "Brian2 ran {b_steps} steps, synforge {steps}");
+
+    let net = cfg.build().map_err(usage)?;
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
+    let (stim_s, model_s, outs, stim) = pool.install(|| {
+        let t0 = Instant::now();
+        let stim = net.cfg.stimulus.generate(&net.cfg);
+        let stim_s = t0.elapsed().as_secs_f64();
+        let mut m = FixedModel::new(&net);
+        let mut outs = 0u64;
+        let t1 = Instant::now();
+        if let Ok(stim) = &stim {
+            let mut rows = stim.cursor();
+            while let Some(pre) = rows.next_step() {
+                outs += m.step(pre).len() as u64;
+            }
+        }
+        (stim_s, t1.elapsed().as_secs_f64(), outs, stim)
+    });
+    stim.map_err(usage)?;
+    let us = |s: f64| s / steps as f64 * 1e6;
+    println!("Song, Miller & Abbott: 1000 Poisson inputs at 15 Hz, one neuron, pair STDP, {steps} steps at dt {} ms", net.cfg.network.dt_ms);
+    println!("{:<44} {:>9} {:>9} {:>9}", "", "wall s", "us/step", "out Hz");
+    let out_hz = b["output_hz"].as_f64().unwrap_or(f64::NAN);
+    println!(
+        "{:<44} {:>9.2} {:>9.2} {:>9.1}",
+        "Brian2 C++ standalone, network run",
+        b_run,
+        us(b_run),
+        out_hz
+    );
+    println!(
+        "{:<44} {:>9.2} {:>9.2}",
+        "Brian2 C++ standalone, whole program",
+        b_program,
+        us(b_program)
+    );
+    let rate = outs as f64 / seconds;
+    println!(
+        "{:<44} {:>9.2} {:>9.2} {:>9.1}",
+        "synforge fixed, model (stimulus made ahead)",
+        model_s,
+        us(model_s),
+        rate
+    );
+    println!(
+        "{:<44} {:>9.2} {:>9.2}",
+        "synforge fixed, stimulus + model",
+        stim_s + model_s,
+        us(stim_s + model_s)
+    );
+    println!(
+        "synforge speed / Brian2's network run: {:.2} (model only), {:.2} (with the stimulus, which Brian2's run draws too)",
+        b_run / model_s,
+        b_run / (stim_s + model_s)
+    );
+    println!("one thread each; Brian2's neuron is conductance-based, synforge's current-based (examples/song-brian2.toml)");
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Steps of stimulus generated after the warm-up; the timed runs replay them in a loop.
 const STIMULUS_BLOCK: u32 = 5000;
 
@@ -621,6 +721,9 @@ fn gbs(bytes_per_s: f64) -> String {
 pub fn run(a: BenchArgs) -> Result<ExitCode> {
     if a.rtl {
         return rtl(&a);
+    }
+    if a.brian2 {
+        return brian2();
     }
     if let Some(p) = &a.hardware {
         return hardware(p);

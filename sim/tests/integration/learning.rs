@@ -290,6 +290,37 @@ fn song_gap_is_bounded() {
     );
 }
 
+/// `examples/song-brian2.toml`, the network `synforge bench --brian2` times beside Brian2's STDP
+/// example, is that network's size and time step, and its first 30 s fire and learn as
+/// Brian2's do: a few tens of Hz, and weights leaving the middle for the bounds, the lowest
+/// tenth first. Seen: 23.6 Hz, tenths of w_max from the lowest [171, 115, 92, 68, 82, 86, 94,
+/// 94, 96, 102] of 1000; Brian2 2.9 (scripts/brian2-song.py --seconds 30): 32.9 Hz, [172, 96,
+/// 77, 86, 87, 97, 64, 90, 89, 142]. Both start uniform, 100 a tenth.
+#[test]
+fn song_brian2_config_is_brian2s_network_and_starts_like_it() {
+    let mut cfg = load("song-brian2.toml");
+    let c = &cfg;
+    assert_eq!(
+        (
+            c.network.inputs,
+            c.network.neurons,
+            c.network.dt_ms,
+            c.stimulus.steps,
+            c.stimulus.rate_hz
+        ),
+        (1000, 1, 0.1, 1_000_000, 15.0)
+    );
+    cfg.stimulus.steps = 300_000;
+    let net = build(&cfg);
+    let stim = cfg.stimulus.generate(&cfg).expect("stimulus");
+    let r = finish(&mut FixedModel::new(&net), &stim);
+    let hz = r.record.spikes.len() as f64 / 30.0;
+    let s = WeightStats::of(&r.weights, net.cfg.plasticity.w_min, net.cfg.plasticity.w_max);
+    eprintln!("song-brian2, fixed, first 30 s: {hz:.1} Hz, histogram {:?}", s.histogram);
+    assert!((10.0..=80.0).contains(&hz), "{hz} Hz");
+    assert!(s.frac_low > 0.14 && s.frac_low + s.frac_high > 0.25, "{s:?}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // The pair-STDP window, traced by examples/pairing.toml.
 
