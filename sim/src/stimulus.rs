@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rand::{Rng, SeedableRng};
+use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
@@ -305,6 +305,11 @@ struct Poisson {
     steps: u32,
     t: u32,
     p: Vec<f64>,
+    /// `ceil(p * 2^53)` of each input: a draw `x` fires when `x >> 11 < fire_below`, which is
+    /// `rand`'s uniform f64 (`(x >> 11) * 2^-53`) below `p`, without the conversion.
+    fire_below: Vec<u64>,
+    /// One step's background draws, made in one call.
+    words: Vec<u64>,
     rng: ChaCha8Rng,
     pattern: Option<Replayed>,
     buf: Vec<u32>,
@@ -330,6 +335,8 @@ impl Poisson {
         Poisson {
             steps: spec.steps,
             t: 0,
+            fire_below: p.iter().map(|&pi| (pi * (1u64 << 53) as f64).ceil() as u64).collect(),
+            words: vec![0; p.len()],
             p,
             rng: ChaCha8Rng::seed_from_u64(spec.seed),
             pattern,
@@ -360,18 +367,18 @@ impl SpikeSource for Poisson {
             if phase < pat.len {
                 pat.rng.set_word_pos(2 * pat.n as u128 * phase as u128);
                 for i in 0..pat.n {
-                    if pat.rng.random::<f64>() < self.p[i as usize] {
+                    if pat.rng.next_u64() >> 11 < self.fire_below[i as usize] {
                         self.buf.push(i);
                     }
                 }
                 skip_below = pat.n;
             }
         }
-        for (i, &pi) in self.p.iter().enumerate() {
-            // Draw for every input every step, so the background stream does not depend on
-            // where the pattern sits.
-            let fire = self.rng.random::<f64>() < pi;
-            if fire && i as u32 >= skip_below {
+        // Draw for every input every step, so the background stream does not depend on where
+        // the pattern sits. `fill` takes the same words as one `random::<f64>()` per input.
+        self.rng.fill(&mut self.words[..]);
+        for (i, (&x, &below)) in self.words.iter().zip(&self.fire_below).enumerate() {
+            if x >> 11 < below && i as u32 >= skip_below {
                 self.buf.push(i as u32);
             }
         }
