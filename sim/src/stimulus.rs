@@ -304,9 +304,9 @@ pub trait SpikeSource: Send {
 struct Poisson {
     steps: u32,
     t: u32,
-    p: Vec<f64>,
-    /// `ceil(p * 2^53)` of each input: a draw `x` fires when `x >> 11 < fire_below`, which is
-    /// `rand`'s uniform f64 (`(x >> 11) * 2^-53`) below `p`, without the conversion.
+    /// `ceil(p * 2^53)` of each input, `p` its spike probability per step: a draw `x` fires
+    /// when `x >> 11 < fire_below`, which is `rand`'s uniform f64 (`(x >> 11) * 2^-53`) below
+    /// `p`, without the conversion.
     fire_below: Vec<u64>,
     /// One step's background draws, made in one call.
     words: Vec<u64>,
@@ -324,8 +324,9 @@ struct Replayed {
 
 impl Poisson {
     fn new(spec: &StimulusSpec, inputs: u32, dt_ms: f64) -> Self {
-        let p: Vec<f64> = (0..inputs as usize)
+        let fire_below: Vec<u64> = (0..inputs as usize)
             .map(|i| spec.rates_hz.get(i).copied().unwrap_or(spec.rate_hz) * dt_ms / 1000.0)
+            .map(|p| (p * (1u64 << 53) as f64).ceil() as u64)
             .collect();
         let pattern = spec.pattern.as_ref().map(|pat| {
             let (n, len, period) = pat.shape(inputs, dt_ms);
@@ -335,9 +336,8 @@ impl Poisson {
         Poisson {
             steps: spec.steps,
             t: 0,
-            fire_below: p.iter().map(|&pi| (pi * (1u64 << 53) as f64).ceil() as u64).collect(),
-            words: vec![0; p.len()],
-            p,
+            words: vec![0; fire_below.len()],
+            fire_below,
             rng: ChaCha8Rng::seed_from_u64(spec.seed),
             pattern,
             buf: Vec::new(),
@@ -351,7 +351,7 @@ impl SpikeSource for Poisson {
     }
 
     fn inputs(&self) -> u32 {
-        self.p.len() as u32
+        self.fire_below.len() as u32
     }
 
     fn next_step(&mut self) -> Option<&[u32]> {
@@ -388,7 +388,7 @@ impl SpikeSource for Poisson {
     fn seek(&mut self, t: u32) {
         self.t = t;
         // One 64-bit draw (two words) per input per step.
-        self.rng.set_word_pos(2 * self.p.len() as u128 * t as u128);
+        self.rng.set_word_pos(2 * self.fire_below.len() as u128 * t as u128);
     }
 }
 
