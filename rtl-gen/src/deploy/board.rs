@@ -139,6 +139,10 @@ pub struct Uart {
     pub rx: String,
 }
 
+/// The most LEDs a board lists: the board top (`shell::top::BoardTop<N>`) is made for each
+/// count up to this one.
+pub const MAX_LEDS: usize = 16;
+
 /// One user LED; the `i`-th in the TOML is the top's `led[i]`.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -367,6 +371,16 @@ impl Board {
         }
         if self.clock.hz == 0 {
             return Err(bad("clock.hz", "must be above 0".into()));
+        }
+        if self.led.len() > MAX_LEDS {
+            return Err(bad(
+                &format!("led[{MAX_LEDS}]"),
+                format!(
+                    "{} LEDs; the board top drives at most {MAX_LEDS} (led[0] the heartbeat, \
+                     led[1] a refused frame, the rest dark): list only the first {MAX_LEDS}",
+                    self.led.len()
+                ),
+            ));
         }
         let mut fields = vec![
             ("clock.pin".to_string(), &self.clock.pin),
@@ -614,6 +628,18 @@ io = 39
         assert_eq!(
             err(&MINIMAL.replace("pin = \"35\"", "pin = \"35 36\"")),
             "boards/x.toml: field `clock.pin`: `35 36` is not a pin name (letters and digits)"
+        );
+    }
+
+    #[test]
+    fn more_leds_than_the_top_drives_are_refused() {
+        let extra: String = (0..16)
+            .map(|k| format!("\n[[led]]\nname = \"x{k}\"\npin = \"A{k}\"\nactive_low = false\n"))
+            .collect();
+        assert_eq!(
+            err(&format!("{MINIMAL}{extra}")),
+            "boards/x.toml: field `led[16]`: 17 LEDs; the board top drives at most 16 (led[0] \
+             the heartbeat, led[1] a refused frame, the rest dark): list only the first 16"
         );
     }
 

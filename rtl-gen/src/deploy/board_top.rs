@@ -1,11 +1,13 @@
 //! The board top, `synforge_board_top`: a PLL where the core's clock differs from the board's,
 //! a power-on reset, the UART host bridge (`bridge.rs`) and the core. Ports: `clk` (the board
 //! clock), `uart_rx`, `uart_tx`, `led[k]` (led 0: heartbeat, led 1: a refused frame was seen).
+//! The top is a rust-hdl block (`shell::top::BoardTop`); this file writes the bodies of its
+//! wrapped leaves (the PLL with its settings, the core, the bridge) and emits it.
 //! No twin in `sim/`: it moves bytes; `protocol.rs` is its host side.
 
 use std::fmt::Write;
 
-use crate::board::Board;
+use crate::board::{Board, MAX_LEDS};
 use crate::bridge::{self, BaudError, BridgeSpec};
 use crate::deploy::shell;
 
@@ -130,7 +132,7 @@ pub fn ice40_pll(fin: f64, fout: f64, pad: bool) -> Option<Pll> {
     let (cell, input) =
         if pad { ("SB_PLL40_PAD", "PACKAGEPIN") } else { ("SB_PLL40_CORE", "REFERENCECLK") };
     let instance = format!(
-        "    {cell} #(\n        .FEEDBACK_PATH(\"SIMPLE\"),\n        .DIVR(4'd{divr}),\n        .DIVF(7'd{divf}),\n        .DIVQ(3'd{divq}),\n        .FILTER_RANGE(3'd{filter})\n    ) u_pll (\n        .{input}(clk),\n        .PLLOUTGLOBAL(core_clk),\n        .BYPASS(1'b0),\n        .RESETB(1'b1),\n        .LOCK(pll_lock)\n    );\n"
+        "    {cell} #(\n        .FEEDBACK_PATH(\"SIMPLE\"),\n        .DIVR(4'd{divr}),\n        .DIVF(7'd{divf}),\n        .DIVQ(3'd{divq}),\n        .FILTER_RANGE(3'd{filter})\n    ) u_pll (\n        .{input}(clk),\n        .PLLOUTGLOBAL(core_clk),\n        .BYPASS(1'b0),\n        .RESETB(1'b1),\n        .LOCK(lock)\n    );\n"
     );
     Some(Pll { instance, hz: f })
 }
@@ -159,7 +161,7 @@ pub fn ecp5_pll(fin: f64, fout: f64) -> Option<Pll> {
     }
     let (_, clki, clkfb, clkop, f) = best?;
     let instance = format!(
-        "    (* FREQUENCY_PIN_CLKI=\"{:.3}\", FREQUENCY_PIN_CLKOP=\"{:.3}\", ICP_CURRENT=\"12\", LPF_RESISTOR=\"8\", MFG_ENABLE_FILTEROPAMP=\"1\", MFG_GMCREF_SEL=\"2\" *)\n    EHXPLLL #(\n        .PLLRST_ENA(\"DISABLED\"),\n        .INTFB_WAKE(\"DISABLED\"),\n        .STDBY_ENABLE(\"DISABLED\"),\n        .DPHASE_SOURCE(\"DISABLED\"),\n        .OUTDIVIDER_MUXA(\"DIVA\"),\n        .CLKOP_ENABLE(\"ENABLED\"),\n        .CLKOP_DIV({clkop}),\n        .CLKOP_CPHASE({}),\n        .CLKOP_FPHASE(0),\n        .FEEDBK_PATH(\"CLKOP\"),\n        .CLKI_DIV({clki}),\n        .CLKFB_DIV({clkfb})\n    ) u_pll (\n        .RST(1'b0),\n        .STDBY(1'b0),\n        .CLKI(clk),\n        .CLKOP(core_clk),\n        .CLKFB(core_clk),\n        .CLKINTFB(),\n        .PHASESEL0(1'b0),\n        .PHASESEL1(1'b0),\n        .PHASEDIR(1'b1),\n        .PHASESTEP(1'b1),\n        .PHASELOADREG(1'b1),\n        .PLLWAKESYNC(1'b0),\n        .ENCLKOP(1'b0),\n        .LOCK(pll_lock)\n    );\n",
+        "    (* FREQUENCY_PIN_CLKI=\"{:.3}\", FREQUENCY_PIN_CLKOP=\"{:.3}\", ICP_CURRENT=\"12\", LPF_RESISTOR=\"8\", MFG_ENABLE_FILTEROPAMP=\"1\", MFG_GMCREF_SEL=\"2\" *)\n    EHXPLLL #(\n        .PLLRST_ENA(\"DISABLED\"),\n        .INTFB_WAKE(\"DISABLED\"),\n        .STDBY_ENABLE(\"DISABLED\"),\n        .DPHASE_SOURCE(\"DISABLED\"),\n        .OUTDIVIDER_MUXA(\"DIVA\"),\n        .CLKOP_ENABLE(\"ENABLED\"),\n        .CLKOP_DIV({clkop}),\n        .CLKOP_CPHASE({}),\n        .CLKOP_FPHASE(0),\n        .FEEDBK_PATH(\"CLKOP\"),\n        .CLKI_DIV({clki}),\n        .CLKFB_DIV({clkfb})\n    ) u_pll (\n        .RST(1'b0),\n        .STDBY(1'b0),\n        .CLKI(clk),\n        .CLKOP(core_clk),\n        .CLKFB(core_clk),\n        .CLKINTFB(),\n        .PHASESEL0(1'b0),\n        .PHASESEL1(1'b0),\n        .PHASEDIR(1'b1),\n        .PHASESTEP(1'b1),\n        .PHASELOADREG(1'b1),\n        .PLLWAKESYNC(1'b0),\n        .ENCLKOP(1'b0),\n        .LOCK(lock)\n    );\n",
         fin / 1e6,
         f / 1e6,
         clkop - 1
@@ -174,6 +176,35 @@ pub fn generate(
     spec: &TopSpec,
     config_hash: &str,
 ) -> Result<(Vec<(String, String)>, f64), TopError> {
+    let (parts, hz, divisor) = parts(design, spec)?;
+    let mut files = parts.bridge;
+    let mut top = shell::emit::clean("synforge_board_top", &parts.rust_hdl);
+    top[0].1 = clock_name(&top[0].1);
+    top[0].1 = format!(
+        "// synforge_board_top: core clock {:.3} MHz, UART {} baud ({divisor} clocks per bit);\n\
+         // a rust-hdl block (`shell::top::BoardTop`) around the wrapped PLL, core and bridge.\n{}",
+        hz / 1e6,
+        spec.baud,
+        top[0].1
+    );
+    files.extend(top);
+    Ok((crate::verilog::module_files(files, config_hash), hz))
+}
+
+/// The board top of `design` as rust-hdl writes it (module `top`, children `top$child`), with
+/// no modules beside it: for checks that want rust-hdl's own text (`yosys_validate`).
+pub fn rust_hdl_text(design: &Design, spec: &TopSpec) -> Result<String, TopError> {
+    Ok(parts(design, spec)?.0.rust_hdl)
+}
+
+/// The top's rust-hdl text and the bridge's modules.
+struct Parts {
+    rust_hdl: String,
+    bridge: Vec<(String, String)>,
+}
+
+/// The parts of the top, the core clock (Hz) and the UART divisor.
+fn parts(design: &Design, spec: &TopSpec) -> Result<(Parts, f64, u32), TopError> {
     let l = &design.layout;
     // A frame's length is 16 bits (docs/protocol.md): a step naming every input takes 2 bytes
     // an input, a step's response 4 bytes and 2 a neuron.
@@ -184,6 +215,7 @@ pub fn generate(
         let max_inputs = if modulator { 32766 } else { 32767 };
         return Err(TopError::Frames { inputs: l.inputs, max_inputs, neurons: l.neurons });
     }
+    assert!(spec.leds.len() <= MAX_LEDS, "Board::validate refuses more than {MAX_LEDS} LEDs");
     let (pll, hz) = spec.clock();
     let divisor = bridge::uart_divisor(hz, spec.baud)?;
     let bspec = BridgeSpec {
@@ -194,42 +226,89 @@ pub fn generate(
         neurons: l.neurons,
         modulator,
     };
-    let mut files = bridge::modules(&bspec);
-    files.extend(shell::emit::modules("sf_por", &mut shell::reset::PowerOnReset::default()));
-    files.extend(shell::emit::modules("sf_heartbeat", &mut shell::reset::Heartbeat::default()));
-    let nled = spec.leds.len().max(1);
+    let clock = match &pll {
+        Some(p) => p.instance.clone(),
+        None => "    assign core_clk = clk;\n    assign lock = 1'b1;\n".to_string(),
+    };
+    // Without LEDs (the simulated top) one, the heartbeat, active high.
+    let low = if spec.leds.is_empty() { vec![false] } else { spec.leds.clone() };
+    let (core, bridge) = (core_leaf(l.input_index_bits, l.neuron_index_bits), bridge_leaf());
+    macro_rules! by_count {
+        ($($n:literal)*) => {
+            match low.len() {
+                $($n => top_text(shell::top::BoardTop::<$n>::new(clock, core, bridge, &low)),)*
+                n => unreachable!("{n} LEDs"),
+            }
+        };
+    }
+    let rust_hdl = by_count!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
+    Ok((Parts { rust_hdl, bridge: bridge::modules(&bspec) }, hz, divisor))
+}
+
+/// The top's text with the core clock's net named `core_clk` and kept. The net has a name in
+/// every module it passes (`pll_core_clk` here, `bridge.clk`, `network.u_core.clk`, ...), and
+/// Yosys keeps, of equal candidates, the one first in alphabetical order, which nextpnr then
+/// reports the clock by: `bridge.clk`, as if it were the bridge's alone. A `keep` attribute
+/// (which rust-hdl cannot write) makes the top's net the one kept.
+fn clock_name(text: &str) -> String {
+    let stub = "    wire  pll_core_clk;\n";
+    assert!(text.contains(stub) && !text.contains(" core_clk"), "the PLL's output net:\n{text}");
+    text.replace(stub, "    (* keep *) wire  core_clk;\n").replace("pll_core_clk", "core_clk")
+}
+
+/// rust-hdl's text of `top`.
+fn top_text<B: rust_hdl::prelude::Block>(mut top: B) -> String {
+    top.connect_all();
+    rust_hdl::prelude::generate_verilog(&top)
+}
+
+/// The core leaf's body: `synforge_core` with its `iw`-bit input and `jw`-bit neuron indices
+/// cut from and zero-extended to the top's 16 bits. The bridge offers an event only when the
+/// core can take it (`docs/rtl.md`), so `in_ready` is not wired on.
+fn core_leaf(iw: u32, jw: u32) -> String {
     let mut v = String::new();
+    writeln!(v, "    wire in_ready;\n    wire [{}:0] out_index_w;", jw - 1).unwrap();
+    v.push_str("    synforge_core u_core (\n        .clk(clk), .rst(rst),\n");
     writeln!(
         v,
-        "// synforge_board_top: core clock {:.3} MHz, UART {} baud ({divisor} clocks per bit).",
-        hz / 1e6,
-        spec.baud
+        "        .in_valid(in_valid), .in_ready(in_ready), .in_index(in_index[{}:0]),",
+        iw - 1
     )
     .unwrap();
-    writeln!(v, "module synforge_board_top (\n    input  wire clk,\n    input  wire uart_rx,\n    output wire uart_tx,\n    output wire [{}:0] led\n);", nled - 1).unwrap();
-    v.push_str("    wire core_clk;\n    wire pll_lock;\n");
-    match &pll {
-        Some(p) => v.push_str(&p.instance),
-        None => v.push_str("    assign core_clk = clk;\n    assign pll_lock = 1'b1;\n"),
-    }
-    v.push_str("    // Power-on reset: 15 clocks after the PLL locks (`sf_por`, rust-hdl).\n    wire rst;\n    sf_por u_por (.clk(core_clk), .lock(pll_lock), .rst(rst));\n");
-    writeln!(v, "    wire in_valid, in_ready, step, busy, done, out_valid, out_ready, mm_we, mm_re, mm_rvalid, error_seen;\n    wire [{}:0] in_index;\n    wire [{}:0] out_index;\n    wire [31:0] mm_addr, mm_wdata, mm_rdata;", l.input_index_bits - 1, l.neuron_index_bits - 1).unwrap();
-    v.push_str("    sf_bridge u_bridge (\n        .clk(core_clk), .rst(rst), .uart_rx(uart_rx), .uart_tx(uart_tx),\n        .in_valid(in_valid), .in_index(in_index), .step(step), .busy(busy), .done(done),\n        .out_valid(out_valid), .out_ready(out_ready), .out_index(out_index),\n        .mm_addr(mm_addr), .mm_wdata(mm_wdata), .mm_we(mm_we), .mm_re(mm_re), .mm_rdata(mm_rdata), .mm_rvalid(mm_rvalid),\n        .error_seen(error_seen)\n    );\n");
-    v.push_str("    synforge_core u_core (\n        .clk(core_clk), .rst(rst),\n        .in_valid(in_valid), .in_ready(in_ready), .in_index(in_index),\n        .step(step), .busy(busy), .done(done),\n        .out_valid(out_valid), .out_ready(out_ready), .out_index(out_index),\n        .mm_addr(mm_addr), .mm_wdata(mm_wdata), .mm_we(mm_we), .mm_re(mm_re), .mm_rdata(mm_rdata), .mm_rvalid(mm_rvalid)\n    );\n");
-    v.push_str("    wire beat;\n    sf_heartbeat u_beat (.clk(core_clk), .beat(beat));\n");
-    v.push_str("    /* verilator lint_off UNUSEDSIGNAL */ // the bridge never offers an event the core is not ready for\n    wire unused_ok = &{1'b0, in_ready};\n    /* verilator lint_on UNUSEDSIGNAL */\n");
-    let mut lights = vec!["beat".to_string(), "error_seen".to_string()];
-    lights.truncate(nled);
-    while lights.len() < nled {
-        lights.push("1'b0".into());
-    }
-    for (k, (on, &low)) in lights.iter().zip(&spec.leds).enumerate() {
-        writeln!(v, "    assign led[{k}] = {}{on};", if low { "~" } else { "" }).unwrap();
-    }
-    if spec.leds.is_empty() {
-        v.push_str("    assign led[0] = beat;\n");
-    }
-    v.push_str("endmodule\n");
-    files.push(("synforge_board_top".to_string(), v));
-    Ok((crate::verilog::module_files(files, config_hash), hz))
+    v.push_str("        .step(step), .busy(busy), .done(done),\n        .out_valid(out_valid), .out_ready(out_ready), .out_index(out_index_w),\n        .mm_addr(mm_addr), .mm_wdata(mm_wdata), .mm_we(mm_we), .mm_re(mm_re), .mm_rdata(mm_rdata), .mm_rvalid(mm_rvalid)\n    );\n");
+    writeln!(v, "    assign out_index = {};", crate::verilog::zx("out_index_w", jw, 16)).unwrap();
+    let high = if iw < 16 { format!(", in_index[15:{iw}]") } else { String::new() };
+    writeln!(
+        v,
+        "    /* verilator lint_off UNUSEDSIGNAL */\n    wire unused_ok = &{{1'b0, in_ready{high}}};\n    /* verilator lint_on UNUSEDSIGNAL */"
+    )
+    .unwrap();
+    v
+}
+
+/// The bridge leaf's body: `sf_bridge`, its ports the leaf's.
+fn bridge_leaf() -> String {
+    let ports = [
+        "clk",
+        "rst",
+        "uart_rx",
+        "uart_tx",
+        "in_valid",
+        "in_index",
+        "step",
+        "busy",
+        "done",
+        "out_valid",
+        "out_ready",
+        "out_index",
+        "mm_addr",
+        "mm_wdata",
+        "mm_we",
+        "mm_re",
+        "mm_rdata",
+        "mm_rvalid",
+        "error_seen",
+    ];
+    let wires: Vec<String> = ports.iter().map(|p| format!(".{p}({p})")).collect();
+    format!("    sf_bridge u_bridge ({});\n", wires.join(", "))
 }

@@ -202,40 +202,41 @@ pub fn frame_modules(s: &BridgeSpec) -> Vec<(String, String)> {
     by_width!(3 4 5 6 7 8 9 10 11 12 13 14 15 16)
 }
 
-/// `sf_bridge`: the frame machine's 16-bit indices and RAM addresses cut to the core's and the
-/// RAMs' widths, and the frame and spike RAMs.
+/// `sf_bridge`: the frame machine and the frame and spike RAMs, its RAM addresses cut to the
+/// RAMs' widths. Its event indices stay 16 bits, the board top's width; the top's core leaf cuts
+/// them to the core's (`shell::top::CoreLeaf`).
 fn bridge(s: &BridgeSpec, baw: u32, faw: u32) -> String {
-    let (iw, jw) = (s.input_index_bits, s.neuron_index_bits);
+    let jw = s.neuron_index_bits;
     let mut v = String::new();
     v.push_str("// sf_bridge: framed host commands (docs/protocol.md) to the core's ports: the frame\n// machine (sf_bridge_fsm, rust-hdl) and its RAMs.\n");
     v.push_str("module sf_bridge (\n    input  wire clk,\n    input  wire rst,\n    input  wire uart_rx,\n    output wire uart_tx,\n");
-    writeln!(v, "    output wire in_valid,\n    output wire [{}:0] in_index,\n    output wire step,\n    input  wire busy,\n    input  wire done,", iw - 1).unwrap();
-    writeln!(
-        v,
-        "    input  wire out_valid,\n    output wire out_ready,\n    input  wire [{}:0] out_index,",
-        jw - 1
-    )
-    .unwrap();
+    v.push_str("    output wire in_valid,\n    output wire [15:0] in_index,\n    output wire step,\n    input  wire busy,\n    input  wire done,\n");
+    v.push_str("    input  wire out_valid,\n    output wire out_ready,\n    input  wire [15:0] out_index,\n");
     v.push_str("    output wire [31:0] mm_addr,\n    output wire [31:0] mm_wdata,\n    output wire mm_we,\n    output wire mm_re,\n    input  wire [31:0] mm_rdata,\n    input  wire mm_rvalid,\n");
     v.push_str("    output wire error_seen\n);\n");
-    // The bits above the widths are never read: the machine counts and indexes in 16 bits.
-    v.push_str("    /* verilator lint_off UNUSEDSIGNAL */\n    wire [15:0] in_index_w, fb_wa, fb_ra, sp_wa, sp_ra;\n    /* verilator lint_on UNUSEDSIGNAL */\n");
+    v.push_str(
+        "    /* verilator lint_off UNUSEDSIGNAL */\n    wire [15:0] fb_wa, fb_ra, sp_wa, sp_ra;\n",
+    );
+    if jw < 16 {
+        // The core's neuron indices are `jw` bits, zero-extended by the top's core leaf.
+        writeln!(v, "    wire unused_ok = &{{1'b0, out_index[15:{jw}]}};").unwrap();
+    }
+    v.push_str("    /* verilator lint_on UNUSEDSIGNAL */\n");
     writeln!(
         v,
         "    wire fb_we, sp_we;\n    wire [7:0] fb_wd, fb_rd;\n    wire [{}:0] sp_rd;",
         jw - 1
     )
     .unwrap();
-    v.push_str("    sf_bridge_fsm u_fsm (\n        .clk(clk), .rst(rst), .uart_rx(uart_rx), .uart_tx(uart_tx),\n        .in_valid(in_valid), .in_index(in_index_w), .step(step), .busy(busy), .done(done), .out_valid(out_valid),\n        .mm_addr(mm_addr), .mm_wdata(mm_wdata), .mm_we(mm_we), .mm_re(mm_re), .mm_rdata(mm_rdata), .mm_rvalid(mm_rvalid),\n        .error_seen(error_seen),\n        .fb_we(fb_we), .fb_wa(fb_wa), .fb_wd(fb_wd), .fb_ra(fb_ra), .fb_rd(fb_rd),\n");
+    v.push_str("    sf_bridge_fsm u_fsm (\n        .clk(clk), .rst(rst), .uart_rx(uart_rx), .uart_tx(uart_tx),\n        .in_valid(in_valid), .in_index(in_index), .step(step), .busy(busy), .done(done), .out_valid(out_valid),\n        .mm_addr(mm_addr), .mm_wdata(mm_wdata), .mm_we(mm_we), .mm_re(mm_re), .mm_rdata(mm_rdata), .mm_rvalid(mm_rvalid),\n        .error_seen(error_seen),\n        .fb_we(fb_we), .fb_wa(fb_wa), .fb_wd(fb_wd), .fb_ra(fb_ra), .fb_rd(fb_rd),\n");
     writeln!(
         v,
         "        .sp_we(sp_we), .sp_wa(sp_wa), .sp_ra(sp_ra), .sp_rd({})\n    );",
         crate::verilog::zx("sp_rd", jw, 16)
     )
     .unwrap();
-    writeln!(v, "    assign in_index = in_index_w[{}:0];", iw - 1).unwrap();
     writeln!(v, "    sf_ram_frame u_frame (.clk(clk), .we(fb_we), .wa(fb_wa[{0}:0]), .wd(fb_wd), .ra(fb_ra[{0}:0]), .rd(fb_rd));", baw - 1).unwrap();
-    writeln!(v, "    sf_ram_spikes u_spikes (.clk(clk), .we(sp_we), .wa(sp_wa[{0}:0]), .wd(out_index), .ra(sp_ra[{0}:0]), .rd(sp_rd));", faw - 1).unwrap();
+    writeln!(v, "    sf_ram_spikes u_spikes (.clk(clk), .we(sp_we), .wa(sp_wa[{0}:0]), .wd(out_index[{1}:0]), .ra(sp_ra[{0}:0]), .rd(sp_rd));", faw - 1, jw - 1).unwrap();
     v.push_str("    assign out_ready = 1'b1;\nendmodule\n");
     v
 }

@@ -62,7 +62,7 @@ impl Multiplier {
         pairs.filter(|(a, b)| *a >= 2 && *b >= 2 && a + b >= y_min).count() as u64
     }
 
-    /// The wire it drives, as the generated Verilog names it (`u_core.u_rule_prod.t5_m`).
+    /// The wire it drives, as the generated Verilog names it (`network.u_core.u_rule_prod.t5_m`).
     pub fn wire(&self) -> &str {
         self.name.strip_suffix("_mul").unwrap_or(&self.name)
     }

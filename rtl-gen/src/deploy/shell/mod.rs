@@ -1,10 +1,12 @@
 //! The board shell's fixed-width blocks in rust-hdl (issue 14): the bridge's frame machine
-//! (`frame`) with its UART and CRC-8s, the power-on reset and the heartbeat, and `emit`, which
-//! turns a rust-hdl block into synforge's Verilog modules.
+//! (`frame`) with its UART and CRC-8s, the power-on reset and the heartbeat, the board top
+//! (`top`) around the wrapped PLL, core and bridge, and `emit`, which turns a rust-hdl block into
+//! synforge's Verilog modules.
 pub mod crc;
 pub mod emit;
 pub mod frame;
 pub mod reset;
+pub mod top;
 pub mod uart;
 
 /// Verilator waivers for what rust-hdl writes and `verilator -Wall` warns about, each matched
