@@ -173,13 +173,17 @@ struct Tb {
 }
 
 impl Tb {
-    fn send(&mut self, bytes: &[u8]) {
-        for &b in bytes {
+    /// `bytes` on the line; `gap`: the line idle for that many clocks after byte `k`.
+    fn send(&mut self, bytes: &[u8], gap: Option<(usize, u64)>) {
+        for (k, &b) in bytes.iter().enumerate() {
             let bits = std::iter::once(false)
                 .chain((0..8).map(|k| b >> k & 1 == 1))
                 .chain(std::iter::once(true));
             for bit in bits {
                 self.line.extend(std::iter::repeat_n(bit, self.d as usize));
+            }
+            if let Some((_, clocks)) = gap.filter(|&(at, _)| at == k) {
+                self.line.extend(std::iter::repeat_n(true, clocks as usize));
             }
         }
     }
@@ -281,6 +285,15 @@ impl Tb {
 /// Each frame of `frames` sent in turn (the next once the previous one's response is in, or
 /// after `quiet` clocks without one), through a bridge for `spec` at 5 clocks a bit.
 fn run(spec: BridgeSpec, frames: Vec<Vec<u8>>, vcd: &str) -> Vec<Outcome> {
+    run_with_gaps(spec, frames.into_iter().map(|f| (f, None)).collect(), vcd)
+}
+
+/// [`run`], each frame with an optional idle gap: `(k, clocks)` after its byte `k`.
+fn run_with_gaps(
+    spec: BridgeSpec,
+    frames: Vec<(Vec<u8>, Option<(usize, u64)>)>,
+    vcd: &str,
+) -> Vec<Outcome> {
     assert_eq!(spec.divisor, 5);
     let mut uut = Bench::<3>::new(&spec);
     uut.connect_all();
@@ -316,8 +329,8 @@ fn run(spec: BridgeSpec, frames: Vec<Vec<u8>>, vcd: &str) -> Vec<Outcome> {
         x.busy.next = true;
         wait_clock_cycles!(sim, clk, x, 3);
         x.rst.next = false;
-        for (n, f) in frames.iter().enumerate() {
-            tb.send(f);
+        for (n, (f, gap)) in frames.iter().enumerate() {
+            tb.send(f, *gap);
             let sent_at = tb.now + tb.line.len() as u64;
             loop {
                 wait_clock_cycle!(sim, clk, x);
@@ -457,6 +470,11 @@ fn the_frame_machine_refuses_bad_frames_and_changes_nothing() {
     let cases: Vec<(&str, Vec<u8>, Refusal)> = vec![
         ("corrupt CRC", bad_crc, Refusal::Crc),
         ("truncated write", truncated, Refusal::Truncated),
+        // Truncated in every state of the header and at the CRC.
+        ("truncated after the sync byte", vec![0xa5], Refusal::Truncated),
+        ("truncated after the command", vec![0xa5, 0x01], Refusal::Truncated),
+        ("truncated in the length", vec![0xa5, 0x01, 0x08], Refusal::Truncated),
+        ("truncated before the CRC", raw(0x01, &[0; 8])[..12].to_vec(), Refusal::Truncated),
         ("unknown command 0x07", raw(0x07, &[]), Refusal::UnknownCommand),
         ("read of 3 bytes", raw(0x02, &[1, 2, 3]), Refusal::BadLength),
         ("write of 4 bytes", raw(0x01, &[1, 2, 3, 4]), Refusal::BadLength),
@@ -510,6 +528,15 @@ fn the_frame_machine_refuses_bad_frames_and_changes_nothing() {
     // the end of its stop bit (the count starts when that byte is received, mid stop bit, and
     // the answer's start bit goes out a few states later). A clock either way, not a bit time:
     // one bit time early or late is d = 5 clocks off.
+    for k in 1..6 {
+        let t = out[k].answer_after;
+        assert!(
+            (TIMEOUT_BITS * SPEC.divisor as u64 + 7..=TIMEOUT_BITS * SPEC.divisor as u64 + 9)
+                .contains(&t),
+            "{}: answered after {t} clocks",
+            cases[k].0
+        );
+    }
     let t = out[1].answer_after;
     let d = SPEC.divisor as u64;
     assert!(
@@ -533,4 +560,26 @@ fn without_the_modulator_a_modulated_step_is_an_unknown_command() {
         out[1].response,
         Some(Response::Stepped { cycles: step_clocks(1), spikes: vec![2] })
     );
+}
+
+#[test]
+fn a_pause_just_inside_the_timeout_is_accepted_and_one_just_past_it_truncates() {
+    let d = SPEC.divisor as u64;
+    let write = Command::Write { addr: 0x1000_0002, data: 77 }.encode();
+    // 64 byte times without a byte (docs/protocol.md): the count starts as a byte is received
+    // (mid stop bit) and restarts as the next one is, 10 bit times after its start bit. So an
+    // idle line between two bytes (stop bit's end to start bit) is accepted up to 640 - 10 bit
+    // times: 2 bit times less passes, 2 more truncates.
+    let frames = vec![
+        (write.clone(), Some((5, (TIMEOUT_BITS - 10 - 2) * d))),
+        (write.clone(), Some((5, (TIMEOUT_BITS - 10 + 2) * d))),
+        (Command::Read { addr: 0x1000_0002 }.encode(), None),
+    ];
+    let out = run_with_gaps(SPEC, frames, "bridge-gaps.vcd");
+    assert_eq!(out[0].response, Some(Response::Ack), "{:?}", out[0]);
+    assert_eq!(out[0].writes, [(0x1000_0002, 77)]);
+    assert_eq!(out[1].response, Some(Response::Refused(Refusal::Truncated)), "{:?}", out[1]);
+    assert!(out[1].writes.is_empty());
+    // The rest of the truncated frame, arriving late, was skipped (no sync byte in it).
+    assert_eq!(out[2].response, Some(Response::Data(77)), "{:?}", out[2]);
 }
