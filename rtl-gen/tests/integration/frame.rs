@@ -288,12 +288,11 @@ fn run(spec: BridgeSpec, frames: Vec<Vec<u8>>, vcd: &str) -> Vec<Outcome> {
     run_with_gaps(spec, frames.into_iter().map(|f| (f, None)).collect(), vcd)
 }
 
-/// [`run`], each frame with an optional idle gap: `(k, clocks)` after its byte `k`.
-fn run_with_gaps(
-    spec: BridgeSpec,
-    frames: Vec<(Vec<u8>, Option<(usize, u64)>)>,
-    vcd: &str,
-) -> Vec<Outcome> {
+/// A frame and an optional idle gap: `(k, clocks)` after its byte `k`.
+type Gapped = (Vec<u8>, Option<(usize, u64)>);
+
+/// [`run`], each frame with an optional idle gap.
+fn run_with_gaps(spec: BridgeSpec, frames: Vec<Gapped>, vcd: &str) -> Vec<Outcome> {
     assert_eq!(spec.divisor, 5);
     let mut uut = Bench::<3>::new(&spec);
     uut.connect_all();
