@@ -236,7 +236,7 @@ fn parts(design: &Design, spec: &TopSpec) -> Result<(Parts, f64, u32), TopError>
     macro_rules! by_count {
         ($($n:literal)*) => {
             match low.len() {
-                $($n => top_text(shell::top::BoardTop::<$n>::new(clock, core, bridge, &low)),)*
+                $($n => shell::emit::text(&mut shell::top::BoardTop::<$n>::new(clock, core, bridge, &low)),)*
                 n => unreachable!("{n} LEDs"),
             }
         };
@@ -254,12 +254,6 @@ fn clock_name(text: &str) -> String {
     let stub = "    wire  pll_core_clk;\n";
     assert!(text.contains(stub) && !text.contains(" core_clk"), "the PLL's output net:\n{text}");
     text.replace(stub, "    (* keep *) wire  core_clk;\n").replace("pll_core_clk", "core_clk")
-}
-
-/// rust-hdl's text of `top`.
-fn top_text<B: rust_hdl::prelude::Block>(mut top: B) -> String {
-    top.connect_all();
-    rust_hdl::prelude::generate_verilog(&top)
 }
 
 /// The core leaf's body: `synforge_core` with its `iw`-bit input and `jw`-bit neuron indices

@@ -16,8 +16,13 @@ use rust_hdl::prelude::*;
 
 /// The modules of `uut` as `(module name, text)`, its own first, named `name`.
 pub fn modules<U: Block>(name: &str, uut: &mut U) -> Vec<(String, String)> {
+    clean(name, &text(uut))
+}
+
+/// rust-hdl's own text of `uut` (module `top`, children `top$child`), its signals connected.
+pub fn text<U: Block>(uut: &mut U) -> String {
     uut.connect_all();
-    clean(name, &generate_verilog(uut))
+    generate_verilog(uut)
 }
 
 /// The text of rust-hdl's `generate_verilog`, cleaned (see the module's comment).
