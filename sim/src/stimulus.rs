@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rand::{Rng, RngCore, SeedableRng};
+use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
@@ -295,22 +295,88 @@ pub trait SpikeSource: Send {
     fn seek(&mut self, t: u32);
 }
 
+/// Steps per block of the background trains (docs/semantics.md §5.1): each input's spikes in a
+/// block are drawn from a window of its own ChaCha8 stream, so a block is made as a whole and
+/// any step can be reached without the draws before it.
+const BLOCK_STEPS: u32 = 4096;
+
+/// Stream words set aside for one input in one block: at most `BLOCK_STEPS + 1` draws of two
+/// words each (a spike per step, and the draw that leaves the block).
+const BLOCK_WORDS: u128 = 1 << 14;
+
+/// How one input's background train is drawn.
+#[derive(Clone, Debug)]
+enum Train {
+    /// `p = 0`: no spike.
+    Silent,
+    /// `p >= 1`: a spike every step.
+    Always,
+    /// `0 < p < 1`: geometric gaps. `pow[m]` is `(1 - p)^(2^m)` as a fraction of `2^64`:
+    /// `pow[0] = 2^64 - ceil(p * 2^64)`, `pow[m + 1] = floor(pow[m]^2 / 2^64)`.
+    Gaps { pow: Box<[u64; 32]> },
+}
+
+impl Train {
+    fn new(p: f64) -> Self {
+        if p.is_nan() || p <= 0.0 {
+            return Train::Silent;
+        }
+        if p >= 1.0 {
+            return Train::Always;
+        }
+        // p * 2^64 is exact in f64 (a power-of-two scale); its ceiling is at most 2^64.
+        let one = 1u128 << 64;
+        let first = (one - (p * one as f64).ceil() as u128) as u64;
+        let mut pow = [first; 32];
+        for m in 1..32 {
+            pow[m] = ((pow[m - 1] as u128 * pow[m - 1] as u128) >> 64) as u64;
+        }
+        Train::Gaps { pow: Box::new(pow) }
+    }
+}
+
+/// The gap `g >= 1` (steps from one spike to the next) that the 64-bit draw `x` gives:
+/// `g = 1 + k` with `k` the largest count (below `2^32`) for which `x < (1 - p)^k`, found bit by
+/// bit from the top: `acc = 2^64`, then for `m = 31 .. 0`, `c = floor(acc * pow[m] / 2^64)`,
+/// and `x < c` sets bit `m` of `k` and `acc = c`. With `x` uniform the gaps are geometric,
+/// `P(g) = (1 - p)^(g - 1) p`: the gaps of independent draws of probability `p` per step.
+fn gap(pow: &[u64; 32], x: u64) -> u64 {
+    let mut acc = 1u128 << 64;
+    let mut k = 0u64;
+    for m in (0..32).rev() {
+        let c = (acc * pow[m] as u128) >> 64;
+        if (x as u128) < c {
+            acc = c;
+            k |= 1 << m;
+        }
+    }
+    k + 1
+}
+
 /// Independent Poisson trains with an optional frozen pattern, drawn as they are needed.
 ///
-/// Every step draws one uniform number per input from ChaCha8 seeded with `seed`, so step `t`'s
-/// draws are words `2 * inputs * t ..` of that stream. The frozen pattern is a second stream
-/// (seed `seed ^ 0x5A5A..`): phase `k` of it is words `2 * n * k ..`, read again at every
+/// The background is made a block of [`BLOCK_STEPS`] steps at a time: input `i`'s spikes in
+/// block `b` are the gaps drawn from ChaCha8 (seeded with `seed`) stream `i`, words
+/// `BLOCK_WORDS * b ..`, starting one step before the block. So the draws are one per spike,
+/// not one per input per step, and a block, hence any step, is a function of its number
+/// alone. The frozen pattern is a second stream (seed `seed ^ 0x5A5A..`): phase `k` of it is
+/// words `2 * n * k ..`, one draw per pattern input per replayed step, read again at every
 /// replay instead of being kept, so a long pattern costs no memory.
 struct Poisson {
     steps: u32,
     t: u32,
-    /// `ceil(p * 2^53)` of each input, `p` its spike probability per step: a draw `x` fires
-    /// when `x >> 11 < fire_below`, which is `rand`'s uniform f64 (`(x >> 11) * 2^-53`) below
-    /// `p`, without the conversion.
-    fire_below: Vec<u64>,
-    /// One step's background draws, made in one call.
-    words: Vec<u64>,
-    rng: ChaCha8Rng,
+    trains: Vec<Train>,
+    /// The background stream as seeded, never drawn from: each input's window starts from a
+    /// copy (a fresh copy has no buffered words, so choosing the stream costs no block).
+    seeded: ChaCha8Rng,
+    /// The block held in `at` and `spikes`, if any.
+    block: Option<u32>,
+    /// The held block's spikes by step: step `block * BLOCK_STEPS + s` has inputs
+    /// `spikes[at[s] .. at[s + 1]]`, ascending.
+    at: Vec<u32>,
+    spikes: Vec<u32>,
+    /// Scratch of the block being made: `(step in the block, input)` in input order.
+    made: Vec<(u32, u32)>,
     pattern: Option<Replayed>,
     buf: Vec<u32>,
 }
@@ -319,29 +385,78 @@ struct Replayed {
     n: u32,
     len: u32,
     period: u32,
+    /// `ceil(p * 2^53)` of each pattern input, `p` its spike probability per step: a draw
+    /// `x` fires when `x >> 11 < fire_below`, which is `rand`'s uniform f64
+    /// (`(x >> 11) * 2^-53`) below `p`, without the conversion.
+    fire_below: Vec<u64>,
     rng: ChaCha8Rng,
 }
 
 impl Poisson {
     fn new(spec: &StimulusSpec, inputs: u32, dt_ms: f64) -> Self {
-        let fire_below: Vec<u64> = (0..inputs as usize)
+        let p: Vec<f64> = (0..inputs as usize)
             .map(|i| spec.rates_hz.get(i).copied().unwrap_or(spec.rate_hz) * dt_ms / 1000.0)
-            .map(|p| (p * (1u64 << 53) as f64).ceil() as u64)
             .collect();
         let pattern = spec.pattern.as_ref().map(|pat| {
             let (n, len, period) = pat.shape(inputs, dt_ms);
+            let fire_below =
+                p[..n as usize].iter().map(|&p| (p * (1u64 << 53) as f64).ceil() as u64).collect();
             let rng = ChaCha8Rng::seed_from_u64(spec.seed ^ 0x5A5A_5A5A_5A5A_5A5A);
-            Replayed { n, len, period, rng }
+            Replayed { n, len, period, fire_below, rng }
         });
         Poisson {
             steps: spec.steps,
             t: 0,
-            words: vec![0; fire_below.len()],
-            fire_below,
-            rng: ChaCha8Rng::seed_from_u64(spec.seed),
+            trains: p.into_iter().map(Train::new).collect(),
+            seeded: ChaCha8Rng::seed_from_u64(spec.seed),
+            block: None,
+            at: vec![0; BLOCK_STEPS as usize + 1],
+            spikes: Vec::new(),
+            made: Vec::new(),
             pattern,
             buf: Vec::new(),
         }
+    }
+
+    /// Draw block `b` of every input's train into `at` and `spikes`.
+    fn make_block(&mut self, b: u32) {
+        let start = b as u64 * BLOCK_STEPS as u64;
+        let len = (self.steps as u64 - start).min(BLOCK_STEPS as u64);
+        self.made.clear();
+        for (i, train) in self.trains.iter().enumerate() {
+            match train {
+                Train::Silent => {}
+                Train::Always => self.made.extend((0..len as u32).map(|s| (s, i as u32))),
+                Train::Gaps { pow } => {
+                    let mut rng = self.seeded.clone();
+                    rng.set_stream(i as u64);
+                    rng.set_word_pos(BLOCK_WORDS * b as u128);
+                    // One step before the block: the first gap may land on its first step.
+                    let mut s = gap(pow, rng.next_u64()) - 1;
+                    while s < BLOCK_STEPS as u64 {
+                        if s < len {
+                            self.made.push((s as u32, i as u32));
+                        }
+                        s += gap(pow, rng.next_u64());
+                    }
+                }
+            }
+        }
+        // A counting sort by step; `made` is in input order, so each step's inputs ascend.
+        self.at.fill(0);
+        for &(s, _) in &self.made {
+            self.at[s as usize + 1] += 1;
+        }
+        for s in 0..BLOCK_STEPS as usize {
+            self.at[s + 1] += self.at[s];
+        }
+        self.spikes.resize(self.made.len(), 0);
+        let mut next = self.at.clone();
+        for &(s, i) in &self.made {
+            self.spikes[next[s as usize] as usize] = i;
+            next[s as usize] += 1;
+        }
+        self.block = Some(b);
     }
 }
 
@@ -351,7 +466,7 @@ impl SpikeSource for Poisson {
     }
 
     fn inputs(&self) -> u32 {
-        self.fire_below.len() as u32
+        self.trains.len() as u32
     }
 
     fn next_step(&mut self) -> Option<&[u32]> {
@@ -366,29 +481,27 @@ impl SpikeSource for Poisson {
             let phase = t % pat.period;
             if phase < pat.len {
                 pat.rng.set_word_pos(2 * pat.n as u128 * phase as u128);
-                for i in 0..pat.n {
-                    if pat.rng.next_u64() >> 11 < self.fire_below[i as usize] {
-                        self.buf.push(i);
+                for (i, &below) in pat.fire_below.iter().enumerate() {
+                    if pat.rng.next_u64() >> 11 < below {
+                        self.buf.push(i as u32);
                     }
                 }
                 skip_below = pat.n;
             }
         }
-        // Draw for every input every step, so the background stream does not depend on where
-        // the pattern sits. `fill` takes the same words as one `random::<f64>()` per input.
-        self.rng.fill(&mut self.words[..]);
-        for (i, (&x, &below)) in self.words.iter().zip(&self.fire_below).enumerate() {
-            if x >> 11 < below && i as u32 >= skip_below {
-                self.buf.push(i as u32);
-            }
+        let b = t / BLOCK_STEPS;
+        if self.block != Some(b) {
+            self.make_block(b);
         }
+        let s = (t % BLOCK_STEPS) as usize;
+        let row = &self.spikes[self.at[s] as usize..self.at[s + 1] as usize];
+        self.buf.extend(row.iter().copied().filter(|&i| i >= skip_below));
         Some(&self.buf)
     }
 
     fn seek(&mut self, t: u32) {
+        // The block is made when a step of it is asked for.
         self.t = t;
-        // One 64-bit draw (two words) per input per step.
-        self.rng.set_word_pos(2 * self.fire_below.len() as u128 * t as u128);
     }
 }
 
@@ -816,6 +929,105 @@ impl<S: std::borrow::Borrow<Stimulus> + Send> SpikeSource for Cursor<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `gap` against `(1 - p)^k` in f64: `(1 - p)^g <= u < (1 - p)^(g - 1)` for the draw's
+    /// fraction `u`, up to the fixed point's rounding, at rates from one spike in 10^6 steps
+    /// to nearly every step.
+    #[test]
+    fn a_gap_sits_between_the_powers_of_one_minus_p_that_bracket_its_draw() {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        for p in [1e-6, 0.0015, 0.02, 0.3, 0.5, 0.9, 0.999] {
+            let Train::Gaps { pow } = Train::new(p) else { panic!("{p} draws gaps") };
+            for n in 0..20_000 {
+                // Small draws too: they give the long gaps.
+                let x = if n % 2 == 0 { rng.next_u64() } else { rng.next_u64() >> (n % 64) };
+                let g = gap(&pow, x);
+                let u = x as f64 / 2f64.powi(64);
+                // (1 - p)^k as exp(k ln(1 - p)): accurate where powf of a rounded 1 - p is not.
+                let pow_k = |k: u64| (k as f64 * (-p).ln_1p()).exp();
+                // The fixed point's truncations move a boundary by a few units of 2^-64, which
+                // is much of a tiny draw; an off-by-one gap is off by a factor 1 - p, at least
+                // 10^-6 here.
+                let near = |a: f64, b: f64| a <= b * (1.0 + 1e-9) + 64.0 / 2f64.powi(64);
+                assert!(g >= 1 && near(pow_k(g), u), "p {p} x {x}: gap {g} too short");
+                assert!(
+                    near(u, pow_k(g - 1)) && u != pow_k(g - 1),
+                    "p {p} x {x}: gap {g} too long"
+                );
+            }
+        }
+    }
+
+    fn poisson(inputs: u32, rates: Vec<f64>, steps: u32, pattern: bool) -> Poisson {
+        let spec = StimulusSpec {
+            steps,
+            seed: 42,
+            rates_hz: rates,
+            pattern: pattern.then_some(PatternSpec {
+                fraction: 0.25,
+                length_ms: 30.0,
+                period_ms: 170.0,
+            }),
+            ..StimulusSpec::default()
+        };
+        Poisson::new(&spec, inputs, 1.0)
+    }
+
+    fn all_steps(src: &mut dyn SpikeSource) -> Vec<Vec<u32>> {
+        std::iter::from_fn(|| src.next_step().map(<[u32]>::to_vec)).collect()
+    }
+
+    /// Each input spikes in about `p` of the steps (within 5 standard deviations), never at
+    /// `p = 0`, every step at `p >= 1`; each step's inputs ascend without repeats; blocks
+    /// end where they should (a run of 2.5 blocks).
+    #[test]
+    fn each_input_spikes_at_its_rate_over_several_blocks() {
+        let rates = vec![0.0, 0.5, 5.0, 20.0, 100.0, 500.0, 999.0, 1000.0, 2000.0];
+        let steps = BLOCK_STEPS * 5 / 2;
+        let trains = all_steps(&mut poisson(rates.len() as u32, rates.clone(), steps, false));
+        assert_eq!(trains.len(), steps as usize);
+        for row in &trains {
+            assert!(row.windows(2).all(|w| w[0] < w[1]), "{row:?}");
+        }
+        for (i, r) in rates.iter().enumerate() {
+            let n = trains.iter().filter(|row| row.contains(&(i as u32))).count() as f64;
+            let p = (r / 1000.0).min(1.0);
+            let (mean, sd) = (p * steps as f64, (p * (1.0 - p) * steps as f64).sqrt());
+            assert!(
+                (n - mean).abs() <= 5.0 * sd + 1e-9,
+                "input {i} at {r} Hz: {n} spikes, {mean} expected"
+            );
+        }
+    }
+
+    /// The steps at a block's edges are like any other: 2,000 inputs at p = 0.5 spike
+    /// 1,000 times (within 5 standard deviations, 112) in each of them.
+    #[test]
+    fn the_steps_at_the_blocks_edges_are_like_any_other() {
+        let steps = 2 * BLOCK_STEPS + 10;
+        let trains = all_steps(&mut poisson(2000, vec![500.0; 2000], steps, false));
+        let b = BLOCK_STEPS as usize;
+        for s in [0, 1, b - 1, b, b + 1, 2 * b - 1, 2 * b, steps as usize - 1] {
+            let n = trains[s].len() as f64;
+            assert!((n - 1000.0).abs() <= 5.0 * 500f64.sqrt(), "step {s}: {n} inputs spike");
+        }
+    }
+
+    /// A source sought to step `t` gives the steps a run from step 0 gives there, across the
+    /// blocks' edges and in and out of the pattern's replays.
+    #[test]
+    fn a_sought_source_gives_the_steps_of_a_run_from_zero() {
+        let steps = BLOCK_STEPS * 2 + 777;
+        let rates: Vec<f64> = (0..40).map(|i| 3.0 + 7.0 * i as f64).collect();
+        let whole = all_steps(&mut poisson(40, rates.clone(), steps, true));
+        for t in [0, 1, 29, 30, BLOCK_STEPS - 1, BLOCK_STEPS, BLOCK_STEPS + 1, 2 * BLOCK_STEPS + 5]
+        {
+            let mut src = poisson(40, rates.clone(), steps, true);
+            src.seek(t);
+            let rest = all_steps(&mut src);
+            assert_eq!(rest[..], whole[t as usize..], "from step {t}");
+        }
+    }
 
     #[test]
     fn csv_round_trip() {
