@@ -295,14 +295,12 @@ pub trait SpikeSource: Send {
     fn seek(&mut self, t: u32);
 }
 
-/// Steps per block of the background trains (docs/semantics.md §5.1): each input's spikes in a
-/// block are drawn from a window of its own ChaCha8 stream, so a block is made as a whole and
-/// any step can be reached without the draws before it.
-const BLOCK_STEPS: u32 = 4096;
-
-/// Stream words set aside for one input in one block: at most `BLOCK_STEPS + 1` draws of two
-/// words each (a spike per step, and the draw that leaves the block).
-const BLOCK_WORDS: u128 = 1 << 14;
+/// Steps per block of the background trains (docs/semantics.md §5.1): a block's spikes are
+/// drawn from a ChaCha8 stream of its own, so a block is made as a whole and any step can be
+/// reached without the draws of the blocks before it. Each input costs one draw a block
+/// beyond its spikes (the gap that leaves the block), and a block holds at most 256 spikes an
+/// input: 256 steps keeps both small.
+const BLOCK_STEPS: u32 = 256;
 
 /// How one input's background train is drawn.
 #[derive(Clone, Debug)]
@@ -340,10 +338,27 @@ impl Train {
 /// bit from the top: `acc = 2^64`, then for `m = 31 .. 0`, `c = floor(acc * pow[m] / 2^64)`,
 /// and `x < c` sets bit `m` of `k` and `acc = c`. With `x` uniform the gaps are geometric,
 /// `P(g) = (1 - p)^(g - 1) p`: the gaps of independent draws of probability `p` per step.
+/// (The trains use [`gap_within_512`], the same wherever a gap lands inside a block.)
+#[cfg(test)]
 fn gap(pow: &[u64; 32], x: u64) -> u64 {
+    gap_from(pow, x, 31)
+}
+
+/// `gap(pow, x)` when it is at most `2^9 = 512`, else `None`, with fewer products: `pow[m]`
+/// falls as `m` grows, so `gap` sets a bit `m >= 9` exactly when `x < pow[9]`; when it sets
+/// none, its `acc` is still `2^64` at bit 8 and the rest is the same. A block's gaps matter
+/// only up to its 256 steps.
+#[inline]
+fn gap_within_512(pow: &[u64; 32], x: u64) -> Option<u64> {
+    (x >= pow[9]).then(|| gap_from(pow, x, 8))
+}
+
+/// [`gap`]'s search from bit `top` down.
+#[inline]
+fn gap_from(pow: &[u64; 32], x: u64, top: usize) -> u64 {
     let mut acc = 1u128 << 64;
     let mut k = 0u64;
-    for m in (0..32).rev() {
+    for m in (0..=top).rev() {
         let c = (acc * pow[m] as u128) >> 64;
         if (x as u128) < c {
             acc = c;
@@ -355,19 +370,19 @@ fn gap(pow: &[u64; 32], x: u64) -> u64 {
 
 /// Independent Poisson trains with an optional frozen pattern, drawn as they are needed.
 ///
-/// The background is made a block of [`BLOCK_STEPS`] steps at a time: input `i`'s spikes in
-/// block `b` are the gaps drawn from ChaCha8 (seeded with `seed`) stream `i`, words
-/// `BLOCK_WORDS * b ..`, starting one step before the block. So the draws are one per spike,
-/// not one per input per step, and a block, hence any step, is a function of its number
-/// alone. The frozen pattern is a second stream (seed `seed ^ 0x5A5A..`): phase `k` of it is
+/// The background is made a block of [`BLOCK_STEPS`] steps at a time from ChaCha8 (seeded
+/// with `seed`) stream `b` for block `b`: for each input in turn, the gaps between its spikes
+/// from one step before the block until one leaves it. So the draws are one per spike (and
+/// one per input and block), not one per input per step, and a block, hence any step, is a
+/// function of its number alone. The frozen pattern is a second stream (seed `seed ^ 0x5A5A..`): phase `k` of it is
 /// words `2 * n * k ..`, one draw per pattern input per replayed step, read again at every
 /// replay instead of being kept, so a long pattern costs no memory.
 struct Poisson {
     steps: u32,
     t: u32,
     trains: Vec<Train>,
-    /// The background stream as seeded, never drawn from: each input's window starts from a
-    /// copy (a fresh copy has no buffered words, so choosing the stream costs no block).
+    /// The background generator as seeded, never drawn from: each block's stream starts from
+    /// a copy (a fresh copy has no buffered words, so choosing the stream costs no block).
     seeded: ChaCha8Rng,
     /// The block held in `at` and `spikes`, if any.
     block: Option<u32>,
@@ -423,21 +438,26 @@ impl Poisson {
         let start = b as u64 * BLOCK_STEPS as u64;
         let len = (self.steps as u64 - start).min(BLOCK_STEPS as u64);
         self.made.clear();
+        let mut rng = self.seeded.clone();
+        rng.set_stream(b as u64);
         for (i, train) in self.trains.iter().enumerate() {
             match train {
                 Train::Silent => {}
                 Train::Always => self.made.extend((0..len as u32).map(|s| (s, i as u32))),
                 Train::Gaps { pow } => {
-                    let mut rng = self.seeded.clone();
-                    rng.set_stream(i as u64);
-                    rng.set_word_pos(BLOCK_WORDS * b as u128);
                     // One step before the block: the first gap may land on its first step.
-                    let mut s = gap(pow, rng.next_u64()) - 1;
-                    while s < BLOCK_STEPS as u64 {
+                    // The gaps go on to the block's end, not the run's, so that the inputs
+                    // after this one draw the same words whatever the run's length.
+                    // `gap_within_512` is `gap` wherever a gap can land inside the block.
+                    let mut s = 0u64.wrapping_sub(1);
+                    while let Some(g) = gap_within_512(pow, rng.next_u64()) {
+                        s = s.wrapping_add(g);
+                        if s >= BLOCK_STEPS as u64 {
+                            break;
+                        }
                         if s < len {
                             self.made.push((s as u32, i as u32));
                         }
-                        s += gap(pow, rng.next_u64());
                     }
                 }
             }
@@ -958,6 +978,20 @@ mod tests {
         }
     }
 
+    /// The short search is the whole one wherever the gap is at most 512, and says so.
+    #[test]
+    fn the_short_gap_search_is_the_whole_one_up_to_512() {
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        for p in [1e-6, 0.0015, 0.01, 0.3, 0.999] {
+            let Train::Gaps { pow } = Train::new(p) else { panic!("{p} draws gaps") };
+            for n in 0..100_000 {
+                let x = rng.next_u64() >> (n % 3);
+                let g = gap(&pow, x);
+                assert_eq!(gap_within_512(&pow, x), (g <= 512).then_some(g), "p {p} x {x}");
+            }
+        }
+    }
+
     fn poisson(inputs: u32, rates: Vec<f64>, steps: u32, pattern: bool) -> Poisson {
         let spec = StimulusSpec {
             steps,
@@ -979,11 +1013,11 @@ mod tests {
 
     /// Each input spikes in about `p` of the steps (within 5 standard deviations), never at
     /// `p = 0`, every step at `p >= 1`; each step's inputs ascend without repeats; blocks
-    /// end where they should (a run of 2.5 blocks).
+    /// end where they should (a run of 40.5 blocks).
     #[test]
     fn each_input_spikes_at_its_rate_over_several_blocks() {
         let rates = vec![0.0, 0.5, 5.0, 20.0, 100.0, 500.0, 999.0, 1000.0, 2000.0];
-        let steps = BLOCK_STEPS * 5 / 2;
+        let steps = BLOCK_STEPS * 40 + BLOCK_STEPS / 2;
         let trains = all_steps(&mut poisson(rates.len() as u32, rates.clone(), steps, false));
         assert_eq!(trains.len(), steps as usize);
         for row in &trains {

@@ -33,15 +33,19 @@ const WINDOW_STEPS: u32 = 2;
 
 /// Built-in default network, `compare` over stimulus seeds [`DEFAULT_SEEDS`]: largest
 /// `rate_error_rel` (sum of per-neuron spike-count differences over the float model's spikes).
-/// Seen over stimulus seeds 1 to 256: mean 0.064, largest 0.148.
+/// Seen over stimulus seeds 1 to 256: mean 0.069, largest 0.189 (with the Poisson trains of
+/// before issue 15, drawn per step: mean 0.064, largest 0.148).
 const DEFAULT_MAX_RATE_ERROR_REL: f64 = 0.25;
 /// Default network: largest per-neuron rate error, Hz (the mean rate is about 6 Hz). Seen:
-/// usually below 1 Hz, at most 3.15 Hz.
+/// mean 1.2 Hz, at most 2.85 Hz (before issue 15: at most 3.15 Hz).
 const DEFAULT_MAX_RATE_ERROR_HZ: f64 = 4.0;
-/// Default network: smallest correlation of the final weights. Seen: mean 0.75, smallest 0.51.
+/// Default network: smallest correlation of the final weights. Seen: mean 0.73, smallest 0.35
+/// (seed 250; every other seed of the 256 above 0.43, [`DEFAULT_SEEDS`] 0.58 to 0.90); before
+/// issue 15: mean 0.75, smallest 0.51.
 const DEFAULT_MIN_WEIGHT_CORRELATION: f64 = 0.4;
 /// Default network: smallest spike agreement (the fraction of spikes with a partner within
-/// [`WINDOW_STEPS`] in the other model). Seen: mean 0.56, smallest 0.31.
+/// [`WINDOW_STEPS`] in the other model). Seen: mean 0.54, smallest 0.30 (before issue 15: mean
+/// 0.56, smallest 0.31).
 const DEFAULT_MIN_SPIKE_AGREEMENT: f64 = 0.25;
 
 /// Song network, `compare`: largest `rate_error_rel`. Seen over 16 seeds: largest 0.05.
@@ -56,17 +60,26 @@ const SONG_MIN_TAIL: f64 = 0.1;
 /// Song network: both outer tenths together hold at least this fraction. Seen: 0.65 to 0.70.
 const SONG_MIN_TAILS: f64 = 0.55;
 
-/// Default network: each model has at least this many responding neurons (of 16), for every
-/// seed of [`DEFAULT_SEEDS`] (3 to 16 with those). Seen over stimulus seeds 1 to 256: mean 9.8,
-/// at least 3 in both models for 250 seeds; the other 6 patterns leave one model with 0 or 1.
+/// Default network: each model has at least this many responding neurons (of 16), for all but
+/// [`MAX_SEEDS_WITH_FEW`] seeds of [`DEFAULT_SEEDS`]. Seen over stimulus seeds 1 to 256, both
+/// models: mean 8.9 (the fewer of the two), at least 3 for 244 seeds, 2 for 7, and 5 patterns
+/// (seeds 2, 17, 45, 85, 222) leave one model with 0 or 1. With the Poisson trains of before
+/// issue 15, on the same code: mean 9.1, 246, 4 and 6. So about one pattern in 50 is one that
+/// few neurons pick up.
 const MIN_PATTERN_NEURONS: usize = 2;
+/// How many of the [`DEFAULT_SEEDS`] may fall short of [`MIN_PATTERN_NEURONS`]: at one pattern
+/// in 50, all 8 seeds pass about 85 % of the time and all but one about 99 %. (Seed 2 falls
+/// short since issue 15's trains.)
+const MAX_SEEDS_WITH_FEW: usize = 1;
 /// Responding neurons: mean weight, over `w_max`, of the pattern inputs that fire in the
-/// [`CAUSAL_MS`] before the neuron's median response phase. Seen: 0.59 to 0.99.
+/// [`CAUSAL_MS`] before the neuron's median response phase. Seen: at least 0.62 (0.59 before
+/// issue 15).
 const MIN_CAUSAL_WEIGHT: f64 = 0.55;
 /// Responding neurons: mean weight, over `w_max`, of the inputs outside the pattern (they
-/// started at 0.6). Seen: 0.20 to 0.51.
+/// started at 0.6). Seen: at most 0.54 (0.51 before issue 15).
 const MAX_NON_PATTERN_WEIGHT: f64 = 0.55;
-/// Responding neurons: causal minus non-pattern weight, over `w_max`. Seen: at least 0.22.
+/// Responding neurons: causal minus non-pattern weight, over `w_max`. Seen: at least 0.26 (0.22
+/// before issue 15).
 const MIN_CAUSAL_MARGIN: f64 = 0.15;
 /// How far back from its response a pattern input counts as causal, ms.
 const CAUSAL_MS: f64 = 15.0;
@@ -160,6 +173,7 @@ fn pattern_weights(
 
 #[test]
 fn default_network_neurons_learn_the_pattern() {
+    let mut few = Vec::new();
     for seed in DEFAULT_SEEDS {
         let mut cfg = Config::builtin_default();
         cfg.stimulus.seed = seed;
@@ -175,11 +189,12 @@ fn default_network_neurons_learn_the_pattern() {
                  pattern; their causal inputs' weight {causal:.2} w_max, non-pattern {other:.2}",
                 net.neurons()
             );
-            assert!(
-                n >= MIN_PATTERN_NEURONS,
-                "stimulus seed {seed}, {model} model: only {n} neurons respond to the pattern \
-                 (want {MIN_PATTERN_NEURONS}): {resp:?}"
-            );
+            if n < MIN_PATTERN_NEURONS {
+                few.push((seed, format!("seed {seed}, {model} model: {n} respond: {resp:?}")));
+                if n == 0 {
+                    continue; // no responding neuron to weigh
+                }
+            }
             assert!(
                 causal >= MIN_CAUSAL_WEIGHT
                     && other <= MAX_NON_PATTERN_WEIGHT
@@ -189,6 +204,15 @@ fn default_network_neurons_learn_the_pattern() {
             );
         }
     }
+    let mut seeds: Vec<u64> = few.iter().map(|f| f.0).collect();
+    seeds.dedup();
+    assert!(
+        seeds.len() <= MAX_SEEDS_WITH_FEW,
+        "{} of the seeds have fewer than {MIN_PATTERN_NEURONS} neurons responding to the pattern \
+         (at most {MAX_SEEDS_WITH_FEW} may): {:#?}",
+        seeds.len(),
+        few.iter().map(|f| &f.1).collect::<Vec<_>>()
+    );
 }
 
 #[test]

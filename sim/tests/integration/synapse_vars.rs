@@ -56,6 +56,11 @@ fn a_tag_follows_the_window_and_gates_the_weight_in_both_models() {
     let mut float = FloatModel::with_weights(&net, fixed.weights());
     let w0 = fixed.weights();
     let (mut spikes, mut moved) = (0, false);
+    // The models may part on a spike near threshold; they are compared as they were just
+    // before it (or at the end), and each runs on to the end for the bound. Over stimulus
+    // seeds 1 to 24, 7 parted (at steps 515 to 2112); the largest tag gap so compared was 10
+    // LSB, the largest weight gap 0.001; one seed (5) left no tag at the bound.
+    let mut compared = None;
     for t in 0..stim.steps() {
         // Reward in bursts: +1 for 50 steps of every 500, -0.5 for 50 others.
         let r = match t % 500 {
@@ -65,12 +70,12 @@ fn a_tag_follows_the_window_and_gates_the_weight_in_both_models() {
         };
         fixed.set_modulator(r);
         float.set_modulator(r);
+        let before = compared.is_none().then(|| both(&fixed, &float));
         let a = fixed.step(stim.at(t)).to_vec();
         let b = float.step(stim.at(t)).to_vec();
-        if a != b {
-            // The models may part on a spike near threshold; compare only up to there.
+        if a != b && compared.is_none() {
             eprintln!("the models part at step {t}: {a:?} {b:?}");
-            break;
+            compared = before;
         }
         spikes += a.len();
         moved |= fixed.weights() != w0;
@@ -78,17 +83,28 @@ fn a_tag_follows_the_window_and_gates_the_weight_in_both_models() {
     assert!(spikes > 20, "the network fires: {spikes}");
     assert!(moved, "r * e moved some weight");
     let (ef, eq) = (fixed.syn(0).unwrap(), float.syn(0).unwrap());
-    let lsb = (-9f64).exp2();
     // Without a decay (the sweep's) the unbalanced window drives tags to the format's
     // bound, -4 (sQ3.9), where both models clamp them.
     assert!(ef.contains(&-4.0) && eq.contains(&-4.0), "a tag at its bound: {:?}", &ef[..12]);
     assert!(ef.iter().any(|&e| e != -4.0 && e != 0.0), "tags inside the range too");
+    let ((ef, wf), (eq, wq)) = compared.unwrap_or_else(|| both(&fixed, &float));
+    let lsb = (-9f64).exp2();
     for (k, (x, y)) in ef.iter().zip(&eq).enumerate() {
         assert!((x - y).abs() < 40.0 * lsb, "tag {k}: fixed {x} float {y}");
     }
-    for (k, (x, y)) in fixed.weights().iter().zip(float.weights()).enumerate() {
+    for (k, (x, y)) in wf.iter().zip(&wq).enumerate() {
         assert!((x - y).abs() < 0.01, "weight {k}: fixed {x} float {y}");
     }
+}
+
+/// Tags and weights of both models.
+type TagsAndWeights = (Vec<f64>, Vec<f64>);
+
+fn both(fixed: &FixedModel, float: &FloatModel) -> (TagsAndWeights, TagsAndWeights) {
+    (
+        (fixed.syn(0).unwrap().to_vec(), fixed.weights()),
+        (float.syn(0).unwrap().to_vec(), float.weights()),
+    )
 }
 
 #[test]
